@@ -1,0 +1,88 @@
+/* gateway.conf: the configuration contract of DESIGN.md, parsed from text.
+ * Pure: the caller reads the file; no I/O, no malloc, no name resolution. */
+#ifndef FTPSGW_PROXY_CONFIG_H
+#define FTPSGW_PROXY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CFG_LISTEN_MAX	16
+#define CFG_PATH_MAX	512
+#define CFG_HOST_MAX	256
+
+enum cfg_backend_tls { CFG_BACKEND_EXPLICIT, CFG_BACKEND_IMPLICIT, CFG_BACKEND_OFF };
+enum cfg_client_tls  { CFG_CLIENT_REQUIRED, CFG_CLIENT_OPTIONAL };
+enum cfg_conntrack   { CFG_CT_OFF, CFG_CT_ON, CFG_CT_AUTO };
+enum cfg_data_path   { CFG_DATA_RELAY, CFG_DATA_KERNEL };
+enum cfg_log_level   { CFG_LOG_ERR, CFG_LOG_WARNING, CFG_LOG_NOTICE,
+		       CFG_LOG_INFO, CFG_LOG_DEBUG };
+
+/* One listener: a numeric address and port. */
+struct cfg_listen {
+	struct sockaddr_storage addr;	/* AF_INET or AF_INET6, port set */
+	socklen_t addrlen;
+	bool implicit;			/* listen_implicit (TLS from the first byte) */
+	unsigned line;			/* where it was written, for messages */
+};
+
+struct config {
+	struct cfg_listen listen[CFG_LISTEN_MAX];
+	size_t n_listen;		/* listen + listen_implicit, in file order */
+
+	char certificate[CFG_PATH_MAX];
+	char private_key[CFG_PATH_MAX];
+
+	bool have_public_address;
+	struct sockaddr_storage public_address;	/* numeric; port 0 */
+
+	uint16_t passive_low, passive_high;	/* default 61000-61999 */
+
+	char backend_host[CFG_HOST_MAX];	/* name or numeric address, no brackets */
+	uint16_t backend_port;			/* default 21 (990 when implicit and no port) */
+
+	enum cfg_backend_tls backend_tls;	/* default explicit */
+	char backend_ca[CFG_PATH_MAX];		/* "" = system trust store */
+	bool backend_verify;			/* default on */
+	enum cfg_client_tls client_tls;		/* default required */
+	bool require_session_reuse;		/* default on */
+	enum cfg_conntrack conntrack;		/* default auto */
+	enum cfg_data_path data_path;		/* default relay */
+
+	/* Keys beyond the DESIGN.md contract; each has a default. */
+	unsigned connect_timeout;	/* s, backend connect + TLS setup; default 10 */
+	unsigned idle_timeout;		/* s, control channel idle; default 600 */
+	unsigned data_timeout;		/* s, waiting for / stalled data conn; default 60 */
+	enum cfg_log_level log_level;	/* default info */
+};
+
+/* Fill cfg with every default; listen, certificate, private_key, backend empty. */
+void cfg_defaults(struct config *cfg);
+
+/*
+ * cfg_parse - parse a whole gateway.conf text into cfg (call cfg_defaults first).
+ * @file:  name used in messages (the path as given on the command line)
+ * @text:  file contents, @len bytes (need not be NUL-terminated)
+ * @err:   on failure, one message "FILE:LINE: KEY: what is wrong and what is
+ *         expected" (or "FILE: KEY: ..." for a missing key), NUL-terminated
+ * Returns 0 on success, -1 on the first error.
+ *
+ * Syntax: "key = value" lines; '#' starts a comment (at line start or after
+ * whitespace); blank lines ignored; "[section]" headers are rejected as not yet
+ * supported. Unknown keys, repeated non-repeatable keys, bad values, NUL bytes
+ * and lines longer than CFG_LINE_MAX are errors. After the last line, required
+ * keys are checked: at least one listen/listen_implicit, certificate,
+ * private_key, backend.
+ */
+int cfg_parse(struct config *cfg, const char *file, const char *text,
+    size_t len, char *err, size_t errcap);
+
+/*
+ * cfg_parse_sockaddr - "ADDR:PORT" or "[V6ADDR]:PORT", numeric, port 1..65535,
+ * into a sockaddr. Returns 0 or -1. Exposed for the command line and tests.
+ */
+int cfg_parse_sockaddr(const char *s, size_t len,
+    struct sockaddr_storage *out, socklen_t *outlen);
+
+#endif

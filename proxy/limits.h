@@ -1,0 +1,28 @@
+/* Named limits shared by the parser, the session and the data relay. */
+#ifndef FTPSGW_PROXY_LIMITS_H
+#define FTPSGW_PROXY_LIMITS_H
+
+/* Longest control line (command or reply), without its CRLF. RFC 959 sets no
+ * limit; 4096 holds any real path (PATH_MAX) plus a verb. Longer lines are
+ * answered with 500 and discarded up to the next LF, never buffered. */
+#define FTP_LINE_MAX 4096
+
+/* Longest verb we recognise (all RFC verbs have 3 or 4 letters). */
+#define FTP_VERB_MAX 4
+
+/* Capacity of each control-channel buffer (one per direction). */
+#define CTRL_BUF_SIZE (2 * FTP_LINE_MAX + 64)
+
+/* Capacity of each data-channel buffer (one per direction): four TLS records. */
+#define DATA_BUF_SIZE (64 * 1024)
+
+/* Bytes one conn may move per wake-up, so one transfer cannot starve others. */
+#define IO_BUDGET (256 * 1024)
+
+/* Commands forwarded to the backend whose replies are still awaited. */
+#define CMD_FIFO_MAX 32
+
+/* Longest configuration file line. */
+#define CFG_LINE_MAX 1024
+
+#endif
