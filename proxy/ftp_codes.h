@@ -4,7 +4,7 @@
 
 #define FTP_DATACONN_ALREADY    125
 #define FTP_DATACONN_OPENING    150
-#define FTP_CMD_OK              200
+#define FTP_COMMAND_OK          200
 #define FTP_FEAT_OK             211
 #define FTP_GREETING            220
 #define FTP_GOODBYE             221

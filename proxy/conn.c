@@ -1,0 +1,307 @@
+/* One relay endpoint: socket I/O and TLS I/O behind one interface. */
+#include "proxy/conn.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "proxy/limits.h"
+#include "proxy/log.h"
+
+void
+conn_init(struct conn *c, void (*cb)(struct loop_ev *, uint32_t))
+{
+	memset(c, 0, sizeof(*c));
+	loop_ev_init(&c->ev, cb);
+	c->pending = IO_OK;
+	c->hs_done = true;
+}
+
+void
+conn_set_fd(struct conn *c, int fd, bool connecting)
+{
+	c->ev.fd = fd;
+	c->connecting = connecting;
+	c->wr_wait = connecting ? EPOLLOUT : 0;
+}
+
+void
+conn_start_tls(struct conn *c, SSL *ssl, bool server)
+{
+	c->ssl = ssl;
+	SSL_set_fd(ssl, c->ev.fd);
+	if (server)
+		SSL_set_accept_state(ssl);
+	else
+		SSL_set_connect_state(ssl);
+	c->hs_done = false;
+	c->hs_wait = server ? EPOLLIN : EPOLLOUT;
+}
+
+static enum io_result
+conn_fail(struct conn *c, const char *what)
+{
+	c->err_text = what;
+	log_ssl_errors(c->ssl_err, sizeof(c->ssl_err));
+	return IO_ERR;
+}
+
+/* Map an SSL error to a result; *wait gets the event to wait for. */
+static enum io_result
+conn_ssl_result(struct conn *c, int ret, uint32_t *wait)
+{
+	int err = SSL_get_error(c->ssl, ret);
+
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		*wait = EPOLLIN;
+		return IO_AGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		*wait = EPOLLOUT;
+		return IO_AGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return IO_EOF;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0)
+			return conn_fail(c, "closed without TLS close_notify");
+		return conn_fail(c, strerror(errno));
+	default:
+		if (ERR_GET_REASON(ERR_peek_error()) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			return conn_fail(c, "closed without TLS close_notify");
+		return conn_fail(c, "TLS protocol error");
+	}
+}
+
+enum io_result
+conn_finish_connect(struct conn *c)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (!c->connecting)
+		return IO_OK;
+	if (getsockopt(c->ev.fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		soerr = errno;
+	if (soerr == EINPROGRESS || soerr == EALREADY)
+		return IO_AGAIN;
+	if (soerr != 0) {
+		errno = soerr;
+		c->ssl_err[0] = '\0';
+		c->err_text = strerror(soerr);
+		return IO_ERR;
+	}
+	c->connecting = false;
+	c->wr_wait = 0;
+	return IO_OK;
+}
+
+enum io_result
+conn_handshake(struct conn *c)
+{
+	enum io_result r;
+	int ret;
+
+	if (c->hs_done)
+		return IO_OK;
+	ERR_clear_error();
+	errno = 0;
+	ret = SSL_do_handshake(c->ssl);
+	if (ret == 1) {
+		c->hs_done = true;
+		c->hs_wait = 0;
+		return IO_OK;
+	}
+	r = conn_ssl_result(c, ret, &c->hs_wait);
+	if (r == IO_EOF)
+		return conn_fail(c, "peer closed during the TLS handshake");
+	return r;
+}
+
+enum io_result
+conn_read(struct conn *c, struct buf *b)
+{
+	size_t total = 0;
+	enum io_result r = IO_AGAIN;
+
+	if (c->pending != IO_OK) {
+		r = c->pending;
+		c->pending = IO_OK;
+		return r;
+	}
+	if (c->eof)
+		return IO_EOF;
+	c->rd_wait = 0;
+	c->more = false;
+	while (total < IO_BUDGET) {
+		size_t space, got = 0;
+		char *p = buf_tail(b, &space);
+
+		if (p == NULL)
+			return conn_fail(c, "out of memory");
+		if (space == 0) {
+			r = IO_OK;
+			break;
+		}
+		if (c->ssl != NULL) {
+			int ret;
+
+			ERR_clear_error();
+			errno = 0;
+			ret = SSL_read_ex(c->ssl, p, space, &got);
+			if (ret <= 0)
+				r = conn_ssl_result(c, ret, &c->rd_wait);
+		} else {
+			ssize_t n = recv(c->ev.fd, p, space, 0);
+
+			if (n > 0) {
+				got = (size_t)n;
+			} else if (n == 0) {
+				r = IO_EOF;
+			} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				c->rd_wait = EPOLLIN;
+				r = IO_AGAIN;
+			} else if (errno == EINTR) {
+				continue;
+			} else {
+				r = conn_fail(c, strerror(errno));
+			}
+		}
+		if (got == 0)
+			break;
+		buf_produce(b, got);
+		c->bytes_in += got;
+		total += got;
+		r = IO_OK;
+	}
+	if (r == IO_EOF)
+		c->eof = true;
+	/* Stopped by the budget or a full buffer with decrypted bytes still
+	 * inside OpenSSL: epoll will not report them, the owner must come back. */
+	if (r == IO_OK && c->ssl != NULL && SSL_has_pending(c->ssl))
+		c->more = true;
+	if (total > 0 && (r == IO_EOF || r == IO_ERR)) {
+		c->pending = r;
+		return IO_OK;
+	}
+	if (total > 0)
+		return IO_OK;
+	/* Nothing read and the buffer is empty: give OpenSSL's buffers back. */
+	if (r == IO_AGAIN && buf_len(b) == 0)
+		buf_free(b);
+	return r;
+}
+
+enum io_result
+conn_write(struct conn *c, struct buf *b)
+{
+	while (buf_len(b) > 0) {
+		size_t done = 0;
+
+		if (c->ssl != NULL) {
+			int ret;
+
+			ERR_clear_error();
+			errno = 0;
+			ret = SSL_write_ex(c->ssl, buf_head(b), buf_len(b), &done);
+			if (ret <= 0) {
+				enum io_result r = conn_ssl_result(c, ret, &c->wr_wait);
+
+				return r == IO_EOF ? conn_fail(c, "peer closed") : r;
+			}
+		} else {
+			ssize_t n = send(c->ev.fd, buf_head(b), buf_len(b),
+			    MSG_NOSIGNAL);
+
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK) {
+					c->wr_wait = EPOLLOUT;
+					return IO_AGAIN;
+				}
+				return conn_fail(c, strerror(errno));
+			}
+			done = (size_t)n;
+		}
+		c->bytes_out += done;
+		buf_consume(b, done);
+	}
+	c->wr_wait = 0;
+	return IO_OK;
+}
+
+enum io_result
+conn_shutdown(struct conn *c)
+{
+	if (c->shut)
+		return IO_OK;
+	if (c->ssl != NULL && c->hs_done) {
+		int ret;
+
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_shutdown(c->ssl);
+		if (ret < 0) {
+			enum io_result r = conn_ssl_result(c, ret, &c->wr_wait);
+
+			/* WANT_READ here means the close_notify is out and
+			 * OpenSSL would like the peer's: that is enough. */
+			if (r == IO_AGAIN && c->wr_wait == EPOLLOUT)
+				return IO_AGAIN;
+			if (r == IO_ERR)
+				return r;
+		}
+	}
+	c->wr_wait = 0;
+	(void)shutdown(c->ev.fd, SHUT_WR);
+	c->shut = true;
+	return IO_OK;
+}
+
+void
+conn_close(struct loop *l, struct conn *c)
+{
+	loop_forget(l, &c->ev);
+	if (c->ssl != NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->ev.fd >= 0) {
+		close(c->ev.fd);
+		c->ev.fd = -1;
+	}
+}
+
+void
+conn_arm(struct loop *l, struct conn *c, bool want_read, bool want_write)
+{
+	uint32_t ev = 0;
+
+	if (c->ev.fd < 0)
+		return;
+	if (c->connecting) {
+		ev = EPOLLOUT;
+	} else if (!c->hs_done) {
+		ev = c->hs_wait ? c->hs_wait : EPOLLIN;
+	} else {
+		if (want_read)
+			ev |= c->rd_wait ? c->rd_wait : EPOLLIN;
+		if (want_write)
+			ev |= c->wr_wait ? c->wr_wait : EPOLLOUT;
+	}
+	if (loop_arm(l, &c->ev, ev) < 0)
+		log_msg(LOG_LVL_ERR, "epoll_ctl(fd %d): %s", c->ev.fd,
+		    strerror(errno));
+}
+
+void
+conn_idle(struct conn *c)
+{
+	(void)c;	/* SSL_MODE_RELEASE_BUFFERS does the work in OpenSSL */
+}

@@ -1,0 +1,83 @@
+/* One endpoint of a relay: a nonblocking socket, optionally wrapped in TLS.
+ * The same code serves all four TLS endpoints (client/backend, control/data);
+ * the role is fixed when TLS starts. */
+#ifndef FTPSGW_PROXY_CONN_H
+#define FTPSGW_PROXY_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proxy/buf.h"
+#include "proxy/loop.h"
+
+typedef struct ssl_st SSL;
+
+enum io_result {
+	IO_OK,		/* progress was made (bytes moved, handshake done) */
+	IO_AGAIN,	/* blocked: wait for the events in the conn's *_wait */
+	IO_EOF,		/* the peer closed cleanly (TLS close_notify, or FIN on plain TCP) */
+	IO_ERR,		/* failure; conn.err_text says what */
+};
+
+struct conn {
+	struct loop_ev ev;	/* fd and callback */
+	SSL *ssl;		/* NULL on plain TCP */
+	bool connecting;	/* nonblocking connect() in progress */
+	bool hs_done;		/* TLS handshake finished (or no TLS) */
+	bool eof;		/* read side finished (clean) */
+	bool shut;		/* our close_notify (and FIN) went out */
+	bool more;		/* OpenSSL holds readable bytes epoll cannot see */
+	enum io_result pending;	/* EOF/ERR seen after data; reported next read */
+	/* The events each blocked operation waits for (0 = not blocked). */
+	uint32_t rd_wait, wr_wait, hs_wait;
+	uint64_t bytes_in, bytes_out;
+	const char *err_text;	/* static text of the last IO_ERR */
+	char ssl_err[256];	/* OpenSSL's reasons for the last IO_ERR, or "" */
+};
+
+/* An idle conn (fd -1). cb receives the conn's ev. */
+void conn_init(struct conn *c, void (*cb)(struct loop_ev *, uint32_t));
+
+/* Adopt a connected (or connecting) nonblocking fd. */
+void conn_set_fd(struct conn *c, int fd, bool connecting);
+
+/* Start TLS on the conn with ssl (already bound to no fd); takes ownership. */
+void conn_start_tls(struct conn *c, SSL *ssl, bool server);
+
+/* Completes a nonblocking connect: IO_OK when connected, IO_AGAIN, IO_ERR. */
+enum io_result conn_finish_connect(struct conn *c);
+
+/* Drives the TLS handshake. IO_OK once done (also when there is no TLS). */
+enum io_result conn_handshake(struct conn *c);
+
+/*
+ * conn_read - read into b as much as fits, up to IO_BUDGET bytes.
+ * IO_OK: bytes were appended (an EOF or error that follows them is kept and
+ * returned by the next call). IO_AGAIN: nothing available. IO_EOF: clean end.
+ * IO_ERR: reset, TLS error, or FIN without close_notify on a TLS conn
+ * (err_text "closed without TLS close_notify").
+ */
+enum io_result conn_read(struct conn *c, struct buf *b);
+
+/*
+ * conn_write - write from the head of b, consuming what was sent.
+ * IO_OK: b is empty. IO_AGAIN: bytes remain. IO_ERR: failure.
+ */
+enum io_result conn_write(struct conn *c, struct buf *b);
+
+/*
+ * conn_shutdown - send TLS close_notify (if TLS) and then FIN. IO_OK once
+ * both are out, IO_AGAIN to retry, IO_ERR. Idempotent after IO_OK.
+ */
+enum io_result conn_shutdown(struct conn *c);
+
+/* Close abruptly (no close_notify): unregister, free SSL, close fd. */
+void conn_close(struct loop *l, struct conn *c);
+
+/* Arm epoll for the operations the owner wants now. */
+void conn_arm(struct loop *l, struct conn *c, bool want_read, bool want_write);
+
+/* Shrink an idle TLS conn's memory (OpenSSL read/write buffers). */
+void conn_idle(struct conn *c);
+
+#endif

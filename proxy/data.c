@@ -1,0 +1,730 @@
+/* The data channel state machine: passive listener, client and backend data
+ * connections with their TLS handshakes, relay, and ordered end of data.
+ *
+ * States (dc->state), with what is armed and the deadline of each:
+ *   DS_LISTEN   listener readable; expectation in place.  data_timeout.
+ *               -> DS_SETUP (client connected), DS_CLOSED (timeout/failure)
+ *   DS_SETUP    client TLS accept and backend connect + TLS connect run in
+ *               parallel.  connect_timeout.
+ *               -> DS_RELAY (both ends up), DS_CLOSED (failure)
+ *   DS_RELAY    both conns, per direction: read when the buffer has room,
+ *               write when it holds bytes.  data_timeout without progress.
+ *               -> DS_LINGER (one direction's end delivered), DS_CLOSED
+ *   DS_LINGER   end of data delivered (close_notify + FIN sent): the owner's
+ *               held reply may go.  Still relaying and answering the peers'
+ *               close_notify.  DATA_LINGER_MS.
+ *               -> DS_CLOSED (both ends finished, or the timer)
+ *   DS_CLOSED   every fd closed; freed once the owner released it.
+ */
+#include "proxy/data.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "proxy/buf.h"
+#include "proxy/config.h"
+#include "proxy/conn.h"
+#include "proxy/gw.h"
+#include "proxy/limits.h"
+#include "proxy/log.h"
+#include "proxy/loop.h"
+#include "proxy/netaddr.h"
+#include "proxy/tls.h"
+
+/* How long a finished channel waits for the peers' close_notify / FIN. */
+#define DATA_LINGER_MS 3000
+
+enum data_state { DS_LISTEN, DS_SETUP, DS_RELAY, DS_LINGER, DS_CLOSED };
+
+struct data_chan {
+	struct data_params p;
+	enum data_state state;
+	struct loop_ev lst;		/* passive listener */
+	struct conn cli, be;
+	struct buf down, up;		/* backend->client, client->backend */
+	struct loop_timer timer;
+	struct loop_deferred kick;	/* re-run the pump outside epoll */
+	struct loop_deferred notify;	/* tell the owner it is no longer busy */
+	struct loop_deferred reap;	/* free */
+	uint64_t last_progress;
+	bool ct_added;
+	struct ct_tuple ct_expect;
+	bool transfer;			/* a transfer command owns it */
+	bool released;			/* the owner let go */
+	bool notified;			/* on_idle delivered (or owner gone) */
+	bool reuse_checked;
+	const char *fail_reply;		/* static; set on failure */
+	uint16_t port;
+};
+
+static void data_pump(struct data_chan *dc);
+static void data_on_cli(struct loop_ev *ev, uint32_t events);
+static void data_on_be(struct loop_ev *ev, uint32_t events);
+
+static struct loop *
+dc_loop(const struct data_chan *dc)
+{
+	return dc->p.gw->loop;
+}
+
+static void
+data_reap(struct loop_deferred *d)
+{
+	struct data_chan *dc = container_of(d, struct data_chan, reap);
+
+	buf_free(&dc->down);
+	buf_free(&dc->up);
+	free(dc);
+}
+
+static void
+data_notify(struct loop_deferred *d)
+{
+	struct data_chan *dc = container_of(d, struct data_chan, notify);
+
+	if (!dc->released && dc->p.on_idle != NULL)
+		dc->p.on_idle(dc->p.owner);
+}
+
+static void
+data_kick(struct loop_deferred *d)
+{
+	data_pump(container_of(d, struct data_chan, kick));
+}
+
+/* The owner's held reply may go now (once). */
+static void
+data_set_idle(struct data_chan *dc)
+{
+	if (dc->notified)
+		return;
+	dc->notified = true;
+	loop_defer(dc_loop(dc), &dc->notify);
+}
+
+static void
+data_ct_del(struct data_chan *dc)
+{
+	int err;
+
+	if (!dc->ct_added)
+		return;
+	dc->ct_added = false;
+	err = ct_expect_del(dc->p.gw->ct, &dc->ct_expect);
+	/* ENOENT: the kernel consumed it when the data connection came. */
+	if (err < 0 && err != -ENOENT)
+		log_msg(LOG_LVL_INFO, "%s: removing the conntrack expectation "
+		    "for port %u failed: %s", dc->p.tag, dc->port,
+		    strerror(-err));
+}
+
+static void
+data_close_listener(struct data_chan *dc)
+{
+	if (dc->lst.fd >= 0) {
+		loop_forget(dc_loop(dc), &dc->lst);
+		close(dc->lst.fd);
+		dc->lst.fd = -1;
+	}
+}
+
+/* Close every fd; the channel is finished (successfully or not). */
+static void
+data_close_all(struct data_chan *dc)
+{
+	data_close_listener(dc);
+	data_ct_del(dc);
+	conn_close(dc_loop(dc), &dc->cli);
+	conn_close(dc_loop(dc), &dc->be);
+	loop_timer_cancel(dc_loop(dc), &dc->timer);
+	dc->state = DS_CLOSED;
+	data_set_idle(dc);
+	if (dc->released)
+		loop_defer(dc_loop(dc), &dc->reap);
+}
+
+/* Fail the channel: reply replaces the backend's final reply (may be NULL
+ * to keep the backend's own). */
+static void
+data_fail(struct data_chan *dc, const char *reply)
+{
+	/* Once the end of data was delivered the transfer stands; a peer
+	 * that then closes roughly changes nothing. */
+	if (dc->fail_reply == NULL && dc->state != DS_LINGER)
+		dc->fail_reply = reply;
+	data_close_all(dc);
+}
+
+static void
+data_timeout(struct loop_timer *t)
+{
+	struct data_chan *dc = container_of(t, struct data_chan, timer);
+	const struct config *cfg = dc->p.gw->cfg;
+
+	switch (dc->state) {
+	case DS_LISTEN:
+		log_msg(LOG_LVL_INFO, "%s: no data connection to passive port "
+		    "%u within data_timeout (%u s); if the client did try, its "
+		    "packets did not reach ftpsgw: check the firewall and "
+		    "conntrack settings", dc->p.tag, dc->port, cfg->data_timeout);
+		data_fail(dc, "425 No data connection was made within the "
+		    "time limit.");
+		break;
+	case DS_SETUP:
+		log_msg(LOG_LVL_INFO, "%s: data connection setup (TLS handshakes "
+		    "and the connection to the FTP server) took longer than "
+		    "connect_timeout (%u s)", dc->p.tag, cfg->connect_timeout);
+		data_fail(dc, "425 Could not set up the data connection in time.");
+		break;
+	case DS_RELAY: {
+		uint64_t idle = loop_now(dc_loop(dc)) - dc->last_progress;
+		uint64_t limit = (uint64_t)cfg->data_timeout * 1000u;
+
+		if (idle < limit) {
+			loop_timer_set(dc_loop(dc), &dc->timer, limit - idle);
+			break;
+		}
+		log_msg(LOG_LVL_INFO, "%s: data transfer stalled for data_timeout "
+		    "(%u s); aborting it", dc->p.tag, cfg->data_timeout);
+		data_fail(dc, "426 Data transfer stalled; connection closed, "
+		    "transfer aborted.");
+		break;
+	}
+	case DS_LINGER:
+		data_close_all(dc);
+		break;
+	case DS_CLOSED:
+		break;
+	}
+}
+
+static int
+data_socket(int family)
+{
+	return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+/* Bind a listener on the listen address at a port from the pool. */
+static int
+data_listen(struct data_chan *dc, const char **reply)
+{
+	struct gw *gw = dc->p.gw;
+	size_t tries = portpool_size(&gw->ports);
+	struct ftp_addr a = dc->p.listen;
+	int fd = data_socket(a.family), one = 1;
+
+	if (fd < 0)
+		goto fail_errno;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	while (tries-- > 0) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		a.port = portpool_next(&gw->ports);
+		len = netaddr_to_sockaddr(&a, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
+			if (listen(fd, 4) < 0)
+				goto fail_errno;
+			dc->lst.fd = fd;
+			dc->port = a.port;
+			return 0;
+		}
+		if (errno != EADDRINUSE)
+			goto fail_errno;
+	}
+	log_msg(LOG_LVL_ERR, "%s: every port of passive_ports (%u-%u) is in "
+	    "use; widen passive_ports in gateway.conf (and the firewall "
+	    "rules, if any, that name it)", dc->p.tag,
+	    (unsigned)gw->cfg->passive_low, (unsigned)gw->cfg->passive_high);
+	*reply = "425 No free passive port; try again later.";
+	close(fd);
+	return -1;
+fail_errno: {
+		char host[NETADDR_STRLEN];
+
+		log_msg(LOG_LVL_ERR, "%s: cannot open a passive listener on %s: "
+		    "%s (is public_address an address of this router?)",
+		    dc->p.tag, netaddr_str(&dc->p.listen, host, sizeof(host)),
+		    strerror(errno));
+	}
+	*reply = "425 Cannot open a passive data port.";
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Warn about a conntrack failure once per process and error code. */
+static void
+data_ct_warn(struct data_chan *dc, int err, enum log_level lvl)
+{
+	struct gw *gw = dc->p.gw;
+	unsigned bit = 1u << ((unsigned)err % 32u);
+
+	if (lvl != LOG_LVL_ERR && (gw->ct_warned & bit))
+		return;
+	gw->ct_warned |= bit;
+	log_msg(lvl, "%s: cannot program the conntrack expectation for passive "
+	    "port %u (%s): %s%s", dc->p.tag, dc->port, strerror(err),
+	    ct_strerror_advice(err), lvl == LOG_LVL_ERR ? "" :
+	    " [conntrack = auto: going on; data connections work only if the "
+	    "firewall admits them otherwise. This warning is shown once.]");
+}
+
+static int
+data_ct_add(struct data_chan *dc, const char **reply)
+{
+	struct gw *gw = dc->p.gw;
+	struct ct_expect_req req;
+	int err;
+
+	if (gw->ct == NULL)
+		return 0;
+	memset(&req, 0, sizeof(req));
+	req.master = dc->p.master;
+	req.expect.family = dc->p.client.family;
+	memcpy(req.expect.src, dc->p.client.addr, 16);
+	memcpy(req.expect.dst, dc->p.listen.addr, 16);
+	req.expect.sport = 0;
+	req.expect.dport = dc->port;
+	req.timeout = gw->cfg->data_timeout;
+	err = ct_expect_add(gw->ct, &req);
+	if (err == 0) {
+		dc->ct_added = true;
+		dc->ct_expect = req.expect;
+		return 0;
+	}
+	if (gw->cfg->conntrack == CFG_CT_ON) {
+		/* Fail closed: conntrack = on promises the firewall needs
+		 * nothing else, so a transfer without it would only hang. */
+		data_ct_warn(dc, -err, LOG_LVL_ERR);
+		*reply = "425 Cannot open a passive data port: the router's "
+		    "firewall could not be prepared for it.";
+		return -1;
+	}
+	/* conntrack = auto: fail open, the data connection may still pass. */
+	data_ct_warn(dc, -err, LOG_LVL_WARNING);
+	return 0;
+}
+
+static void
+data_on_listen(struct loop_ev *ev, uint32_t events)
+{
+	struct data_chan *dc = container_of(ev, struct data_chan, lst);
+	unsigned n;
+
+	(void)events;
+	for (n = 0; n < 8 && dc->state == DS_LISTEN; n++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct ftp_addr peer;
+		char host[NETADDR_STRLEN];
+		int fd = accept4(dc->lst.fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_msg(LOG_LVL_INFO, "%s: accept on passive port "
+				    "%u: %s", dc->p.tag, dc->port, strerror(errno));
+			return;
+		}
+		netaddr_from_sockaddr(&peer, (struct sockaddr *)&ss);
+		/* SECURITY: only the control client may use its passive
+		 * port; anyone else is closed and the client still gets
+		 * its data. */
+		if (!ftp_addr_same_host(&peer, &dc->p.client)) {
+			log_msg(LOG_LVL_WARNING, "%s: data connection from %s to "
+			    "passive port %u refused: it is not the control "
+			    "client's address (attempted data connection theft?)",
+			    dc->p.tag, netaddr_str_port(&peer, host, sizeof(host)),
+			    dc->port);
+			close(fd);
+			continue;
+		}
+		log_msg(LOG_LVL_DEBUG, "%s: data connection from %s on port %u",
+		    dc->p.tag, netaddr_str_port(&peer, host, sizeof(host)),
+		    dc->port);
+		data_close_listener(dc);
+		data_ct_del(dc);
+		conn_set_fd(&dc->cli, fd, false);
+		dc->state = DS_SETUP;
+		loop_timer_set(dc_loop(dc), &dc->timer,
+		    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u);
+		if (dc->p.client_tls) {
+			SSL *ssl = tls_new_server(&dc->p.gw->tls, dc->p.tls_app);
+
+			if (ssl == NULL) {
+				data_fail(dc, "425 Cannot set up TLS.");
+				return;
+			}
+			conn_start_tls(&dc->cli, ssl, true);
+		}
+		/* Connect to the backend's passive port now: some servers
+		 * (ProFTPD) accept it before they send 150, and clients start
+		 * TLS only after the 150. */
+		{
+			struct sockaddr_storage bs;
+			socklen_t blen = netaddr_to_sockaddr(&dc->p.backend, &bs);
+			int bfd = data_socket(dc->p.backend.family);
+			SSL *ssl;
+
+			if (bfd < 0 || (connect(bfd, (struct sockaddr *)&bs, blen) < 0 &&
+			    errno != EINPROGRESS)) {
+				log_msg(LOG_LVL_ERR, "%s: cannot connect to the FTP "
+				    "server's passive port %s: %s", dc->p.tag,
+				    netaddr_str_port(&dc->p.backend, host,
+				    sizeof(host)), strerror(errno));
+				if (bfd >= 0)
+					close(bfd);
+				data_fail(dc, "425 Cannot open the data connection "
+				    "to the FTP server.");
+				return;
+			}
+			conn_set_fd(&dc->be, bfd, true);
+			ssl = tls_new_backend(&dc->p.gw->tls, NULL,
+			    dc->p.gw->cfg->backend_host, dc->p.tls_app->be_session);
+			if (ssl == NULL) {
+				data_fail(dc, "425 Cannot set up TLS.");
+				return;
+			}
+			conn_start_tls(&dc->be, ssl, false);
+		}
+		data_pump(dc);
+		return;
+	}
+}
+
+struct data_chan *
+data_open_passive(const struct data_params *p, uint16_t *port_out,
+    const char **reply_out)
+{
+	struct data_chan *dc = calloc(1, sizeof(*dc));
+
+	if (dc == NULL) {
+		*reply_out = "425 Out of memory.";
+		return NULL;
+	}
+	dc->p = *p;
+	dc->state = DS_LISTEN;
+	loop_ev_init(&dc->lst, data_on_listen);
+	conn_init(&dc->cli, data_on_cli);
+	conn_init(&dc->be, data_on_be);
+	buf_init(&dc->down, DATA_BUF_SIZE);
+	buf_init(&dc->up, DATA_BUF_SIZE);
+	loop_timer_init(&dc->timer, data_timeout);
+	dc->kick.cb = data_kick;
+	dc->notify.cb = data_notify;
+	dc->reap.cb = data_reap;
+	if (data_listen(dc, reply_out) < 0)
+		goto fail;
+	if (data_ct_add(dc, reply_out) < 0)
+		goto fail;
+	if (loop_arm(dc_loop(dc), &dc->lst, EPOLLIN) < 0) {
+		*reply_out = "425 Cannot open a passive data port.";
+		goto fail;
+	}
+	loop_timer_set(dc_loop(dc), &dc->timer,
+	    (uint64_t)p->gw->cfg->data_timeout * 1000u);
+	*port_out = dc->port;
+	return dc;
+fail:
+	data_ct_del(dc);
+	data_close_listener(dc);
+	free(dc);
+	return NULL;
+}
+
+void
+data_transfer_started(struct data_chan *dc)
+{
+	dc->transfer = true;
+}
+
+bool
+data_busy(const struct data_chan *dc)
+{
+	return dc->state == DS_SETUP || dc->state == DS_RELAY;
+}
+
+bool
+data_connected(const struct data_chan *dc)
+{
+	return dc->state != DS_LISTEN;
+}
+
+const char *
+data_failure(const struct data_chan *dc)
+{
+	return dc->fail_reply;
+}
+
+void
+data_release(struct data_chan *dc)
+{
+	if (dc == NULL)
+		return;
+	dc->released = true;
+	if (dc->state == DS_LINGER)
+		return;		/* finishes on its own, bounded by its timer */
+	if (dc->state != DS_CLOSED)
+		data_close_all(dc);
+	else
+		loop_defer(dc_loop(dc), &dc->reap);
+}
+
+void
+data_abort(struct data_chan *dc)
+{
+	if (dc == NULL)
+		return;
+	dc->released = true;
+	if (dc->state != DS_CLOSED)
+		data_close_all(dc);
+	else
+		loop_defer(dc_loop(dc), &dc->reap);
+}
+
+/* ---- setup: handshakes and the session-reuse check ---- */
+
+static void
+data_log_io_error(struct data_chan *dc, const char *side, const struct conn *c)
+{
+	log_msg(LOG_LVL_INFO, "%s: %s data connection: %s%s%s", dc->p.tag, side,
+	    c->err_text ? c->err_text : "error", c->ssl_err[0] ? ": " : "",
+	    c->ssl_err);
+}
+
+/* Returns false when the channel failed. */
+static bool
+data_setup_step(struct data_chan *dc)
+{
+	enum io_result r;
+
+	if (dc->be.connecting) {
+		r = conn_finish_connect(&dc->be);
+		if (r == IO_ERR) {
+			char host[NETADDR_STRLEN];
+
+			log_msg(LOG_LVL_ERR, "%s: cannot connect to the FTP server's "
+			    "passive port %s: %s", dc->p.tag,
+			    netaddr_str_port(&dc->p.backend, host, sizeof(host)),
+			    dc->be.err_text);
+			data_fail(dc, "425 Cannot open the data connection to the "
+			    "FTP server.");
+			return false;
+		}
+	}
+	if (!dc->be.connecting && !dc->be.hs_done) {
+		r = conn_handshake(&dc->be);
+		if (r == IO_ERR) {
+			long v = SSL_get_verify_result(dc->be.ssl);
+
+			log_msg(LOG_LVL_ERR, "%s: TLS handshake on the data "
+			    "connection to the FTP server failed: %s%s%s%s",
+			    dc->p.tag, dc->be.err_text, dc->be.ssl_err[0] ? ": " :
+			    "", dc->be.ssl_err, v != X509_V_OK ?
+			    X509_verify_cert_error_string(v) : "");
+			data_fail(dc, "425 TLS negotiation with the FTP server "
+			    "failed on the data connection.");
+			return false;
+		}
+		if (r == IO_OK && !SSL_session_reused(dc->be.ssl))
+			log_msg(LOG_LVL_INFO, "%s: the FTP server did not resume "
+			    "ftpsgw's TLS session on the data connection; servers "
+			    "that require reuse will refuse it", dc->p.tag);
+	}
+	if (!dc->cli.hs_done) {
+		r = conn_handshake(&dc->cli);
+		if (r == IO_ERR) {
+			data_log_io_error(dc, "TLS handshake on the client", &dc->cli);
+			data_fail(dc, "425 TLS negotiation on the data connection "
+			    "failed.");
+			return false;
+		}
+	}
+	if (dc->cli.hs_done && dc->cli.ssl != NULL && !dc->reuse_checked) {
+		dc->reuse_checked = true;
+		/* SECURITY: a data connection must resume the TLS session of
+		 * this very control connection, else anyone who can reach
+		 * the port first could take the transfer. */
+		if (dc->p.gw->cfg->require_session_reuse &&
+		    !tls_resumed_own(dc->cli.ssl, dc->p.tls_app)) {
+			log_msg(LOG_LVL_NOTICE, "%s: data connection refused: the "
+			    "client did not resume the control connection's TLS "
+			    "session (%s). Enable TLS session reuse in the client "
+			    "(curl, lftp and FileZilla do it by default; Python's "
+			    "ftplib needs session=ftp.sock.session), or set "
+			    "require_session_reuse = off in gateway.conf (weaker: "
+			    "lets a third party on the client's path take the "
+			    "data connection)", dc->p.tag,
+			    SSL_session_reused(dc->cli.ssl) ?
+			    "it resumed a different session" :
+			    "it made a new one");
+			data_fail(dc, "425 Data connection refused: it must reuse "
+			    "the TLS session of the control connection (enable "
+			    "TLS session resumption in your FTP client).");
+			return false;
+		}
+	}
+	if (dc->cli.hs_done && dc->be.hs_done && !dc->be.connecting) {
+		dc->state = DS_RELAY;
+		dc->last_progress = loop_now(dc_loop(dc));
+		loop_timer_set(dc_loop(dc), &dc->timer,
+		    (uint64_t)dc->p.gw->cfg->data_timeout * 1000u);
+		if (log_enabled(LOG_LVL_DEBUG)) {
+			char a[96], b[96];
+
+			log_msg(LOG_LVL_DEBUG, "%s: data relay on port %u: client %s,"
+			    " server %s", dc->p.tag, dc->port,
+			    dc->cli.ssl ? tls_describe(dc->cli.ssl, a, sizeof(a)) :
+			    "clear", tls_describe(dc->be.ssl, b, sizeof(b)));
+		}
+	}
+	return true;
+}
+
+/* ---- relay ---- */
+
+/*
+ * Move bytes src -> buf -> dst and carry the end of the stream across:
+ * a clean end (close_notify) becomes close_notify + FIN on dst once buf is
+ * empty; an unclean end fails the channel (dst then sees no close_notify,
+ * so a truncated transfer is never passed off as complete).
+ * Returns false when the channel failed.
+ */
+static bool
+data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
+    struct buf *b, const char *src_name, bool *progress)
+{
+	enum io_result r;
+
+	if (!src->eof && src->ev.fd >= 0 && buf_space(b) > 0) {
+		r = conn_read(src, b);
+		if (r == IO_OK)
+			*progress = true;
+		else if (r == IO_ERR) {
+			data_log_io_error(dc, src_name, src);
+			data_fail(dc, "426 Data connection closed; transfer "
+			    "aborted.");
+			return false;
+		}
+		/* IO_EOF sets src->eof */
+	}
+	if (buf_len(b) > 0 && !dst->shut) {
+		size_t before = buf_len(b);
+
+		r = conn_write(dst, b);
+		if (buf_len(b) != before)
+			*progress = true;
+		if (r == IO_ERR) {
+			data_log_io_error(dc, src == &dc->be ? "client" : "server",
+			    dst);
+			data_fail(dc, "426 Data connection closed; transfer "
+			    "aborted.");
+			return false;
+		}
+	}
+	if (src->eof && buf_len(b) == 0 && !dst->shut) {
+		r = conn_shutdown(dst);
+		if (r == IO_ERR) {
+			data_fail(dc, "426 Data connection closed; transfer "
+			    "aborted.");
+			return false;
+		}
+		if (r == IO_OK)
+			*progress = true;
+	}
+	return true;
+}
+
+/* Answer a peer's close_notify at once (ProFTPD waits for ours before it
+ * sends 226), as soon as nothing is left to send it. */
+static bool
+data_answer_close(struct data_chan *dc, struct conn *c, struct buf *toward)
+{
+	if (c->eof && !c->shut && buf_len(toward) == 0 &&
+	    conn_shutdown(c) == IO_ERR) {
+		data_fail(dc, "426 Data connection closed; transfer aborted.");
+		return false;
+	}
+	return true;
+}
+
+static void
+data_update(struct data_chan *dc)
+{
+	struct loop *l = dc_loop(dc);
+	bool relay = dc->state == DS_RELAY || dc->state == DS_LINGER;
+
+	/* During setup only connects and handshakes are armed (conn_arm):
+	 * early bytes from a finished side wait in the kernel. */
+	conn_arm(l, &dc->cli, relay && !dc->cli.eof && buf_space(&dc->up) > 0,
+	    relay && (buf_len(&dc->down) > 0 || (dc->be.eof && !dc->cli.shut)));
+	conn_arm(l, &dc->be, relay && !dc->be.eof && buf_space(&dc->down) > 0,
+	    relay && (buf_len(&dc->up) > 0 || (dc->cli.eof && !dc->be.shut)));
+	if ((dc->cli.more && buf_space(&dc->up) > 0) ||
+	    (dc->be.more && buf_space(&dc->down) > 0))
+		loop_defer(l, &dc->kick);
+}
+
+static void
+data_pump(struct data_chan *dc)
+{
+	bool progress = false;
+
+	if (dc->state == DS_SETUP && !data_setup_step(dc))
+		return;
+	if (dc->state == DS_RELAY || dc->state == DS_LINGER) {
+		if (!data_relay_dir(dc, &dc->be, &dc->cli, &dc->down, "server",
+		    &progress))
+			return;
+		if (!data_relay_dir(dc, &dc->cli, &dc->be, &dc->up, "client",
+		    &progress))
+			return;
+		if (!data_answer_close(dc, &dc->be, &dc->up) ||
+		    !data_answer_close(dc, &dc->cli, &dc->down))
+			return;
+		if (progress)
+			dc->last_progress = loop_now(dc_loop(dc));
+		/* One direction's end is delivered: the transfer is done. */
+		if (dc->state == DS_RELAY && ((dc->be.eof && dc->cli.shut) ||
+		    (dc->cli.eof && dc->be.shut))) {
+			dc->state = DS_LINGER;
+			loop_timer_set(dc_loop(dc), &dc->timer, DATA_LINGER_MS);
+			log_msg(LOG_LVL_DEBUG, "%s: data on port %u done: %llu "
+			    "bytes to the client, %llu to the server", dc->p.tag,
+			    dc->port, (unsigned long long)dc->cli.bytes_out,
+			    (unsigned long long)dc->be.bytes_out);
+			data_set_idle(dc);
+		}
+		if (dc->state == DS_LINGER && dc->cli.eof && dc->be.eof &&
+		    dc->cli.shut && dc->be.shut) {
+			data_close_all(dc);
+			return;
+		}
+	}
+	if (dc->state != DS_CLOSED)
+		data_update(dc);
+}
+
+static void
+data_on_cli(struct loop_ev *ev, uint32_t events)
+{
+	(void)events;
+	data_pump(container_of(ev, struct data_chan, cli.ev));
+}
+
+static void
+data_on_be(struct loop_ev *ev, uint32_t events)
+{
+	(void)events;
+	data_pump(container_of(ev, struct data_chan, be.ev));
+}

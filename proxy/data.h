@@ -1,0 +1,66 @@
+/* The data channel of one transfer: a passive listener on the public side,
+ * the client's data connection (TLS server role), the gateway's connection to
+ * the backend's passive port (TLS client role, resuming our control session),
+ * and the relay between them, with end-of-data ordering (DESIGN.md). */
+#ifndef FTPSGW_PROXY_DATA_H
+#define FTPSGW_PROXY_DATA_H
+
+#include <stdbool.h>
+
+#include "conntrack/ct.h"
+#include "proxy/ftp_parse.h"
+
+struct gw;
+struct tls_app;
+struct data_chan;
+
+struct data_params {
+	struct gw *gw;
+	const char *tag;		/* "#id client" log prefix (borrowed) */
+	struct ftp_addr client;		/* control client's address (port ignored) */
+	struct ftp_addr listen;		/* address to listen on; port 0 */
+	struct ftp_addr backend;	/* backend's passive address and port */
+	struct ct_tuple master;		/* client control connection, original dir */
+	bool client_tls;		/* PROT P on the client side */
+	struct tls_app *tls_app;	/* session's TLS state (borrowed) */
+	/* Called (from a deferred pass, never inside the caller's stack) when
+	 * the channel stops being busy: end of data delivered, or failure. */
+	void (*on_idle)(void *owner);
+	void *owner;
+};
+
+/*
+ * data_open_passive - open a passive listener from passive_ports and program
+ * the conntrack expectation. On success returns the channel and sets
+ * *port_out; on failure returns NULL and *reply_out to the reply the client
+ * should get (static text with code).
+ */
+struct data_chan *data_open_passive(const struct data_params *p,
+    uint16_t *port_out, const char **reply_out);
+
+/* A transfer command was forwarded: the channel now belongs to it. */
+void data_transfer_started(struct data_chan *dc);
+
+/* True while the backend's final reply must wait: the client connected and
+ * the end of data has not yet been delivered (with close_notify). */
+bool data_busy(const struct data_chan *dc);
+
+/* The reply that replaces the backend's final reply because the channel
+ * failed on our side (e.g. no TLS session reuse), or NULL. Static text. */
+const char *data_failure(const struct data_chan *dc);
+
+/* True when the client's data connection has arrived. */
+bool data_connected(const struct data_chan *dc);
+
+/*
+ * data_release - the owner is done with the channel. A channel still
+ * closing its connections cleanly finishes on its own (bounded by a timer)
+ * and frees itself; otherwise it is closed and freed now (deferred).
+ * data_release(NULL) is a no-op.
+ */
+void data_release(struct data_chan *dc);
+
+/* Close everything now and free (deferred). data_abort(NULL) is a no-op. */
+void data_abort(struct data_chan *dc);
+
+#endif

@@ -1,0 +1,61 @@
+/* TLS contexts for both sides of the gateway, certificate verification and
+ * TLS session reuse (client side: proving a data connection resumed *this*
+ * control connection's session; backend side: resuming our own session). */
+#ifndef FTPSGW_PROXY_TLS_H
+#define FTPSGW_PROXY_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_session_st SSL_SESSION;
+struct config;
+
+#define TLS_TOKEN_LEN 16
+
+/* Per-session TLS state, the app data of the session's SSL objects. */
+struct tls_app {
+	/* Random per control connection; written into every client-side TLS
+	 * session (tickets and cache) made on its connections. */
+	unsigned char token[TLS_TOKEN_LEN];
+	/* Latest session of our backend control connection (owned). */
+	SSL_SESSION *be_session;
+};
+
+struct tls {
+	SSL_CTX *server;	/* toward FTP clients */
+	SSL_CTX *backend;	/* toward the backend FTP server */
+};
+
+/* Build both contexts from cfg. Returns 0, or -1 with a message in err. */
+int tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap);
+void tls_free(struct tls *t);
+
+/* Fill a with a fresh random token; be_session NULL. Returns 0 or -1. */
+int tls_app_init(struct tls_app *a);
+void tls_app_free(struct tls_app *a);
+
+/* A new server-side SSL for a client conn of the session owning app. */
+SSL *tls_new_server(struct tls *t, struct tls_app *app);
+
+/*
+ * tls_new_backend - a new client-side SSL toward the backend.
+ * @app:  the session's app data for its control conn (its sessions are
+ *        kept for resumption), NULL for data conns
+ * @resume: session to resume (data conns), or NULL
+ */
+SSL *tls_new_backend(struct tls *t, struct tls_app *app, const char *host,
+    SSL_SESSION *resume);
+
+/* After the client control handshake: mark its session with app's token. */
+void tls_mark_session(SSL *ssl, const struct tls_app *app);
+
+/* SECURITY: true when ssl resumed a session made on app's control
+ * connection (not merely any cached session). */
+bool tls_resumed_own(SSL *ssl, const struct tls_app *app);
+
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384" plus ", resumed" when it was. */
+const char *tls_describe(SSL *ssl, char *buf, size_t cap);
+
+#endif
