@@ -1,0 +1,1194 @@
+/* Unit tests for the gateway.conf parser (proxy/config.c), as tables. */
+#include "proxy/config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy/limits.h"
+
+/* A byte string that may hold NULs: the literal and its length. */
+#define B(s)	{ (s), sizeof(s) - 1 }
+
+/* The four required keys, lines 1-4; rows append their line as line 5. */
+#define BASE	"listen = 203.0.113.1:21\n" \
+		"certificate = /etc/ftpsgw/gateway.pem\n" \
+		"private_key = /etc/ftpsgw/gateway.key\n" \
+		"backend = 198.51.100.10\n"
+#define BASE_NO_BACKEND	"listen = 203.0.113.1:21\n" \
+		"certificate = /etc/ftpsgw/gateway.pem\n" \
+		"private_key = /etc/ftpsgw/gateway.key\n"
+
+#define F	"gateway.conf"
+
+/* The expected parts of messages, as the parser's table has them. */
+#define X_LISTEN "expected ADDR:PORT or [IPV6]:PORT, numeric, port 1-65535"
+#define X_PUBLIC "expected an IPv4 or IPv6 address without port, " \
+		"e.g. 203.0.113.1"
+#define X_PASSIVE "expected LOW-HIGH with 1024 <= LOW <= HIGH <= 65535"
+#define X_BACKEND "expected HOST:PORT or HOST, HOST a DNS name or numeric " \
+		"address (IPv6 in brackets), port 1-65535"
+#define X_SECONDS "expected whole seconds from 1 to 86400"
+#define X_KV	"expected key = value"
+
+struct bytes {
+	const char *p;
+	size_t len;
+};
+
+/* Parse text with fresh defaults; the message goes to err. */
+static int
+parse(struct config *cfg, const char *text, size_t len, char *err,
+    size_t cap)
+{
+	cfg_defaults(cfg);
+	return cfg_parse(cfg, F, text, len, err, cap);
+}
+
+/* ---- rejections: the exact message is the UI ---- */
+
+struct reject_row {
+	struct bytes in;
+	const char *err;
+};
+
+static const struct reject_row reject_rows[] = {
+	/* line syntax */
+	{ B("listen 203.0.113.1:21\n"),
+	  F ":1: listen: no '=' in line; " X_KV },
+	{ B("# comment\n\n   \t\nlisten\n"),
+	  F ":4: listen: no '=' in line; " X_KV },
+	{ B("  listen\n"), F ":1: listen: no '=' in line; " X_KV },
+	{ B("\tlisten_implicit 203.0.113.1:990 # x\n"),
+	  F ":1: listen_implicit: no '=' in line; " X_KV },
+	{ B("= 203.0.113.1:21\n"),
+	  F ":1: '=' without a key; " X_KV },
+	{ B("  =\n"), F ":1: '=' without a key; " X_KV },
+	{ B("[site2]\n"),
+	  F ":1: [site2]: sections are reserved for a later version; "
+	  "expected key = value lines only" },
+	{ B("  [backend] # the NAS\n"),
+	  F ":1: [backend]: sections are reserved for a later version; "
+	  "expected key = value lines only" },
+	{ B("[x] = 1\n"),
+	  F ":1: [x] = 1: sections are reserved for a later version; "
+	  "expected key = value lines only" },
+	/* empty values, comments eating the value */
+	{ B("backend =\n"),
+	  F ":1: backend: value is empty; " X_BACKEND },
+	{ B("backend = \t \n"),
+	  F ":1: backend: value is empty; " X_BACKEND },
+	{ B("backend = # the NAS\n"),
+	  F ":1: backend: value is empty; " X_BACKEND },
+	{ B("certificate=\n"),
+	  F ":1: certificate: value is empty; "
+	  "expected a file path of at most 511 bytes" },
+	{ B("log_level =\r\n"),
+	  F ":1: log_level: value is empty; "
+	  "expected err, warning, notice, info or debug" },
+	/* a '#' glued to the '=' is not a comment */
+	{ B("backend =#x\n"),
+	  F ":1: backend: '#x' is not a host and port; " X_BACKEND },
+	/* unknown keys, with and without a suggestion */
+	{ B("lisen = 203.0.113.1:21\n"),
+	  F ":1: lisen: unknown key (did you mean listen?)" },
+	{ B("lsiten = 203.0.113.1:21\n"),
+	  F ":1: lsiten: unknown key (did you mean listen?)" },
+	{ B("Listen = 203.0.113.1:21\n"),
+	  F ":1: Listen: unknown key (did you mean listen?)" },
+	{ B("listen_implict = 203.0.113.1:990\n"),
+	  F ":1: listen_implict: unknown key (did you mean listen_implicit?)" },
+	{ B("passive-ports = 61000-61999\n"),
+	  F ":1: passive-ports: unknown key (did you mean passive_ports?)" },
+	{ B("backends = nas\n"),
+	  F ":1: backends: unknown key (did you mean backend?)" },
+	{ B("conntrak = on\n"),
+	  F ":1: conntrak: unknown key (did you mean conntrack?)" },
+	{ B("require_session_use = on\n"),
+	  F ":1: require_session_use: unknown key "
+	  "(did you mean require_session_reuse?)" },
+	{ B("log = debug\n"), F ":1: log: unknown key" },
+	{ B("frobnicate = 1\n"), F ":1: frobnicate: unknown key" },
+	{ B("back end = nas\n"),
+	  F ":1: back end: unknown key (did you mean backend?)" },
+	{ B("it's = 1\n"), F ":1: it\\'s: unknown key" },
+	{ B("k\xc3\xa9y = 1\n"), F ":1: k\\xc3\\xa9y: unknown key" },
+	{ B("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaa = 1\n"),
+	  F ":1: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...: "
+	  "unknown key" },
+	/* repeated keys name both lines */
+	{ B("backend = a\nbackend = b\n"),
+	  F ":2: backend: already set on line 1; expected each key once "
+	  "(only listen and listen_implicit repeat)" },
+	{ B("log_level = info\n# x\nlog_level = bogus\n"),
+	  F ":3: log_level: already set on line 1; expected each key once "
+	  "(only listen and listen_implicit repeat)" },
+	{ B("listen = 203.0.113.1:21\nlisten_implicit = 203.0.113.1:21\n"),
+	  F ":2: listen_implicit: '203.0.113.1:21' is already used on line 1; "
+	  "expected each address and port once" },
+	{ B("listen = [2001:db8::1]:21\nlisten = [2001:db8:0::1]:21\n"),
+	  F ":2: listen: '[2001:db8:0::1]:21' is already used on line 1; "
+	  "expected each address and port once" },
+	/* control characters and NUL bytes */
+	{ B("backend = a\x01" "b\n"),
+	  F ":1: backend: control character '\\x01' in line; "
+	  "expected printable text" },
+	{ B("backend = a\rb\n"),
+	  F ":1: backend: control character '\\x0d' in line; "
+	  "expected printable text" },
+	{ B("log_level = info\rdata_path = relay\r"),
+	  F ":1: log_level: control character '\\x0d' in line; "
+	  "expected printable text" },
+	{ B("backend = nas\x7f\n"),
+	  F ":1: backend: control character '\\x7f' in line; "
+	  "expected printable text" },
+	{ B("\x1b[31m = 1\n"),
+	  F ":1: control character '\\x1b' in line; expected printable text" },
+	{ B("backend = a\0b\n"),
+	  F ":1: backend: NUL byte in line; expected a text file" },
+	{ B("# a comment\0\n"),
+	  F ":1: NUL byte in line; expected a text file" },
+	{ B("\0"), F ":1: NUL byte in line; expected a text file" },
+	{ B("log_level = info\n\n\0\n"),
+	  F ":3: NUL byte in line; expected a text file" },
+	/* listen and listen_implicit */
+	{ B("listen = 203.0.113.1\n"),
+	  F ":1: listen: '203.0.113.1' is not an address and port; " X_LISTEN },
+	{ B("listen = 203.0.113.1:0\n"),
+	  F ":1: listen: '203.0.113.1:0' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 203.0.113.1:65536\n"),
+	  F ":1: listen: '203.0.113.1:65536' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 203.0.113.1:021\n"),
+	  F ":1: listen: '203.0.113.1:021' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 203.0.113.1:+21\n"),
+	  F ":1: listen: '203.0.113.1:+21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 203.0.113.1:-1\n"),
+	  F ":1: listen: '203.0.113.1:-1' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 203.0.113.1: 21\n"),
+	  F ":1: listen: '203.0.113.1: 21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 203.0.113.1:21x\n"),
+	  F ":1: listen: '203.0.113.1:21x' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 203.0.113.1:99999999999999999999\n"),
+	  F ":1: listen: '203.0.113.1:99999999999999999999' is not an address "
+	  "and port; " X_LISTEN },
+	{ B("listen = 203.0.113:21\n"),
+	  F ":1: listen: '203.0.113:21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 256.0.113.1:21\n"),
+	  F ":1: listen: '256.0.113.1:21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = 203.0.113.01:21\n"),
+	  F ":1: listen: '203.0.113.01:21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = ftp.example.org:21\n"),
+	  F ":1: listen: 'ftp.example.org:21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = :21\n"),
+	  F ":1: listen: ':21' is not an address and port; " X_LISTEN },
+	{ B("listen = 2001:db8::1:21\n"),
+	  F ":1: listen: '2001:db8::1:21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = [2001:db8::1]\n"),
+	  F ":1: listen: '[2001:db8::1]' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = [2001:db8::1]21\n"),
+	  F ":1: listen: '[2001:db8::1]21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = [2001:db8::1:21\n"),
+	  F ":1: listen: '[2001:db8::1:21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = []:21\n"),
+	  F ":1: listen: '[]:21' is not an address and port; " X_LISTEN },
+	{ B("listen = [203.0.113.1]:21\n"),
+	  F ":1: listen: '[203.0.113.1]:21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen = [fe80::1%eth0]:21\n"),
+	  F ":1: listen: '[fe80::1%eth0]:21' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen_implicit = 203.0.113.1\n"),
+	  F ":1: listen_implicit: '203.0.113.1' is not an address and port; "
+	  X_LISTEN },
+	{ B("listen_implicit = [2001:db8::1]:\n"),
+	  F ":1: listen_implicit: '[2001:db8::1]:' is not an address and "
+	  "port; " X_LISTEN },
+	/* public_address */
+	{ B("public_address = 203.0.113.1:21\n"),
+	  F ":1: public_address: '203.0.113.1:21' is not a numeric address; "
+	  X_PUBLIC },
+	{ B("public_address = gw.example.org\n"),
+	  F ":1: public_address: 'gw.example.org' is not a numeric address; "
+	  X_PUBLIC },
+	{ B("public_address = 203.0.113.256\n"),
+	  F ":1: public_address: '203.0.113.256' is not a numeric address; "
+	  X_PUBLIC },
+	{ B("public_address = [203.0.113.1]\n"),
+	  F ":1: public_address: '[203.0.113.1]' is not a numeric address; "
+	  X_PUBLIC },
+	{ B("public_address = [2001:db8::1]:21\n"),
+	  F ":1: public_address: '[2001:db8::1]:21' is not a numeric "
+	  "address; " X_PUBLIC },
+	{ B("public_address = [2001:db8::1\n"),
+	  F ":1: public_address: '[2001:db8::1' is not a numeric address; "
+	  X_PUBLIC },
+	{ B("public_address = 0.0.0.0\n"),
+	  F ":1: public_address: '0.0.0.0' cannot be announced to clients; "
+	  "expected the router's public address, e.g. 203.0.113.1" },
+	{ B("public_address = [::]\n"),
+	  F ":1: public_address: '[::]' cannot be announced to clients; "
+	  "expected the router's public address, e.g. 203.0.113.1" },
+	{ B("\xef\xbb\xbf\xef\xbb\xbflisten = 203.0.113.1:21\n"),
+	  F ":1: \\xef\\xbb\\xbflisten: unknown key" },
+	{ B("\xef\xbb\n"), F ":1: \\xef\\xbb: no '=' in line; " X_KV },
+	{ B("public_address = []\n"),
+	  F ":1: public_address: '[]' is not a numeric address; " X_PUBLIC },
+	/* passive_ports */
+	{ B("passive_ports = 70000-80000\n"),
+	  F ":1: passive_ports: '70000-80000' is not a port range; "
+	  X_PASSIVE },
+	{ B("passive_ports = 1023-2000\n"),
+	  F ":1: passive_ports: '1023-2000' is not a port range; " X_PASSIVE },
+	{ B("passive_ports = 2000-1999\n"),
+	  F ":1: passive_ports: '2000-1999' is not a port range; " X_PASSIVE },
+	{ B("passive_ports = 61000-65536\n"),
+	  F ":1: passive_ports: '61000-65536' is not a port range; "
+	  X_PASSIVE },
+	{ B("passive_ports = 61000\n"),
+	  F ":1: passive_ports: '61000' is not a port range; " X_PASSIVE },
+	{ B("passive_ports = 61000-\n"),
+	  F ":1: passive_ports: '61000-' is not a port range; " X_PASSIVE },
+	{ B("passive_ports = -61999\n"),
+	  F ":1: passive_ports: '-61999' is not a port range; " X_PASSIVE },
+	{ B("passive_ports = 61000-61999-62000\n"),
+	  F ":1: passive_ports: '61000-61999-62000' is not a port range; "
+	  X_PASSIVE },
+	{ B("passive_ports = 61000:61999\n"),
+	  F ":1: passive_ports: '61000:61999' is not a port range; "
+	  X_PASSIVE },
+	{ B("passive_ports = 0x1000-2000\n"),
+	  F ":1: passive_ports: '0x1000-2000' is not a port range; "
+	  X_PASSIVE },
+	{ B("passive_ports = +61000-61999\n"),
+	  F ":1: passive_ports: '+61000-61999' is not a port range; "
+	  X_PASSIVE },
+	{ B("passive_ports = 4294967297-61999\n"),
+	  F ":1: passive_ports: '4294967297-61999' is not a port range; "
+	  X_PASSIVE },
+	/* backend */
+	{ B("backend = 2001:db8::10:21\n"),
+	  F ":1: backend: '2001:db8::10:21' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = 2001:db8::10\n"),
+	  F ":1: backend: '2001:db8::10' is not a host and port; " X_BACKEND },
+	{ B("backend = [2001:db8::10\n"),
+	  F ":1: backend: '[2001:db8::10' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = [2001:db8::10]21\n"),
+	  F ":1: backend: '[2001:db8::10]21' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = [2001:db8::10]:\n"),
+	  F ":1: backend: '[2001:db8::10]:' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = [nas.lan]:21\n"),
+	  F ":1: backend: '[nas.lan]:21' is not a host and port; " X_BACKEND },
+	{ B("backend = [198.51.100.10]\n"),
+	  F ":1: backend: '[198.51.100.10]' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = nas.lan:0\n"),
+	  F ":1: backend: 'nas.lan:0' is not a host and port; " X_BACKEND },
+	{ B("backend = nas.lan:70000\n"),
+	  F ":1: backend: 'nas.lan:70000' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = nas.lan:\n"),
+	  F ":1: backend: 'nas.lan:' is not a host and port; " X_BACKEND },
+	{ B("backend = nas.lan:ftp\n"),
+	  F ":1: backend: 'nas.lan:ftp' is not a host and port; " X_BACKEND },
+	{ B("backend = :21\n"),
+	  F ":1: backend: ':21' is not a host and port; " X_BACKEND },
+	{ B("backend = -nas.lan\n"),
+	  F ":1: backend: '-nas.lan' is not a host and port; " X_BACKEND },
+	{ B("backend = nas-.lan\n"),
+	  F ":1: backend: 'nas-.lan' is not a host and port; " X_BACKEND },
+	{ B("backend = nas.lan-\n"),
+	  F ":1: backend: 'nas.lan-' is not a host and port; " X_BACKEND },
+	{ B("backend = nas..lan\n"),
+	  F ":1: backend: 'nas..lan' is not a host and port; " X_BACKEND },
+	{ B("backend = .nas\n"),
+	  F ":1: backend: '.nas' is not a host and port; " X_BACKEND },
+	{ B("backend = .\n"),
+	  F ":1: backend: '.' is not a host and port; " X_BACKEND },
+	{ B("backend = nas lan\n"),
+	  F ":1: backend: 'nas lan' is not a host and port; " X_BACKEND },
+	{ B("backend = nas/lan\n"),
+	  F ":1: backend: 'nas/lan' is not a host and port; " X_BACKEND },
+	{ B("backend = 198.51.100.300\n"),
+	  F ":1: backend: '198.51.100.300' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = 198.51.100.10.\n"),
+	  F ":1: backend: '198.51.100.10.' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = 198.51.100.10:21:21\n"),
+	  F ":1: backend: '198.51.100.10:21:21' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = ftp://nas.lan\n"),
+	  F ":1: backend: 'ftp://nas.lan' is not a host and port; "
+	  X_BACKEND },
+	{ B("backend = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaa.lan\n"),
+	  F ":1: backend: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "...' is not a host and port; " X_BACKEND },
+	{ B("backend = n\\as\n"),
+	  F ":1: backend: 'n\\\\as' is not a host and port; " X_BACKEND },
+	/* words */
+	{ B("backend_tls = Explicit\n"),
+	  F ":1: backend_tls: 'Explicit' is not a backend TLS mode; "
+	  "expected explicit, implicit or off" },
+	{ B("backend_tls = tls\n"),
+	  F ":1: backend_tls: 'tls' is not a backend TLS mode; "
+	  "expected explicit, implicit or off" },
+	{ B("backend_verify = yes\n"),
+	  F ":1: backend_verify: 'yes' is not a switch; expected on or off" },
+	{ B("backend_verify = true\n"),
+	  F ":1: backend_verify: 'true' is not a switch; expected on or off" },
+	{ B("backend_verify = ON\n"),
+	  F ":1: backend_verify: 'ON' is not a switch; expected on or off" },
+	{ B("backend_verify = 1\n"),
+	  F ":1: backend_verify: '1' is not a switch; expected on or off" },
+	{ B("backend_verify = o\n"),
+	  F ":1: backend_verify: 'o' is not a switch; expected on or off" },
+	{ B("backend_verify = onn\n"),
+	  F ":1: backend_verify: 'onn' is not a switch; expected on or off" },
+	{ B("client_tls = require\n"),
+	  F ":1: client_tls: 'require' is not a client TLS policy; "
+	  "expected required or optional" },
+	{ B("require_session_reuse = no\n"),
+	  F ":1: require_session_reuse: 'no' is not a switch; "
+	  "expected on or off" },
+	{ B("conntrack = maybe\n"),
+	  F ":1: conntrack: 'maybe' is not a conntrack mode; "
+	  "expected on, off or auto" },
+	{ B("data_path = splice\n"),
+	  F ":1: data_path: 'splice' is not a data path; "
+	  "expected relay or kernel" },
+	{ B("log_level = warn\n"),
+	  F ":1: log_level: 'warn' is not a log level; "
+	  "expected err, warning, notice, info or debug" },
+	{ B("log_level = DEBUG\n"),
+	  F ":1: log_level: 'DEBUG' is not a log level; "
+	  "expected err, warning, notice, info or debug" },
+	/* seconds */
+	{ B("connect_timeout = 0\n"),
+	  F ":1: connect_timeout: '0' is not a timeout; " X_SECONDS },
+	{ B("connect_timeout = 86401\n"),
+	  F ":1: connect_timeout: '86401' is not a timeout; " X_SECONDS },
+	{ B("idle_timeout = -1\n"),
+	  F ":1: idle_timeout: '-1' is not a timeout; " X_SECONDS },
+	{ B("idle_timeout = 10s\n"),
+	  F ":1: idle_timeout: '10s' is not a timeout; " X_SECONDS },
+	{ B("idle_timeout = 1e3\n"),
+	  F ":1: idle_timeout: '1e3' is not a timeout; " X_SECONDS },
+	{ B("data_timeout = 010\n"),
+	  F ":1: data_timeout: '010' is not a timeout; " X_SECONDS },
+	{ B("data_timeout = 4294967296\n"),
+	  F ":1: data_timeout: '4294967296' is not a timeout; " X_SECONDS },
+	{ B("data_timeout = 18446744073709551617\n"),
+	  F ":1: data_timeout: '18446744073709551617' is not a timeout; "
+	  X_SECONDS },
+	{ B("data_timeout = 6 0\n"),
+	  F ":1: data_timeout: '6 0' is not a timeout; " X_SECONDS },
+	/* missing required keys, checked after the last line */
+	{ B(""),
+	  F ": listen: required key is missing (e.g. listen = 203.0.113.1:21, "
+	  "or listen_implicit = 203.0.113.1:990)" },
+	{ B("# only comments\n\n"),
+	  F ": listen: required key is missing (e.g. listen = 203.0.113.1:21, "
+	  "or listen_implicit = 203.0.113.1:990)" },
+	{ B("listen_implicit = 203.0.113.1:990\n"),
+	  F ": certificate: required key is missing "
+	  "(e.g. certificate = /etc/ftpsgw/gateway.pem)" },
+	{ B("listen = 203.0.113.1:21\ncertificate = /c.pem\n"),
+	  F ": private_key: required key is missing "
+	  "(e.g. private_key = /etc/ftpsgw/gateway.key)" },
+	{ B(BASE_NO_BACKEND),
+	  F ": backend: required key is missing "
+	  "(e.g. backend = 198.51.100.10:21)" },
+	/* an error after good lines names its own line */
+	{ B(BASE "passive_ports = 70000-80000\n"),
+	  F ":5: passive_ports: '70000-80000' is not a port range; "
+	  X_PASSIVE },
+	{ B(BASE "\r\n# x\r\nbackend = nas.lan\r\n"),
+	  F ":7: backend: already set on line 4; expected each key once "
+	  "(only listen and listen_implicit repeat)" },
+};
+
+static void
+test_reject(void **state)
+{
+	char err[512];
+	struct config cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(reject_rows) / sizeof(reject_rows[0]); i++) {
+		const struct reject_row *r = &reject_rows[i];
+		int rc;
+
+		memset(err, 'Z', sizeof(err));
+		rc = parse(&cfg, r->in.p, r->in.len, err, sizeof(err));
+		if (rc != -1 || strcmp(err, r->err) != 0)
+			print_error("row %zu: rc %d\n got  \"%s\"\n"
+			    " want \"%s\"\n", i, rc, rc == 0 ? "" : err,
+			    r->err);
+		assert_int_equal(rc, -1);
+		assert_string_equal(err, r->err);
+	}
+}
+
+/* ---- acceptances: each row checks what it set ---- */
+
+static void
+want_v4(const struct sockaddr_storage *ss, const char *addr, uint16_t port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, addr, &a), 1);
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), port);
+	assert_memory_equal(&sin->sin_addr, &a, sizeof(a));
+}
+
+static void
+want_v6(const struct sockaddr_storage *ss, const char *addr, uint16_t port)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	struct in6_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, addr, &a), 1);
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(sin6->sin6_port), port);
+	assert_memory_equal(&sin6->sin6_addr, &a, sizeof(a));
+}
+
+static void
+check_base(const struct config *c)
+{
+	struct config d;
+
+	cfg_defaults(&d);
+	assert_int_equal(c->n_listen, 1);
+	want_v4(&c->listen[0].addr, "203.0.113.1", 21);
+	assert_int_equal(c->listen[0].addrlen, sizeof(struct sockaddr_in));
+	assert_false(c->listen[0].implicit);
+	assert_int_equal(c->listen[0].line, 1);
+	assert_string_equal(c->certificate, "/etc/ftpsgw/gateway.pem");
+	assert_string_equal(c->private_key, "/etc/ftpsgw/gateway.key");
+	assert_string_equal(c->backend_host, "198.51.100.10");
+	assert_int_equal(c->backend_port, 21);
+	/* everything else keeps its default */
+	assert_false(c->have_public_address);
+	assert_int_equal(c->passive_low, 61000);
+	assert_int_equal(c->passive_high, 61999);
+	assert_int_equal(c->backend_tls, CFG_BACKEND_EXPLICIT);
+	assert_string_equal(c->backend_ca, "");
+	assert_true(c->backend_verify);
+	assert_int_equal(c->client_tls, CFG_CLIENT_REQUIRED);
+	assert_true(c->require_session_reuse);
+	assert_int_equal(c->conntrack, CFG_CT_AUTO);
+	assert_int_equal(c->data_path, CFG_DATA_RELAY);
+	assert_int_equal(c->connect_timeout, 10);
+	assert_int_equal(c->idle_timeout, 600);
+	assert_int_equal(c->data_timeout, 60);
+	assert_int_equal(c->log_level, CFG_LOG_INFO);
+	assert_int_equal(c->connect_timeout, d.connect_timeout);
+}
+
+static void
+check_listen_v6(const struct config *c)
+{
+	assert_int_equal(c->n_listen, 2);
+	want_v6(&c->listen[1].addr, "2001:db8::1", 21);
+	assert_int_equal(c->listen[1].addrlen, sizeof(struct sockaddr_in6));
+	assert_false(c->listen[1].implicit);
+	assert_int_equal(c->listen[1].line, 5);
+}
+
+static void
+check_listen_order(const struct config *c)
+{
+	assert_int_equal(c->n_listen, 4);
+	want_v4(&c->listen[1].addr, "203.0.113.1", 990);
+	assert_true(c->listen[1].implicit);
+	assert_int_equal(c->listen[1].line, 5);
+	want_v6(&c->listen[2].addr, "2001:db8::1", 990);
+	assert_true(c->listen[2].implicit);
+	want_v4(&c->listen[3].addr, "0.0.0.0", 2121);
+	assert_false(c->listen[3].implicit);
+	assert_int_equal(c->listen[3].line, 8);
+}
+
+static void
+check_implicit_only(const struct config *c)
+{
+	assert_int_equal(c->n_listen, 1);
+	want_v6(&c->listen[0].addr, "::", 990);
+	assert_true(c->listen[0].implicit);
+}
+
+static void
+check_port_21(const struct config *c)
+{
+	assert_int_equal(c->backend_port, 21);
+}
+
+static void
+check_port_990(const struct config *c)
+{
+	assert_int_equal(c->backend_tls, CFG_BACKEND_IMPLICIT);
+	assert_int_equal(c->backend_port, 990);
+}
+
+static void
+check_port_2121(const struct config *c)
+{
+	assert_int_equal(c->backend_port, 2121);
+}
+
+static void
+check_backend_nas(const struct config *c)
+{
+	assert_string_equal(c->backend_host, "nas.lan");
+	assert_int_equal(c->backend_port, 21);
+}
+
+static void
+check_backend_v6(const struct config *c)
+{
+	assert_string_equal(c->backend_host, "2001:db8::10");
+	assert_int_equal(c->backend_port, 21);
+}
+
+static void
+check_backend_v6_port(const struct config *c)
+{
+	assert_string_equal(c->backend_host, "2001:db8::10");
+	assert_int_equal(c->backend_port, 2121);
+}
+
+static void
+check_backend_dot(const struct config *c)
+{
+	assert_string_equal(c->backend_host, "nas.example.org.");
+	assert_int_equal(c->backend_port, 21);
+}
+
+static void
+check_backend_underscore(const struct config *c)
+{
+	assert_string_equal(c->backend_host, "nas_1.lan");
+	assert_int_equal(c->backend_port, 65535);
+}
+
+static void
+check_backend_v4_port(const struct config *c)
+{
+	assert_string_equal(c->backend_host, "198.51.100.10");
+	assert_int_equal(c->backend_port, 2121);
+}
+
+static void
+check_backend_tls_off(const struct config *c)
+{
+	assert_int_equal(c->backend_tls, CFG_BACKEND_OFF);
+	assert_int_equal(c->backend_port, 21);
+}
+
+static void
+check_public_v4(const struct config *c)
+{
+	assert_true(c->have_public_address);
+	want_v4(&c->public_address, "203.0.113.1", 0);
+}
+
+static void
+check_public_v6(const struct config *c)
+{
+	assert_true(c->have_public_address);
+	want_v6(&c->public_address, "2001:db8:1::1", 0);
+}
+
+static void
+check_passive_full(const struct config *c)
+{
+	assert_int_equal(c->passive_low, 1024);
+	assert_int_equal(c->passive_high, 65535);
+}
+
+static void
+check_passive_spaced(const struct config *c)
+{
+	assert_int_equal(c->passive_low, 61000);
+	assert_int_equal(c->passive_high, 61010);
+}
+
+static void
+check_passive_one(const struct config *c)
+{
+	assert_int_equal(c->passive_low, 5000);
+	assert_int_equal(c->passive_high, 5000);
+}
+
+static void
+check_paths(const struct config *c)
+{
+	assert_string_equal(c->backend_ca, "/etc/ftpsgw/lan ca#2.pem");
+}
+
+static void
+check_switches_off(const struct config *c)
+{
+	assert_false(c->backend_verify);
+	assert_false(c->require_session_reuse);
+	assert_int_equal(c->client_tls, CFG_CLIENT_OPTIONAL);
+	assert_int_equal(c->conntrack, CFG_CT_OFF);
+	assert_int_equal(c->data_path, CFG_DATA_KERNEL);
+	assert_int_equal(c->log_level, CFG_LOG_ERR);
+}
+
+static void
+check_switches_on(const struct config *c)
+{
+	assert_true(c->backend_verify);
+	assert_true(c->require_session_reuse);
+	assert_int_equal(c->client_tls, CFG_CLIENT_REQUIRED);
+	assert_int_equal(c->conntrack, CFG_CT_ON);
+	assert_int_equal(c->data_path, CFG_DATA_RELAY);
+	assert_int_equal(c->log_level, CFG_LOG_DEBUG);
+	assert_int_equal(c->backend_tls, CFG_BACKEND_EXPLICIT);
+}
+
+static void
+check_conntrack_auto(const struct config *c)
+{
+	assert_int_equal(c->conntrack, CFG_CT_AUTO);
+	assert_int_equal(c->log_level, CFG_LOG_WARNING);
+}
+
+static void
+check_log_notice(const struct config *c)
+{
+	assert_int_equal(c->log_level, CFG_LOG_NOTICE);
+}
+
+static void
+check_log_info(const struct config *c)
+{
+	assert_int_equal(c->log_level, CFG_LOG_INFO);
+}
+
+static void
+check_timeouts_min(const struct config *c)
+{
+	assert_int_equal(c->connect_timeout, 1);
+	assert_int_equal(c->idle_timeout, 86400);
+	assert_int_equal(c->data_timeout, 30);
+}
+
+struct accept_row {
+	struct bytes in;
+	void (*check)(const struct config *);
+};
+
+static const struct accept_row accept_rows[] = {
+	{ B(BASE), check_base },
+	/* syntax variants of the same file */
+	{ B("listen=203.0.113.1:21\ncertificate=/etc/ftpsgw/gateway.pem\n"
+	    "private_key=/etc/ftpsgw/gateway.key\nbackend=198.51.100.10"),
+	  check_base },
+	{ B("  listen\t=\t203.0.113.1:21  \r\n"
+	    "certificate = /etc/ftpsgw/gateway.pem\t# the chain\r\n"
+	    "\r\n"
+	    "# private_key = /nope\r\n"
+	    "   # indented comment\r\n"
+	    "private_key = /etc/ftpsgw/gateway.key #\r\n"
+	    "backend = 198.51.100.10\r\n"),
+	  check_base },
+	{ B(BASE "# \x01 control bytes and \xff in a comment are fine\n"
+	    "#listen = [2001:db8::1]:21\n"), check_base },
+	{ B(BASE "\n\n\n"), check_base },
+	{ B("\xef\xbb\xbf" BASE), check_base },
+	{ B(BASE "#"), check_base },
+	/* listen */
+	{ B(BASE "listen = [2001:db8::1]:21\n"), check_listen_v6 },
+	{ B(BASE "listen_implicit = 203.0.113.1:990\n"
+	    "listen_implicit = [2001:db8::1]:990\n# x\n"
+	    "listen = 0.0.0.0:2121\n"), check_listen_order },
+	{ B("listen_implicit = [::]:990\ncertificate = c\nprivate_key = k\n"
+	    "backend = nas.lan\n"), check_implicit_only },
+	/* backend port default: 21, or 990 with implicit, whatever the order */
+	{ B(BASE), check_port_21 },
+	{ B(BASE "backend_tls = explicit\n"), check_port_21 },
+	{ B(BASE "backend_tls = implicit\n"), check_port_990 },
+	{ B("backend_tls = implicit\n" BASE), check_port_990 },
+	{ B(BASE_NO_BACKEND "backend_tls = implicit\n"
+	    "backend = 198.51.100.10:2121\n"), check_port_2121 },
+	{ B(BASE_NO_BACKEND "backend_tls = implicit\n"
+	    "backend = 198.51.100.10:21\n"), check_port_21 },
+	{ B(BASE "backend_tls = off\n"), check_backend_tls_off },
+	/* backend forms */
+	{ B(BASE_NO_BACKEND "backend = nas.lan\n"), check_backend_nas },
+	{ B(BASE_NO_BACKEND "backend = nas.lan:21\n"), check_backend_nas },
+	{ B(BASE_NO_BACKEND "backend = [2001:db8::10]\n"), check_backend_v6 },
+	{ B(BASE_NO_BACKEND "backend = [2001:db8::10]:2121\n"),
+	  check_backend_v6_port },
+	{ B(BASE_NO_BACKEND "backend = nas.example.org.\n"),
+	  check_backend_dot },
+	{ B(BASE_NO_BACKEND "backend = nas_1.lan:65535\n"),
+	  check_backend_underscore },
+	{ B(BASE_NO_BACKEND "backend = 198.51.100.10:2121\n"),
+	  check_backend_v4_port },
+	/* public_address with and without brackets */
+	{ B(BASE "public_address = 203.0.113.1\n"), check_public_v4 },
+	{ B(BASE "public_address = 2001:db8:1::1\n"), check_public_v6 },
+	{ B(BASE "public_address = [2001:db8:1::1]\n"), check_public_v6 },
+	/* passive_ports */
+	{ B(BASE "passive_ports = 1024-65535\n"), check_passive_full },
+	{ B(BASE "passive_ports = 61000 - 61010\n"), check_passive_spaced },
+	{ B(BASE "passive_ports=5000-5000\n"), check_passive_one },
+	/* paths keep inner spaces and a '#' glued to text */
+	{ B(BASE "backend_ca = /etc/ftpsgw/lan ca#2.pem   # LAN CA\n"),
+	  check_paths },
+	/* words */
+	{ B(BASE "backend_verify = off\nrequire_session_reuse = off\n"
+	    "client_tls = optional\nconntrack = off\ndata_path = kernel\n"
+	    "log_level = err\n"), check_switches_off },
+	{ B(BASE "backend_verify = on\nrequire_session_reuse = on\n"
+	    "client_tls = required\nconntrack = on\ndata_path = relay\n"
+	    "log_level = debug\nbackend_tls = explicit\n"),
+	  check_switches_on },
+	{ B(BASE "conntrack = auto\nlog_level = warning\n"),
+	  check_conntrack_auto },
+	{ B(BASE "log_level = notice\n"), check_log_notice },
+	{ B(BASE "log_level = info \t\n"), check_log_info },
+	/* seconds at the bounds */
+	{ B(BASE "connect_timeout = 1\nidle_timeout = 86400\n"
+	    "data_timeout = 30\n"), check_timeouts_min },
+};
+
+static void
+test_accept(void **state)
+{
+	char err[512];
+	struct config cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(accept_rows) / sizeof(accept_rows[0]); i++) {
+		const struct accept_row *r = &accept_rows[i];
+		int rc;
+
+		rc = parse(&cfg, r->in.p, r->in.len, err, sizeof(err));
+		if (rc != 0)
+			print_error("row %zu: \"%s\"\n", i, err);
+		assert_int_equal(rc, 0);
+		assert_string_equal(err, "");
+		r->check(&cfg);
+	}
+}
+
+/* ---- cfg_parse_sockaddr on its own ---- */
+
+struct sockaddr_row {
+	struct bytes in;
+	int family;		/* 0: rejected */
+	const char *addr;
+	uint16_t port;
+};
+
+static const struct sockaddr_row sockaddr_rows[] = {
+	{ B("203.0.113.1:21"), AF_INET, "203.0.113.1", 21 },
+	{ B("0.0.0.0:1"), AF_INET, "0.0.0.0", 1 },
+	{ B("255.255.255.255:65535"), AF_INET, "255.255.255.255", 65535 },
+	{ B("[2001:db8::1]:990"), AF_INET6, "2001:db8::1", 990 },
+	{ B("[::]:21"), AF_INET6, "::", 21 },
+	{ B("[::ffff:203.0.113.1]:21"), AF_INET6, "::ffff:203.0.113.1", 21 },
+	{ B(""), 0, NULL, 0 },
+	{ B(":"), 0, NULL, 0 },
+	{ B("[]"), 0, NULL, 0 },
+	{ B("["), 0, NULL, 0 },
+	{ B("[]:"), 0, NULL, 0 },
+	{ B("]:21"), 0, NULL, 0 },
+	{ B("203.0.113.1:21\0:22"), 0, NULL, 0 },
+	{ B("203.0.113.1\0:21"), 0, NULL, 0 },
+	{ B("[2001:db8::1\0]:21"), 0, NULL, 0 },
+	{ B(" 203.0.113.1:21"), 0, NULL, 0 },
+	{ B("203.0.113.1:21 "), 0, NULL, 0 },
+	{ B("203.0.113.1:00021"), 0, NULL, 0 },
+	{ B("203.0.113.1:65535"), AF_INET, "203.0.113.1", 65535 },
+	{ B("[2001:db8:0:0:0:0:0:0:1]:21"), 0, NULL, 0 },
+	{ B("[0000:0000:0000:0000:0000:ffff:203.000.113.001]:21"), 0, NULL,
+	  0 },
+};
+
+static void
+test_sockaddr(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(sockaddr_rows) / sizeof(sockaddr_rows[0]);
+	    i++) {
+		const struct sockaddr_row *r = &sockaddr_rows[i];
+		int rc;
+
+		len = 99;
+		rc = cfg_parse_sockaddr(r->in.p, r->in.len, &ss, &len);
+		if ((rc == 0) != (r->family != 0))
+			print_error("row %zu: rc %d\n", i, rc);
+		if (r->family == 0) {
+			assert_int_equal(rc, -1);
+			assert_int_equal(len, 0);
+			assert_int_equal(ss.ss_family, AF_UNSPEC);
+		} else if (r->family == AF_INET) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(len, sizeof(struct sockaddr_in));
+			want_v4(&ss, r->addr, r->port);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(len, sizeof(struct sockaddr_in6));
+			want_v6(&ss, r->addr, r->port);
+		}
+	}
+}
+
+/* ---- built inputs: limits ---- */
+
+/* BASE then one line "PREFIX" + fill bytes of c up to total bytes + end. */
+static size_t
+build_line(char *buf, size_t cap, const char *prefix, char c, size_t total,
+    const char *end)
+{
+	size_t n = strlen(BASE), pl = strlen(prefix);
+
+	assert_true(n + total + strlen(end) < cap);
+	memcpy(buf, BASE, n);
+	memcpy(buf + n, prefix, pl);
+	memset(buf + n + pl, c, total - pl);
+	n += total;
+	memcpy(buf + n, end, strlen(end));
+	return n + strlen(end);
+}
+
+static int parse_backend(struct config *, size_t, size_t, const char *);
+
+static void
+test_long_lines(void **state)
+{
+	static char buf[4 * CFG_LINE_MAX];
+	char err[512];
+	struct config cfg;
+	size_t n;
+
+	(void)state;
+	/* a comment of exactly CFG_LINE_MAX bytes, with LF, CRLF or none */
+	n = build_line(buf, sizeof(buf), "# ", 'x', CFG_LINE_MAX, "\n");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), 0);
+	n = build_line(buf, sizeof(buf), "# ", 'x', CFG_LINE_MAX, "\r\n");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), 0);
+	n = build_line(buf, sizeof(buf), "# ", 'x', CFG_LINE_MAX, "");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), 0);
+
+	/* one byte more: the line, not only settings, is limited */
+	n = build_line(buf, sizeof(buf), "# ", 'x', CFG_LINE_MAX + 1, "\n");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), -1);
+	assert_string_equal(err, F ":5: line is 1025 bytes long; "
+	    "expected at most 1024 bytes per line");
+	n = build_line(buf, sizeof(buf), "# ", 'x', CFG_LINE_MAX + 1, "\r\n");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), -1);
+	assert_string_equal(err, F ":5: line is 1025 bytes long; "
+	    "expected at most 1024 bytes per line");
+	n = build_line(buf, sizeof(buf), "backend_ca = /", 'a',
+	    3 * CFG_LINE_MAX, "");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), -1);
+	assert_string_equal(err, F ":5: backend_ca: line is 3072 bytes long; "
+	    "expected at most 1024 bytes per line");
+
+	/* paths: 511 bytes fit, 512 do not */
+	n = build_line(buf, sizeof(buf), "backend_ca = /", 'a',
+	    strlen("backend_ca = ") + CFG_PATH_MAX - 1, "\n");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), 0);
+	assert_int_equal(strlen(cfg.backend_ca), CFG_PATH_MAX - 1);
+	assert_int_equal(cfg.backend_ca[0], '/');
+	n = build_line(buf, sizeof(buf), "backend_ca = /", 'a',
+	    strlen("backend_ca = ") + CFG_PATH_MAX, "\n");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), -1);
+	assert_string_equal(err, F ":5: backend_ca: "
+	    "'/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' is 512 "
+	    "bytes long; expected a path of at most 511 bytes");
+	n = build_line(buf, sizeof(buf), "certificate = /", 'c',
+	    CFG_LINE_MAX, "\n");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), -1);
+	assert_string_equal(err, F ":5: certificate: already set on line 2; "
+	    "expected each key once (only listen and listen_implicit repeat)");
+
+	/* backend names: 253 bytes (and a trailing dot) fit, labels of 63 */
+	assert_int_equal(parse_backend(&cfg, 253, 63, ""), 0);
+	assert_int_equal(strlen(cfg.backend_host), 253);
+	assert_int_equal(parse_backend(&cfg, 253, 63, "."), 0);
+	assert_int_equal(strlen(cfg.backend_host), 254);
+	assert_int_equal(parse_backend(&cfg, 254, 63, ""), -1);
+	assert_int_equal(parse_backend(&cfg, 254, 63, "."), -1);
+	assert_int_equal(parse_backend(&cfg, 64, 63, ""), 0);
+	assert_int_equal(parse_backend(&cfg, 64, 64, ""), -1);
+}
+
+/*
+ * BASE without backend, then "backend = NAME" + tail, NAME being total
+ * bytes of labels of label bytes each ('a'), separated by dots.
+ */
+static int
+parse_backend(struct config *cfg, size_t total, size_t label,
+    const char *tail)
+{
+	char buf[1024], err[512];
+	size_t n, i, run = 0;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "%sbackend = ",
+	    BASE_NO_BACKEND);
+	for (i = 0; i < total; i++) {
+		if (run == label) {
+			buf[n++] = '.';
+			run = 0;
+		} else {
+			buf[n++] = 'a';
+			run++;
+		}
+	}
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\n", tail);
+	return parse(cfg, buf, n, err, sizeof(err));
+}
+
+static void
+test_max_listeners(void **state)
+{
+	char buf[2048], err[512];
+	struct config cfg;
+	size_t n = 0;
+	unsigned i;
+
+	(void)state;
+	n += (size_t)sprintf(buf, "certificate = c\nprivate_key = k\n"
+	    "backend = nas\n");
+	for (i = 0; i < CFG_LISTEN_MAX; i++)
+		n += (size_t)sprintf(buf + n, "%s = 203.0.113.1:%u\n",
+		    i % 2 ? "listen_implicit" : "listen", 2000 + i);
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_listen, CFG_LISTEN_MAX);
+	for (i = 0; i < CFG_LISTEN_MAX; i++) {
+		want_v4(&cfg.listen[i].addr, "203.0.113.1",
+		    (uint16_t)(2000 + i));
+		assert_int_equal(cfg.listen[i].implicit, i % 2 == 1);
+		assert_int_equal(cfg.listen[i].line, 4 + i);
+	}
+
+	n += (size_t)sprintf(buf + n, "listen = [2001:db8::1]:21\n");
+	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), -1);
+	assert_string_equal(err, F ":20: listen: more than 16 listeners; "
+	    "expected at most 16 listen and listen_implicit lines in total");
+}
+
+/* ---- the message buffer ---- */
+
+static void
+test_error_buffer(void **state)
+{
+	static const char bad[] = "passive_ports = 70000-80000\n";
+	char err[128];
+	struct config cfg;
+
+	(void)state;
+	/* truncated, still NUL-terminated, never written past errcap */
+	memset(err, 'Z', sizeof(err));
+	assert_int_equal(parse(&cfg, bad, strlen(bad), err, 20), -1);
+	assert_string_equal(err, "gateway.conf:1: pas");
+	assert_int_equal(err[20], 'Z');
+	/* no buffer at all */
+	assert_int_equal(parse(&cfg, bad, strlen(bad), NULL, 0), -1);
+	memset(err, 'Z', sizeof(err));
+	assert_int_equal(parse(&cfg, bad, strlen(bad), err, 0), -1);
+	assert_int_equal(err[0], 'Z');
+	/* the file name is the caller's, as given */
+	cfg_defaults(&cfg);
+	assert_int_equal(cfg_parse(&cfg, "/etc/gw.conf", "x", 1, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "/etc/gw.conf:1: x: no '=' in line; "
+	    "expected key = value");
+	/* text need not be NUL-terminated: len is the end */
+	{
+		char buf[sizeof(BASE) + 8];
+
+		memcpy(buf, BASE "backend", sizeof(BASE) + 7);
+		assert_int_equal(cfg_parse(&cfg, F, buf, sizeof(BASE) - 1,
+		    NULL, 0), 0);
+	}
+}
+
+/* ---- the annotated example at the repository root ---- */
+
+static size_t
+read_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		fail_msg("%s: cannot open (run the tests from the repository "
+		    "root)", path);
+	n = fread(buf, 1, cap, f);
+	assert_true(n < cap);
+	fclose(f);
+	return n;
+}
+
+static const char *const all_keys[] = {
+	"listen", "listen_implicit", "certificate", "private_key",
+	"public_address", "passive_ports", "backend", "backend_tls",
+	"backend_ca", "backend_verify", "client_tls", "require_session_reuse",
+	"conntrack", "data_path", "connect_timeout", "idle_timeout",
+	"data_timeout", "log_level",
+};
+
+/* Does the text have a line "KEY = " or "#KEY = " (a commented setting)? */
+static bool
+has_key_line(const char *text, const char *key)
+{
+	char pat[64];
+
+	snprintf(pat, sizeof(pat), "\n%s = ", key);
+	if (strstr(text, pat) != NULL)
+		return true;
+	snprintf(pat, sizeof(pat), "\n#%s = ", key);
+	return strstr(text, pat) != NULL;
+}
+
+static void
+test_example(void **state)
+{
+	static char text[64 * 1024], on[64 * 1024];
+	char err[512];
+	struct config cfg, d;
+	size_t n, i, j;
+
+	(void)state;
+	n = read_file("gateway.conf", text, sizeof(text) - 1);
+	text[n] = '\0';
+	if (parse(&cfg, text, n, err, sizeof(err)) != 0)
+		fail_msg("gateway.conf: %s", err);
+	assert_int_equal(cfg.n_listen, 1);
+	want_v4(&cfg.listen[0].addr, "203.0.113.1", 21);
+	assert_string_equal(cfg.certificate, "/etc/ftpsgw/gateway.pem");
+	assert_string_equal(cfg.backend_host, "198.51.100.10");
+	assert_int_equal(cfg.backend_port, 21);
+
+	/* every key is documented, as a setting or a commented setting */
+	for (i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++)
+		if (!has_key_line(text, all_keys[i]))
+			fail_msg("gateway.conf lacks a line '%s = ' or "
+			    "'#%s = '", all_keys[i], all_keys[i]);
+
+	/*
+	 * Commented settings ("#key = value", no space after '#') are
+	 * examples the administrator may switch on: all of them together
+	 * must parse, and those that show a default must show the real one.
+	 */
+	for (i = j = 0; i < n; i++) {
+		if (text[i] == '#' && (i == 0 || text[i - 1] == '\n') &&
+		    i + 1 < n && text[i + 1] >= 'a' && text[i + 1] <= 'z')
+			continue;
+		on[j++] = text[i];
+	}
+	if (parse(&cfg, on, j, err, sizeof(err)) != 0)
+		fail_msg("gateway.conf with examples on: %s", err);
+	cfg_defaults(&d);
+	assert_int_equal(cfg.passive_low, d.passive_low);
+	assert_int_equal(cfg.passive_high, d.passive_high);
+	assert_int_equal(cfg.backend_tls, d.backend_tls);
+	assert_int_equal(cfg.backend_verify, d.backend_verify);
+	assert_int_equal(cfg.client_tls, d.client_tls);
+	assert_int_equal(cfg.require_session_reuse, d.require_session_reuse);
+	assert_int_equal(cfg.conntrack, d.conntrack);
+	assert_int_equal(cfg.data_path, d.data_path);
+	assert_int_equal(cfg.connect_timeout, d.connect_timeout);
+	assert_int_equal(cfg.idle_timeout, d.idle_timeout);
+	assert_int_equal(cfg.data_timeout, d.data_timeout);
+	assert_int_equal(cfg.log_level, d.log_level);
+	assert_int_equal(cfg.backend_port, 21);
+	assert_true(cfg.have_public_address);
+	assert_int_equal(cfg.n_listen, 3);
+	want_v6(&cfg.listen[1].addr, "2001:db8:1::1", 21);
+	want_v4(&cfg.listen[2].addr, "203.0.113.1", 990);
+	assert_true(cfg.listen[2].implicit);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	memset(&cfg, 0xa5, sizeof(cfg));
+	cfg_defaults(&cfg);
+	assert_int_equal(cfg.n_listen, 0);
+	assert_string_equal(cfg.certificate, "");
+	assert_string_equal(cfg.private_key, "");
+	assert_string_equal(cfg.backend_host, "");
+	assert_string_equal(cfg.backend_ca, "");
+	assert_false(cfg.have_public_address);
+	assert_int_equal(cfg.passive_low, 61000);
+	assert_int_equal(cfg.passive_high, 61999);
+	assert_int_equal(cfg.backend_port, 21);
+	assert_int_equal(cfg.backend_tls, CFG_BACKEND_EXPLICIT);
+	assert_true(cfg.backend_verify);
+	assert_int_equal(cfg.client_tls, CFG_CLIENT_REQUIRED);
+	assert_true(cfg.require_session_reuse);
+	assert_int_equal(cfg.conntrack, CFG_CT_AUTO);
+	assert_int_equal(cfg.data_path, CFG_DATA_RELAY);
+	assert_int_equal(cfg.connect_timeout, 10);
+	assert_int_equal(cfg.idle_timeout, 600);
+	assert_int_equal(cfg.data_timeout, 60);
+	assert_int_equal(cfg.log_level, CFG_LOG_INFO);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_reject),
+		cmocka_unit_test(test_accept),
+		cmocka_unit_test(test_sockaddr),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_max_listeners),
+		cmocka_unit_test(test_error_buffer),
+		cmocka_unit_test(test_example),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
