@@ -1,0 +1,90 @@
+#!/bin/bash
+# Install, from Debian's packages, everything the build, the unit and
+# integration tests, fuzzing and the demo need. Idempotent and quick when
+# everything is there: it asks dpkg-query what is missing and touches apt only
+# then (or always with --force).
+#
+#   bash scripts/deps.sh           install what is missing
+#   bash scripts/deps.sh --force   apt-get update + install the whole list
+#
+# The FTP servers the integration tests run are NOT installed here (they
+# conflict with each other in apt): scripts/fetch-servers.sh unpacks them into
+# .cache/servers/.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential pkg-config libssl-dev libnetfilter-conntrack-dev
+	libmnl-dev
+	# unit tests
+	libcmocka-dev
+	# integration tests and demo: namespaces, firewall, conntrack, clients
+	nftables iproute2 conntrack curl lftp openssl ca-certificates
+	python3 python3-pytest procps psmisc util-linux
+	# fetch-servers.sh: apt-get download + dpkg -x
+	dpkg apt
+	# fuzzing, sanitizers, lint
+	clang-14 libclang-rt-14-dev valgrind cppcheck clang-tidy-14
+	clang-format-14
+)
+
+force=0
+case "${1:-}" in
+"") ;;
+--force) force=1 ;;
+-h | --help)
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	exit 0
+	;;
+*)
+	echo "deps.sh: unknown argument '$1' (use --force or nothing)" >&2
+	exit 2
+	;;
+esac
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: must run as root (it installs Debian packages with apt-get);" \
+		"run: sudo bash scripts/deps.sh" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$status" in
+	ii*) ;;
+	*) missing+=("$p") ;;
+	esac
+done
+
+if [ "$force" -eq 0 ] && [ "${#missing[@]}" -eq 0 ]; then
+	echo "deps.sh: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+
+if [ "$force" -eq 1 ]; then
+	to_install=("${PACKAGES[@]}")
+else
+	to_install=("${missing[@]}")
+	echo "deps.sh: missing: ${missing[*]}"
+fi
+
+apt-get update
+apt-get install -y --no-install-recommends "${to_install[@]}"
+
+# Check again: a package that apt could not install is an error, said plainly.
+still=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$status" in
+	ii*) ;;
+	*) still+=("$p") ;;
+	esac
+done
+if [ "${#still[@]}" -ne 0 ]; then
+	echo "deps.sh: still missing after apt-get install: ${still[*]}" >&2
+	exit 1
+fi
+echo "deps.sh: done"
