@@ -269,6 +269,13 @@ conn_close(struct loop *l, struct conn *c)
 {
 	loop_forget(l, &c->ev);
 	if (c->ssl != NULL) {
+		/* OpenSSL evicts the session of a connection freed without
+		 * shutdown and marks it non-resumable. Data connections share
+		 * their session with the control connection, so one aborted
+		 * transfer would make every later data connection fail the
+		 * servers' reuse check. Closing is our decision, not a sign the
+		 * session is compromised. */
+		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}

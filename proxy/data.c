@@ -359,7 +359,7 @@ data_on_listen(struct loop_ev *ev, uint32_t events)
 		loop_timer_set(dc_loop(dc), &dc->timer,
 		    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u);
 		if (dc->p.client_tls) {
-			SSL *ssl = tls_new_server(&dc->p.gw->tls, dc->p.tls_app);
+			SSL *ssl = tls_new_server(&dc->p.gw->tls, dc->p.tls_app, true);
 
 			if (ssl == NULL) {
 				data_fail(dc, "425 Cannot set up TLS.");
@@ -389,7 +389,7 @@ data_on_listen(struct loop_ev *ev, uint32_t events)
 				return;
 			}
 			conn_set_fd(&dc->be, bfd, true);
-			ssl = tls_new_backend(&dc->p.gw->tls, NULL,
+			ssl = tls_new_backend(&dc->p.gw->tls, dc->p.tls_app,
 			    dc->p.gw->cfg->backend_host, dc->p.tls_app->be_session);
 			if (ssl == NULL) {
 				data_fail(dc, "425 Cannot set up TLS.");
@@ -565,9 +565,7 @@ data_setup_step(struct data_chan *dc)
 			    "require_session_reuse = off in gateway.conf (weaker: "
 			    "lets a third party on the client's path take the "
 			    "data connection)", dc->p.tag,
-			    SSL_session_reused(dc->cli.ssl) ?
-			    "it resumed a different session" :
-			    "it made a new one");
+			    tls_resume_failure(dc->cli.ssl, &dc->p.gw->tls));
 			data_fail(dc, "425 Data connection refused: it must reuse "
 			    "the TLS session of the control connection (enable "
 			    "TLS session resumption in your FTP client).");

@@ -102,6 +102,7 @@ struct session {
 	bool pbsz, prot_p;
 	bool be_no_epsv;		/* backend refused EPSV once */
 	bool closing;
+	const char *fatal_line;		/* last reply, once TLS with the client is up */
 	bool dead;
 	unsigned transfers;
 
@@ -246,8 +247,11 @@ sess_fatal(struct session *s, const char *line)
 	s->closing = true;
 	/* The last word goes out at once, before anything still queued. */
 	s->fifo_len = 0;
-	if (line != NULL && s->cstate != CS_TLS_ACCEPT &&
-	    s->cstate != CS_AUTH_REPLY) {
+	if (line != NULL && (s->cstate == CS_TLS_ACCEPT ||
+	    s->cstate == CS_AUTH_REPLY)) {
+		/* Said inside TLS once the handshake is done. */
+		s->fatal_line = line;
+	} else if (line != NULL) {
 		if (buf_space(&s->cli_out) < strlen(line) + 2)
 			buf_consume(&s->cli_out, buf_len(&s->cli_out));
 		sess_put(s, line);
@@ -1050,6 +1054,10 @@ sess_client_io(struct session *s)
 			return true;
 		tls_mark_session(s->cli.ssl, &s->tls);
 		s->cstate = CS_SECURE;
+		if (s->fatal_line != NULL) {
+			sess_put(s, s->fatal_line);
+			s->fatal_line = NULL;
+		}
 		if (log_enabled(LOG_LVL_DEBUG)) {
 			char d[96];
 
@@ -1065,7 +1073,7 @@ sess_client_io(struct session *s)
 		}
 	}
 	if (s->cstate == CS_AUTH_REPLY && buf_len(&s->cli_out) == 0) {
-		SSL *ssl = tls_new_server(&s->gw->tls, &s->tls);
+		SSL *ssl = tls_new_server(&s->gw->tls, &s->tls, false);
 
 		if (ssl == NULL) {
 			sess_close(s, "cannot create TLS");
@@ -1277,7 +1285,7 @@ sess_new(struct gw *gw, int fd, bool implicit)
 	    implicit ? "implicit" : "explicit");
 
 	if (implicit) {
-		SSL *ssl = tls_new_server(&gw->tls, &s->tls);
+		SSL *ssl = tls_new_server(&gw->tls, &s->tls, false);
 
 		if (ssl == NULL) {
 			sess_close(s, "cannot create TLS");

@@ -2,6 +2,7 @@
 #include "proxy/tls.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,7 +38,59 @@ tls_ticket_gen(SSL *ssl, void *arg)
 	return 1;
 }
 
-/* Backend side: keep the newest session of the control connection. */
+/* Server side: accept what OpenSSL decrypted; renew as it suggests. */
+static SSL_TICKET_RETURN
+tls_ticket_dec(SSL *ssl, SSL_SESSION *sess, const unsigned char *keyname,
+    size_t keyname_len, SSL_TICKET_STATUS status, void *arg)
+{
+	(void)ssl; (void)sess; (void)keyname; (void)keyname_len; (void)arg;
+	switch (status) {
+	case SSL_TICKET_SUCCESS:
+		return SSL_TICKET_RETURN_USE;
+	case SSL_TICKET_SUCCESS_RENEW:
+		return SSL_TICKET_RETURN_USE_RENEW;
+	case SSL_TICKET_EMPTY:
+	case SSL_TICKET_NO_DECRYPT:
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	default:
+		return SSL_TICKET_RETURN_ABORT;
+	}
+}
+
+/* TLS extension numbers (RFC 8446, RFC 5077). */
+#define TLS_EXT_SESSION_TICKET	35
+#define TLS_EXT_PRE_SHARED_KEY	41
+
+/* Server side: note whether the client offered to resume a session, so a
+ * refused data connection can be explained precisely. */
+static int
+tls_client_hello(SSL *ssl, int *alert, void *arg)
+{
+	int idx = (int)(intptr_t)arg;
+	const unsigned char *sid = NULL, *tick = NULL;
+	size_t sid_len, tick_len = 0;
+	uintptr_t offered = 0;	/* 1: ticket or PSK, 2: session ID */
+
+	(void)alert;
+	sid_len = SSL_client_hello_get0_session_id(ssl, &sid);
+	if (SSL_client_hello_get0_ext(ssl, TLS_EXT_PRE_SHARED_KEY, &tick,
+	    &tick_len) == 1 && tick_len > 0)
+		offered |= 1;
+	else if (SSL_client_hello_get0_ext(ssl, TLS_EXT_SESSION_TICKET, &tick,
+	    &tick_len) == 1 && tick_len > 0)
+		offered |= 1;
+	/* A TLS 1.2 session ID; TLS 1.3 clients send a random one anyway
+	 * ("middlebox compatibility"), so it counts only below 1.3. */
+	if (sid_len > 0)
+		offered |= 2;
+	SSL_set_ex_data(ssl, idx, (void *)offered);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* Backend side: keep the newest session of the session's connections.
+ * Servers may make tickets single-use (ProFTPD: stateful TLS 1.3 tickets),
+ * so each data connection resumes the ticket the previous one received;
+ * all of them descend from the control connection's session. */
 static int
 tls_new_session(SSL *ssl, SSL_SESSION *sess)
 {
@@ -76,7 +129,11 @@ tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap)
 	SSL_CTX_set_session_id_context(t->server, tls_sid_ctx,
 	    sizeof(tls_sid_ctx) - 1);
 	SSL_CTX_set_timeout(t->server, TLS_SESSION_LIFETIME);
-	SSL_CTX_set_session_ticket_cb(t->server, tls_ticket_gen, NULL, NULL);
+	SSL_CTX_set_session_ticket_cb(t->server, tls_ticket_gen, tls_ticket_dec, NULL);
+	t->ex_offered = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	/* The index, not t: SIGHUP copies struct tls elsewhere. */
+	SSL_CTX_set_client_hello_cb(t->server, tls_client_hello,
+	    (void *)(intptr_t)t->ex_offered);
 	if (keys_load(t->server, cfg->certificate, cfg->private_key, err,
 	    errcap) < 0)
 		goto fail;
@@ -86,7 +143,17 @@ tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap)
 		tls_fail(err, errcap, "SSL_CTX_new");
 		goto fail;
 	}
+	/*
+	 * TLS 1.2 toward the backend: FTP servers require data connections to
+	 * resume the control session, and with TLS 1.3 that means a ticket per
+	 * data connection. ProFTPD and vsftpd (OpenSSL's stateful tickets)
+	 * accept each ticket once and issue new ones only on connections they
+	 * write to, so a run of uploads exhausts them and the next data
+	 * connection is refused. A TLS 1.2 session ID can be resumed by every
+	 * data connection of the session.
+	 */
 	SSL_CTX_set_min_proto_version(t->backend, TLS1_2_VERSION);
+	SSL_CTX_set_max_proto_version(t->backend, TLS1_2_VERSION);
 	SSL_CTX_set_options(t->backend, SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_mode(t->backend, TLS_MODES);
 	SSL_CTX_set_session_cache_mode(t->backend, SSL_SESS_CACHE_CLIENT |
@@ -141,12 +208,17 @@ tls_app_free(struct tls_app *a)
 }
 
 SSL *
-tls_new_server(struct tls *t, struct tls_app *app)
+tls_new_server(struct tls *t, struct tls_app *app, bool data)
 {
 	SSL *ssl = SSL_new(t->server);
 
-	if (ssl != NULL)
-		SSL_set_app_data(ssl, app);
+	if (ssl == NULL)
+		return NULL;
+	SSL_set_app_data(ssl, app);
+	/* Data connections get one fresh ticket (not two): curl offers each
+	 * TLS 1.3 ticket only once, so it needs a new one per transfer. */
+	if (data)
+		SSL_set_num_tickets(ssl, 1);
 	return ssl;
 }
 
@@ -205,6 +277,21 @@ tls_resumed_own(SSL *ssl, const struct tls_app *app)
 	    len != sizeof(app->token))
 		return false;
 	return CRYPTO_memcmp(data, app->token, len) == 0;
+}
+
+const char *
+tls_resume_failure(SSL *ssl, const struct tls *t)
+{
+	if (SSL_session_reused(ssl))
+		return "it resumed the TLS session of another connection";
+	uintptr_t offered = (uintptr_t)SSL_get_ex_data(ssl, t->ex_offered);
+
+	if (SSL_version(ssl) == TLS1_3_VERSION)
+		offered &= 1;
+	if (offered != 0)
+		return "it offered a TLS session that could not be resumed "
+		    "(expired, or from another connection)";
+	return "it offered no TLS session to resume";
 }
 
 const char *

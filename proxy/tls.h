@@ -19,13 +19,15 @@ struct tls_app {
 	/* Random per control connection; written into every client-side TLS
 	 * session (tickets and cache) made on its connections. */
 	unsigned char token[TLS_TOKEN_LEN];
-	/* Latest session of our backend control connection (owned). */
+	/* Newest session of our backend connections (owned): the control
+	 * connection's, or a ticket received on a data connection resuming it. */
 	SSL_SESSION *be_session;
 };
 
 struct tls {
 	SSL_CTX *server;	/* toward FTP clients */
 	SSL_CTX *backend;	/* toward the backend FTP server */
+	int ex_offered;		/* SSL ex_data: client offered resumption */
 };
 
 /* Build both contexts from cfg. Returns 0, or -1 with a message in err. */
@@ -36,13 +38,14 @@ void tls_free(struct tls *t);
 int tls_app_init(struct tls_app *a);
 void tls_app_free(struct tls_app *a);
 
-/* A new server-side SSL for a client conn of the session owning app. */
-SSL *tls_new_server(struct tls *t, struct tls_app *app);
+/* A new server-side SSL for a client conn of the session owning app;
+ * data is true for data connections (they get one new ticket). */
+SSL *tls_new_server(struct tls *t, struct tls_app *app, bool data);
 
 /*
  * tls_new_backend - a new client-side SSL toward the backend.
- * @app:  the session's app data for its control conn (its sessions are
- *        kept for resumption), NULL for data conns
+ * @app:  the session's app data: sessions (tickets) received on the
+ *        connection are kept in app->be_session for the next resumption
  * @resume: session to resume (data conns), or NULL
  */
 SSL *tls_new_backend(struct tls *t, struct tls_app *app, const char *host,
@@ -54,6 +57,10 @@ void tls_mark_session(SSL *ssl, const struct tls_app *app);
 /* SECURITY: true when ssl resumed a session made on app's control
  * connection (not merely any cached session). */
 bool tls_resumed_own(SSL *ssl, const struct tls_app *app);
+
+/* Why a server-side ssl did not resume its control session, in words for
+ * the log (static string). */
+const char *tls_resume_failure(SSL *ssl, const struct tls *t);
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" plus ", resumed" when it was. */
 const char *tls_describe(SSL *ssl, char *buf, size_t cap);
