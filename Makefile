@@ -37,14 +37,15 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
-	proxy/config.c proxy/portpool.c
+	proxy/config.c proxy/portpool.c certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
 PROXY_SRCS := proxy/main.c proxy/log.c proxy/loop.c proxy/buf.c proxy/conn.c \
 	proxy/tls.c proxy/netaddr.c proxy/session.c proxy/data.c $(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
-CERTS_SRCS := certs/ftpsgw_certs.c certs/keys.c
+CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
+	certs/ca_name.c certs/ca_show.c
 
 all: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 
