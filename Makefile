@@ -105,7 +105,7 @@ check: $(BUILD)/.deps-ok
 
 demo: $(BUILD)/.deps-ok
 	$(MAKE) all servers
-	$(PYTHON) tests/integration/demo.py
+	$(PYTHON) tests/integration/demo.py $(if $(KEEP),--keep)
 
 asan:
 	$(MAKE) BUILD=build/asan SANITIZE=1 unit

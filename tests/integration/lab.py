@@ -266,7 +266,7 @@ def make_certs(directory):
                        timeout=CMD_TIMEOUT, env={**os.environ, "OPENSSL_CONF": cnf})
 
     ossl("req", "-config", cnf, "-x509", *ec, "-keyout", c.ca_key,
-         "-out", c.ca_cert, "-days", "30", "-sha256",
+         "-out", c.ca_cert, "-days", "365", "-sha256",
          "-subj", "/CN=ftpsgw test CA", "-extensions", "v3_ca")
     for cert, key, cn, san in ((c.gw_cert, c.gw_key, "ftp.example.test", GATEWAY_SAN),
                                (c.be_cert, c.be_key, "backend.example.test", BACKEND_SAN)):
@@ -282,7 +282,7 @@ def make_certs(directory):
         ossl("req", "-config", cnf, "-new", *ec, "-keyout", key, "-out", csr,
              "-subj", f"/CN={cn}")
         ossl("x509", "-req", "-in", csr, "-CA", c.ca_cert, "-CAkey", c.ca_key,
-             "-set_serial", str(secrets.randbits(63)), "-days", "30",
+             "-set_serial", str(secrets.randbits(63)), "-days", "365",
              "-sha256", "-extfile", ext, "-out", cert)
     for key in (c.ca_key, c.gw_key, c.be_key):
         os.chmod(key, 0o600)
