@@ -389,13 +389,17 @@ data_on_listen(struct loop_ev *ev, uint32_t events)
 				return;
 			}
 			conn_set_fd(&dc->be, bfd, true);
-			ssl = tls_new_backend(&dc->p.gw->tls, dc->p.tls_app,
-			    dc->p.gw->cfg->backend_host, dc->p.tls_app->be_session);
-			if (ssl == NULL) {
-				data_fail(dc, "425 Cannot set up TLS.");
-				return;
+			/* backend_tls = off: clear text on a trusted LAN. */
+			if (dc->p.gw->cfg->backend_tls != CFG_BACKEND_OFF) {
+				ssl = tls_new_backend(&dc->p.gw->tls,
+				    dc->p.tls_app, dc->p.gw->cfg->backend_host,
+				    dc->p.tls_app->be_session);
+				if (ssl == NULL) {
+					data_fail(dc, "425 Cannot set up TLS.");
+					return;
+				}
+				conn_start_tls(&dc->be, ssl, false);
 			}
-			conn_start_tls(&dc->be, ssl, false);
 		}
 		data_pump(dc);
 		return;
@@ -522,7 +526,7 @@ data_setup_step(struct data_chan *dc)
 			return false;
 		}
 	}
-	if (!dc->be.connecting && !dc->be.hs_done) {
+	if (!dc->be.connecting && !dc->be.hs_done && dc->be.ssl != NULL) {
 		r = conn_handshake(&dc->be);
 		if (r == IO_ERR) {
 			long v = SSL_get_verify_result(dc->be.ssl);
@@ -583,7 +587,8 @@ data_setup_step(struct data_chan *dc)
 			log_msg(LOG_LVL_DEBUG, "%s: data relay on port %u: client %s,"
 			    " server %s", dc->p.tag, dc->port,
 			    dc->cli.ssl ? tls_describe(dc->cli.ssl, a, sizeof(a)) :
-			    "clear", tls_describe(dc->be.ssl, b, sizeof(b)));
+			    "clear", dc->be.ssl ? tls_describe(dc->be.ssl, b,
+			    sizeof(b)) : "clear");
 		}
 	}
 	return true;

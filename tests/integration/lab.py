@@ -230,7 +230,7 @@ class Certs:
 
 GATEWAY_SAN = "DNS:ftp.example.test,IP:203.0.113.1,IP:2001:db8:1::1"
 BACKEND_SAN = ("DNS:backend.example.test,IP:198.51.100.10,IP:198.51.100.11,"
-               "IP:198.51.100.12,IP:2001:db8:2::10,IP:2001:db8:2::11,"
+               "IP:198.51.100.12,IP:198.51.100.13,IP:198.51.100.14,IP:2001:db8:2::10,IP:2001:db8:2::11,"
                "IP:2001:db8:2::12")
 
 _OPENSSL_CNF = """\

@@ -152,14 +152,15 @@ class Server:
         return f"<Server {self.name} {self.hostport} pid {self.proc.pid}>"
 
 
-def _start(lab, name, argv, address, logs, stderr_key="stderr"):
+def _start(lab, name, argv, address, logs, stderr_key="stderr", banner=b"220"):
     """popen argv in the server namespace with the cache's libraries,
-    stdout+stderr to a log; wait for the 220 banner."""
+    stdout+stderr to a log; wait for the 220 banner (banner=None: only for
+    the port to accept, e.g. implicit TLS, where the banner is encrypted)."""
     with open(logs[stderr_key], "wb") as f:
         proc = lab.popen(lab.ns_server, argv, stdout=f, stderr=subprocess.STDOUT,
                          env=_env())
     if not lab.wait_tcp(lab.ns_server, address, 21, timeout=START_TIMEOUT,
-                        banner=b"220", proc=proc):
+                        banner=banner, proc=proc):
         rc = lab.stop_process(proc)
         text = "\n".join(f"== {k}\n{_read(p)}" for k, p in logs.items())
         raise LabError(f"{name} on {address}:21 gave no 220 banner within "
@@ -349,7 +350,8 @@ syslog_enable=NO
 idle_session_timeout=600
 data_connection_timeout=120
 """)
-    proc = _start(lab, "vsftpd", [cache_path("usr/sbin/vsftpd"), conf], address, logs)
+    proc = _start(lab, "vsftpd", [cache_path("usr/sbin/vsftpd"), conf], address, logs,
+                  banner=None if implicit else b"220")
     return Server(lab, "vsftpd", proc, address, 21, ANON_USER, ANON_PASSWORD, home,
                   upload, conf, logs,
                   notes="anonymous login; requires session reuse")

@@ -1,0 +1,168 @@
+"""Gateway configurations beyond the default: backend_tls implicit and off,
+public_address, conntrack = auto, and the ordering of the end of data
+before the backend's 226 (core gateway issue, parts 4, 6, 7, 8)."""
+
+import os
+import subprocess
+import time
+
+import pytest
+
+import lab as L
+import servers as S
+from test_gateway import GW4, ftp_script, ftpc, gw_config, same, url, curl
+
+EXTRA_IMPLICIT = "198.51.100.13"   # in the lab's backend certificate
+EXTRA_PLAIN = "198.51.100.14"
+PUBLIC2 = "203.0.113.2"
+
+
+@pytest.fixture
+def start_gw(lab):
+    started = []
+
+    def start(config, **kw):
+        gw = lab.start_gateway(config, name=f"gwm{len(started)}", **kw)
+        started.append(gw)
+        return gw
+
+    yield start
+    for gw in started:
+        gw.stop()
+
+
+def add_addr(lab, ns, dev, addr):
+    lab.run(ns, ["ip", "addr", "add", f"{addr}/24", "dev", dev])
+
+
+def del_addr(lab, ns, dev, addr):
+    lab.run(ns, ["ip", "addr", "del", f"{addr}/24", "dev", dev], check=False)
+
+
+@pytest.fixture
+def implicit_vsftpd(lab, certs):
+    add_addr(lab, lab.ns_server, "eth0", EXTRA_IMPLICIT)
+    srv = S.start_vsftpd(lab, certs, address=EXTRA_IMPLICIT, implicit=True)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        del_addr(lab, lab.ns_server, "eth0", EXTRA_IMPLICIT)
+
+
+@pytest.fixture
+def plain_pureftpd(lab, certs):
+    add_addr(lab, lab.ns_server, "eth0", EXTRA_PLAIN)
+    srv = S.start_pureftpd(lab, certs, address=EXTRA_PLAIN, tls_mode=0)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        del_addr(lab, lab.ns_server, "eth0", EXTRA_PLAIN)
+
+
+def test_backend_implicit_tls(lab, certs, implicit_vsftpd, start_gw):
+    """backend_tls = implicit: TLS from the first byte toward vsftpd (which
+    still requires session reuse), explicit toward the client."""
+    srv = implicit_vsftpd
+    gw = start_gw(gw_config(certs, srv, backend_tls="implicit"))
+    out = lab.path("implicit-be")
+    files = lab.test_files()
+    up = "implicit-up"
+    r = curl(lab, certs, srv, url("f1M"), "-o", out)
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(out, os.path.join(srv.home, "f1M"))
+    r = curl(lab, certs, srv, "-T", files["f16385"], url(f"upload/{up}"))
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(os.path.join(srv.upload, up), files["f16385"])
+    os.unlink(os.path.join(srv.upload, up))
+
+
+def test_backend_plain_ftp(lab, certs, plain_pureftpd, start_gw):
+    """backend_tls = off: FTPS toward the client, plain FTP on the LAN."""
+    srv = plain_pureftpd
+    gw = start_gw(gw_config(certs, srv, backend_tls="off", backend_ca=None))
+    out = lab.path("plain-be")
+    r = curl(lab, certs, srv, url("f16384"), "-o", out)
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(out, os.path.join(srv.home, "f16384"))
+    r = ftpc(lab, certs, srv, "list")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "f100M" in r.stdout
+    assert "(plain FTP)" in gw.log_text()
+
+
+def test_public_address_is_announced_and_expected(lab, certs, proftpd,
+                                                  start_gw):
+    """public_address: the 227 names it, ftpsgw listens there, and the
+    expectation admits the data connection to it."""
+    add_addr(lab, lab.ns_router, "pub0", PUBLIC2)
+    try:
+        gw = start_gw(gw_config(certs, proftpd, public_address=PUBLIC2))
+        out = lab.path("pubaddr")
+        r = ftpc(lab, certs, proftpd, "get", "f16385", out,
+                 extra=["--mode", "pasv"])
+        assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+        assert "(203,0,113,2," in r.stdout
+        assert same(out, os.path.join(proftpd.home, "f16385"))
+    finally:
+        del_addr(lab, lab.ns_router, "pub0", PUBLIC2)
+
+
+def test_conntrack_auto_without_helper_rule_fails_open(lab, certs, proftpd,
+                                                      start_gw):
+    """conntrack = auto: without the helper rule ftpsgw warns once, names
+    the missing rule, and still answers PASV/EPSV (fail open)."""
+    lab.run(lab.ns_router, ["nft", "delete", "chain", "inet", "ftpsgw", "pre"])
+    try:
+        gw = start_gw(gw_config(certs, proftpd, conntrack="auto"))
+        body = """
+f.connect(host, 21); f.login(user, pw); f.prot_p()
+cmd('EPSV'); cmd('EPSV'); f.quit()
+"""
+        r = ftp_script(lab, certs, proftpd, body)
+        lines = r.stdout.splitlines()
+        assert lines[0].startswith("229 ") and lines[1].startswith("229 "), r.stdout
+        log = gw.log_text()
+        assert "conntrack = auto: going on" in log
+        assert "ct helper set" in log
+        assert log.count("conntrack = auto: going on") == 1   # warned once
+    finally:
+        lab.run(lab.ns_router, ["nft", "add", "chain", "inet", "ftpsgw", "pre",
+                                "{ type filter hook prerouting priority filter; }"])
+        lab.run(lab.ns_router, ["nft", "add", "rule", "inet", "ftpsgw", "pre",
+                                "tcp", "dport", "{ 21, 990 }", "ct", "helper",
+                                "set", '"ftp-std"'])
+
+
+def test_226_waits_for_the_end_of_data(lab, certs, proftpd, start_gw):
+    """The backend's 226 reaches the client only after every byte of the
+    download and the TLS close_notify: a client that does not read its data
+    connection gets no 226; once it reads, the data ends cleanly (unwrap
+    succeeds) and the 226 follows."""
+    gw = start_gw(gw_config(certs, proftpd))
+    body = """
+import select
+f.connect(host, 21); f.login(user, pw); f.prot_p()
+f.voidcmd('TYPE I')
+conn = ftplib.FTP.ntransfercmd(f, 'RETR f100M')[0]
+d = ctx.wrap_socket(conn, server_hostname=host, session=f.sock.session)
+r, _, _ = select.select([f.sock], [], [], 2.0)
+out('EARLY 226' if r else 'NO 226 WHILE DATA UNREAD')
+n = 0
+while True:
+    b = d.recv(1 << 16)
+    if not b:
+        break
+    n += len(b)
+d.unwrap(); d.close()
+out('BYTES', n)
+out(f.voidresp())
+f.quit()
+"""
+    r = ftp_script(lab, certs, proftpd, body, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+    lines = r.stdout.splitlines()
+    assert lines[0] == "NO 226 WHILE DATA UNREAD"
+    assert lines[1] == f"BYTES {100 << 20}"
+    assert lines[2].startswith("226")
