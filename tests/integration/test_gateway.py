@@ -7,6 +7,7 @@ ftplib) in the client namespace; every file compared byte for byte.
 """
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -40,13 +41,14 @@ def gw_config(certs, server, **over):
 
 
 @pytest.fixture
-def start_gw(lab):
+def start_gw(lab, request):
     """Start gateways for one test; all are stopped (and their logs shown on
     failure) at its end."""
     started = []
 
     def start(config, **kw):
-        gw = lab.start_gateway(config, name=f"gw{len(started)}", **kw)
+        tag = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+        gw = lab.start_gateway(config, name=f"{tag}-{len(started)}", **kw)
         started.append(gw)
         return gw
 

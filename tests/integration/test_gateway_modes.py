@@ -3,6 +3,7 @@ public_address, conntrack = auto, and the ordering of the end of data
 before the backend's 226 (core gateway issue, parts 4, 6, 7, 8)."""
 
 import os
+import re
 import subprocess
 import time
 
@@ -18,11 +19,12 @@ PUBLIC2 = "203.0.113.2"
 
 
 @pytest.fixture
-def start_gw(lab):
+def start_gw(lab, request):
     started = []
 
     def start(config, **kw):
-        gw = lab.start_gateway(config, name=f"gwm{len(started)}", **kw)
+        tag = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+        gw = lab.start_gateway(config, name=f"{tag}-{len(started)}", **kw)
         started.append(gw)
         return gw
 
