@@ -751,8 +751,10 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		 * address the reply names (NATed servers often name a wrong
 		 * one; a hostile one could aim us elsewhere). */
 		be.port = said.port;
-	} else if (p->sent_epsv && code >= 500 && code <= 504 &&
+	} else if (p->sent_epsv && code >= 500 && code <= 599 &&
 	    s->gw->backend.family == AF_INET) {
+		/* Not understood (500-504) or refused by policy (ProFTPD's
+		 * <Limit EPSV> gives 550): PASV may still be allowed. */
 		log_msg(LOG_LVL_DEBUG, "%s: FTP server refused EPSV (%u); "
 		    "using PASV", s->tag, code);
 		s->be_no_epsv = true;

@@ -182,7 +182,8 @@ def _crypt_sha512(password):
     return r.stdout.strip()
 
 
-def start_proftpd(lab, certs, address=None, address6=None, tls_options=None):
+def start_proftpd(lab, certs, address=None, address6=None, tls_options=None,
+                  tag="proftpd", extra=""):
     """ProFTPD 1.3.8 with mod_tls, the strict way: TLSRequired on, TLS 1.2 and
     1.3, data connections must reuse the control TLS session (no
     NoSessionReuseRequired). Listens on address (default Lab.SERVER4) and
@@ -190,13 +191,15 @@ def start_proftpd(lab, certs, address=None, address6=None, tls_options=None):
     from its own AuthUserFile, chrooted to its home.
     tls_options: a TLSOptions value to weaken it on purpose (e.g.
     "NoSessionReuseRequired" for the kernel data path), default none.
+    tag: name of its work directory, for a second instance; extra: more
+    configuration appended at the end (e.g. a <Limit EPSV> block).
     Logs: 'system', 'tls' (TLSLog; "client did not reuse SSL session" lands
     here), 'xfer', 'stderr'."""
     address = address or lab.SERVER4
     address6 = lab.SERVER6 if address6 is None else address6
-    d = lab.path("proftpd")
+    d = lab.path(tag)
     os.makedirs(d, exist_ok=True)
-    home, upload = lab.make_ftp_home("proftpd", FTP_UID, FTP_GID)
+    home, upload = lab.make_ftp_home(tag, FTP_UID, FTP_GID)
     logs = {k: os.path.join(d, f"{k}.log") for k in ("system", "tls", "xfer", "stderr")}
     passwd = os.path.join(d, "ftpd.passwd")
     group = os.path.join(d, "ftpd.group")
@@ -261,6 +264,7 @@ LoadModule mod_tls.c
   TLSLog {logs['tls']}
 {'  TLSOptions ' + tls_options if tls_options else ''}
 </IfModule>
+{extra}
 """)
     proc = _start(lab, "proftpd",
                   [cache_path("usr/sbin/proftpd"), "-n", "-q", "-c", conf], address, logs)

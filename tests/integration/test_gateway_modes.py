@@ -168,3 +168,59 @@ f.quit()
     assert lines[0] == "NO 226 WHILE DATA UNREAD"
     assert lines[1] == f"BYTES {100 << 20}"
     assert lines[2].startswith("226")
+
+
+@pytest.fixture
+def proftpd_without_epsv(lab, certs):
+    add_addr(lab, lab.ns_server, "eth0", EXTRA_IMPLICIT)
+    srv = S.start_proftpd(lab, certs, address=EXTRA_IMPLICIT, address6="",
+                          tag="proftpd-noepsv",
+                          extra="<Limit EPSV>\n  DenyAll\n</Limit>\n")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        del_addr(lab, lab.ns_server, "eth0", EXTRA_IMPLICIT)
+
+
+def test_backend_refusing_epsv_gets_pasv(lab, certs, proftpd_without_epsv,
+                                        start_gw):
+    """The client says EPSV; the backend refuses EPSV; ftpsgw asks PASV
+    instead, remembers it for the session, and the client still gets its
+    229 and its data."""
+    srv = proftpd_without_epsv
+    gw = start_gw(gw_config(certs, srv))
+    r = ftpc(lab, certs, srv, "get", "f16385", lab.path("noepsv1"), "get",
+             "f1", lab.path("noepsv2"), extra=["--mode", "epsv"])
+    assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+    assert r.stdout.count("229 Entering Extended Passive Mode") == 2
+    assert same(lab.path("noepsv1"), os.path.join(srv.home, "f16385"))
+    assert same(lab.path("noepsv2"), os.path.join(srv.home, "f1"))
+    log = gw.log_text()
+    assert log.count("FTP server refused EPSV") == 1   # remembered
+
+
+def test_no_cap_net_admin_is_explained(lab, certs, proftpd):
+    """conntrack = on without CAP_NET_ADMIN: ftpsgw refuses to start and
+    says which capability is missing; conntrack = auto starts with a
+    warning."""
+    for mode, want_rc in (("on", 1), ("auto", None)):
+        conf = lab.path(f"nocap-{mode}.conf")
+        with open(conf, "w") as f:
+            f.write(L.config_text(gw_config(certs, proftpd, conntrack=mode,
+                                            listen=f"{GW4}:2121",
+                                            listen_implicit=None)))
+        argv = ["setpriv", "--bounding-set", "-net_admin", "--inh-caps",
+                "-net_admin", L.GATEWAY_BIN, "-c", conf]
+        p = lab.popen(lab.ns_router, argv, stdout=subprocess.PIPE,
+                      stderr=subprocess.STDOUT)
+        try:
+            rc = p.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            rc = None
+        out = p.stdout.read1(65536).decode() if rc is not None else ""
+        if rc is None:
+            lab.stop_process(p)
+            out = p.stdout.read().decode()
+        assert rc == want_rc, out
+        assert "CAP_NET_ADMIN" in out, out
