@@ -471,6 +471,14 @@ data_failure(const struct data_chan *dc)
 }
 
 void
+data_counts(const struct data_chan *dc, uint64_t *to_client,
+    uint64_t *to_server)
+{
+	*to_client = dc->cli.bytes_out;
+	*to_server = dc->be.bytes_out;
+}
+
+void
 data_release(struct data_chan *dc)
 {
 	if (dc == NULL)

@@ -6,6 +6,7 @@
 #define FTPSGW_PROXY_DATA_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "conntrack/ct.h"
 #include "proxy/ftp_parse.h"
@@ -51,6 +52,10 @@ const char *data_failure(const struct data_chan *dc);
 
 /* True when the client's data connection has arrived. */
 bool data_connected(const struct data_chan *dc);
+
+/* Bytes delivered so far to the client and to the backend. */
+void data_counts(const struct data_chan *dc, uint64_t *to_client,
+    uint64_t *to_server);
 
 /*
  * data_release - the owner is done with the channel. A channel still

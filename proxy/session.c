@@ -22,136 +22,34 @@
  * means; local replies queue behind them, so replies reach the client in
  * command order. A transfer's final reply is held while its data channel is
  * busy (the end of data must reach the client first, DESIGN.md).
- */
-#include "proxy/session.h"
+ */#include "proxy/session.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "proxy/buf.h"
 #include "proxy/config.h"
-#include "proxy/conn.h"
 #include "proxy/data.h"
 #include "proxy/ftp_codes.h"
-#include "proxy/ftp_line.h"
-#include "proxy/ftp_parse.h"
-#include "proxy/ftp_rewrite.h"
-#include "proxy/gw.h"
-#include "proxy/limits.h"
 #include "proxy/log.h"
-#include "proxy/loop.h"
-#include "proxy/netaddr.h"
-#include "proxy/tls.h"
-
-/* How long a closing session may take to flush its last reply. */
-#define SESS_CLOSE_MS 3000
-/* Room kept free in the client's output for one local reply. */
-#define SESS_REPLY_ROOM 512
-
-enum sess_cstate { CS_TLS_ACCEPT, CS_PLAIN, CS_AUTH_REPLY, CS_SECURE };
-enum sess_bstate {
-	BS_CONNECTING, BS_GREETING, BS_AUTH, BS_HANDSHAKE, BS_SETUP, BS_READY
-};
-
-enum pend_kind {
-	PEND_REPLY,	/* relay the backend's reply */
-	PEND_FEAT,	/* relay, filtered, with ftpsgw's features added */
-	PEND_PASSIVE,	/* EPSV/PASV sent; answer with our own port */
-	PEND_TRANSFER,	/* 1xx relayed; final reply ordered after the data */
-	PEND_QUIT,	/* relay, then end the session */
-	PEND_LOCAL,	/* no backend reply: emit 'local' when at the head */
-};
-
-struct pending {
-	enum pend_kind kind;
-	bool client_epsv;	/* PASSIVE: client asked EPSV (answer 229) */
-	bool sent_epsv;		/* PASSIVE: we sent EPSV (PASV fallback possible) */
-	bool multi;		/* FEAT: the reply is multi-line */
-	const char *local;	/* LOCAL: reply line without CRLF */
-};
-
-struct session {
-	struct gw *gw;
-	struct session *prev, *next;
-	uint64_t id;
-	char tag[NETADDR_STRLEN + 24];	/* "#12 203.0.113.10" */
-	bool implicit;
-	struct ftp_addr client, local;	/* client control conn endpoints */
-
-	struct conn cli, be;
-	struct buf cli_in, cli_out, be_in, be_out;
-	struct ftp_framer cli_fr, be_fr;
-	struct ftp_reply_parser be_rp;
-	enum sess_cstate cstate;
-	enum sess_bstate bstate;
-	unsigned setup_left;		/* BS_SETUP: replies still awaited */
-
-	struct pending fifo[CMD_FIFO_MAX];
-	unsigned fifo_head, fifo_len;
-	bool replacing;			/* dropping a final reply we replace */
-
-	bool pbsz, prot_p;
-	bool be_no_epsv;		/* backend refused EPSV once */
-	bool closing;
-	const char *fatal_line;		/* last reply, once TLS with the client is up */
-	bool dead;
-	unsigned transfers;
-
-	struct data_chan *data;
-	struct tls_app tls;
-	struct loop_timer timer;	/* connect, idle or closing deadline */
-	struct loop_deferred kick;	/* re-run the pump */
-	struct loop_deferred reap;	/* free */
-};
+#include "proxy/session_int.h"
 
 static void sess_pump(struct session *s);
-
-static struct loop *
-s_loop(const struct session *s)
-{
-	return s->gw->loop;
-}
-
-/* ---- FIFO ---- */
-
-static struct pending *
-fifo_at(struct session *s, unsigned i)
-{
-	return &s->fifo[(s->fifo_head + i) % CMD_FIFO_MAX];
-}
-
-static struct pending *
-fifo_push(struct session *s, enum pend_kind kind)
-{
-	struct pending *p = fifo_at(s, s->fifo_len++);
-
-	memset(p, 0, sizeof(*p));
-	p->kind = kind;
-	return p;
-}
-
-static void
-fifo_pop(struct session *s)
-{
-	s->fifo_head = (s->fifo_head + 1) % CMD_FIFO_MAX;
-	s->fifo_len--;
-}
 
 /* ---- output ---- */
 
 /* Append one reply line (CRLF added) to the client's output. The caller
  * made sure there is room (SESS_REPLY_ROOM), so failure is a broken
  * invariant only when the line is longer than that. */
-static void
+void
 sess_put(struct session *s, const char *line)
 {
 	size_t n = strlen(line);
@@ -169,31 +67,41 @@ sess_put(struct session *s, const char *line)
 }
 
 /* Emit queued local replies that are now at the FIFO head. */
-static void
+void
 sess_drain_local(struct session *s)
 {
 	while (s->fifo_len > 0 && s->fifo[s->fifo_head].kind == PEND_LOCAL) {
 		sess_put(s, s->fifo[s->fifo_head].local);
-		fifo_pop(s);
+		sess_fifo_pop(s);
 	}
 }
 
 /* A reply of ours: now if nothing is pending, else in command order. */
-static void
+void
 sess_reply(struct session *s, const char *line)
 {
 	if (s->fifo_len == 0)
 		sess_put(s, line);
 	else
-		fifo_push(s, PEND_LOCAL)->local = line;
+		sess_fifo_push(s, PEND_LOCAL)->local = line;
 }
 
-static void
+void
 sess_send_be(struct session *s, const char *line, size_t len)
 {
 	if (!buf_append(&s->be_out, line, len))
 		log_msg(LOG_LVL_ERR, "%s: command dropped: server output full",
 		    s->tag);
+}
+
+void
+sess_put_n(struct session *s, const char *line, size_t len)
+{
+	char tmp[FTP_LINE_MAX + 1];
+
+	memcpy(tmp, line, len);
+	tmp[len] = '\0';
+	sess_put(s, tmp);
 }
 
 /* ---- lifetime ---- */
@@ -219,15 +127,16 @@ sess_close(struct session *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = true;
-	log_msg(LOG_LVL_NOTICE, "%s: session closed (%s): %llu bytes from the "
-	    "client, %llu to it on control; %u transfers", s->tag, why,
+	sess_data_drop(s, true);
+	log_msg(LOG_LVL_NOTICE, "%s: session closed (%s): %u transfers, %llu "
+	    "bytes down and %llu up on data connections; control %llu in, "
+	    "%llu out", s->tag, why, s->transfers,
+	    (unsigned long long)s->data_down, (unsigned long long)s->data_up,
 	    (unsigned long long)s->cli.bytes_in,
-	    (unsigned long long)s->cli.bytes_out, s->transfers);
-	data_abort(s->data);
-	s->data = NULL;
-	conn_close(s_loop(s), &s->cli);
-	conn_close(s_loop(s), &s->be);
-	loop_timer_cancel(s_loop(s), &s->timer);
+	    (unsigned long long)s->cli.bytes_out);
+	conn_close(sess_loop(s), &s->cli);
+	conn_close(sess_loop(s), &s->be);
+	loop_timer_cancel(sess_loop(s), &s->timer);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -235,11 +144,11 @@ sess_close(struct session *s, const char *why)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	gw->n_sessions--;
-	loop_defer(s_loop(s), &s->reap);
+	loop_defer(sess_loop(s), &s->reap);
 }
 
 /* End the session after the client got line (a 421, usually). */
-static void
+void
 sess_fatal(struct session *s, const char *line)
 {
 	if (s->closing || s->dead)
@@ -256,9 +165,25 @@ sess_fatal(struct session *s, const char *line)
 			buf_consume(&s->cli_out, buf_len(&s->cli_out));
 		sess_put(s, line);
 	}
-	data_abort(s->data);
+	sess_data_drop(s, true);
+	loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+}
+
+void
+sess_data_drop(struct session *s, bool abort)
+{
+	uint64_t down, up;
+
+	if (s->data == NULL)
+		return;
+	data_counts(s->data, &down, &up);
+	s->data_down += down;
+	s->data_up += up;
+	if (abort)
+		data_abort(s->data);
+	else
+		data_release(s->data);
 	s->data = NULL;
-	loop_timer_set(s_loop(s), &s->timer, SESS_CLOSE_MS);
 }
 
 void
@@ -295,7 +220,7 @@ sess_on_timer(struct loop_timer *t)
 	if (s->data != NULL && data_connected(s->data)) {
 		/* A transfer is running: the control channel is quiet by
 		 * design; the data channel has its own deadline. */
-		loop_timer_set(s_loop(s), &s->timer,
+		loop_timer_set(sess_loop(s), &s->timer,
 		    (uint64_t)cfg->idle_timeout * 1000u);
 		return;
 	}
@@ -315,13 +240,13 @@ sess_kick(struct loop_deferred *d)
 }
 
 /* The data channel delivered its end (or failed): release held replies. */
-static void
+void
 sess_data_idle(void *owner)
 {
 	struct session *s = owner;
 
 	if (!s->dead)
-		loop_defer(s_loop(s), &s->kick);
+		loop_defer(sess_loop(s), &s->kick);
 }
 
 /* ---- backend connection ---- */
@@ -390,533 +315,9 @@ static void
 sess_be_ready(struct session *s)
 {
 	s->bstate = BS_READY;
-	loop_timer_set(s_loop(s), &s->timer,
+	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->idle_timeout * 1000u);
 	log_msg(LOG_LVL_DEBUG, "%s: FTP server session ready", s->tag);
-}
-
-/* ---- client commands ---- */
-
-static const char *
-sess_tls_required_reply(const struct session *s)
-{
-	(void)s;
-	return "530 This gateway requires TLS: use explicit FTP over TLS "
-	    "(AUTH TLS), or implicit FTPS.";
-}
-
-/* AUTH PBSZ PROT CCC ADAT MIC ENC: answered here, never forwarded. */
-static bool
-sess_local(struct session *s, const struct ftp_cmd *cmd)
-{
-	char arg[16];
-	size_t n = cmd->arg_len < sizeof(arg) - 1 ? cmd->arg_len : sizeof(arg) - 1;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		arg[i] = (char)(cmd->arg[i] >= 'a' && cmd->arg[i] <= 'z' ?
-		    cmd->arg[i] - 32 : cmd->arg[i]);
-	arg[n] = '\0';
-	if (cmd->arg == NULL)
-		arg[0] = '\0';
-
-	switch (cmd->verb) {
-	case FTP_VERB_AUTH:
-		if (s->cstate != CS_PLAIN) {
-			sess_reply(s, "503 TLS is already active.");
-			return true;
-		}
-		if (strcmp(arg, "TLS") != 0 && strcmp(arg, "SSL") != 0 &&
-		    strcmp(arg, "TLS-C") != 0 && strcmp(arg, "TLS-P") != 0) {
-			sess_reply(s, "504 AUTH: only TLS (or SSL) is supported.");
-			return true;
-		}
-		if (s->fifo_len > 0)
-			return false;	/* answer once earlier replies are out */
-		sess_put(s, "234 AUTH TLS successful: go ahead with the TLS "
-		    "handshake.");
-		s->cstate = CS_AUTH_REPLY;
-		return true;
-	case FTP_VERB_PBSZ:
-		if (s->cstate != CS_SECURE)
-			sess_reply(s, "503 PBSZ needs TLS first (AUTH TLS).");
-		else if (strcmp(arg, "0") != 0)
-			sess_reply(s, "200 PBSZ=0");
-		else
-			sess_reply(s, "200 PBSZ 0 successful.");
-		s->pbsz = s->cstate == CS_SECURE;
-		return true;
-	case FTP_VERB_PROT:
-		if (s->cstate != CS_SECURE) {
-			sess_reply(s, "503 PROT needs TLS first (AUTH TLS).");
-		} else if (strcmp(arg, "P") == 0) {
-			s->prot_p = true;
-			sess_reply(s, "200 Protection level set to Private.");
-		} else if (strcmp(arg, "C") == 0) {
-			if (s->gw->cfg->client_tls == CFG_CLIENT_REQUIRED) {
-				sess_reply(s, "534 PROT C refused: this gateway "
-				    "requires encrypted data connections.");
-			} else {
-				s->prot_p = false;
-				sess_reply(s, "200 Protection level set to Clear.");
-			}
-		} else if (strcmp(arg, "S") == 0 || strcmp(arg, "E") == 0) {
-			sess_reply(s, "536 Only PROT P (and C where allowed) are "
-			    "supported.");
-		} else {
-			sess_reply(s, "504 PROT: unknown protection level.");
-		}
-		return true;
-	case FTP_VERB_CCC:
-		sess_reply(s, "533 CCC is not allowed by this gateway.");
-		return true;
-	default:
-		sess_reply(s, "502 Security mechanism not supported.");
-		return true;
-	}
-}
-
-/* May the client use a data channel now? Sets *reply when not. */
-static bool
-sess_data_allowed(struct session *s, const char **reply)
-{
-	if (s->gw->cfg->client_tls == CFG_CLIENT_REQUIRED && !s->prot_p) {
-		*reply = "521 Data connections must be encrypted: send PBSZ 0 "
-		    "and PROT P first.";
-		return false;
-	}
-	return true;
-}
-
-static void
-sess_forward(struct session *s, const char *line, size_t len)
-{
-	sess_send_be(s, line, len);
-	sess_send_be(s, "\r\n", 2);
-}
-
-/* PASV/EPSV: ask the backend for a passive port (EPSV first). */
-static void
-sess_passive(struct session *s, const struct ftp_cmd *cmd)
-{
-	bool epsv = cmd->verb == FTP_VERB_EPSV;
-	struct pending *p;
-	const char *why;
-
-	if (epsv && cmd->arg != NULL) {
-		int a = ftp_parse_epsv_arg(cmd->arg, cmd->arg_len);
-
-		if (a == 3) {
-			sess_reply(s, "200 EPSV ALL accepted.");
-			return;
-		}
-		if (a < 0 || (a == 1 && s->client.family != AF_INET) ||
-		    (a == 2 && s->client.family != AF_INET6)) {
-			sess_reply(s, "522 Network protocol not supported, use (1,2)");
-			return;
-		}
-	}
-	if (!sess_data_allowed(s, &why)) {
-		sess_reply(s, why);
-		return;
-	}
-	if (!epsv && s->client.family != AF_INET) {
-		sess_reply(s, "425 PASV cannot announce an IPv6 address: use EPSV.");
-		return;
-	}
-	data_abort(s->data);	/* a new PASV replaces the previous one */
-	s->data = NULL;
-	p = fifo_push(s, PEND_PASSIVE);
-	p->client_epsv = epsv;
-	p->sent_epsv = !s->be_no_epsv || s->gw->backend.family == AF_INET6;
-	if (p->sent_epsv)
-		sess_send_be(s, "EPSV\r\n", 6);
-	else
-		sess_send_be(s, "PASV\r\n", 6);
-}
-
-/*
- * Handle one complete command line. Returns false when it cannot be handled
- * yet (it stays in the input buffer and is offered again later).
- */
-static bool
-sess_command(struct session *s, const char *line, size_t len)
-{
-	const struct config *cfg = s->gw->cfg;
-	const struct ftp_verb_info *vi;
-	struct ftp_cmd cmd;
-	const char *why;
-
-	switch (ftp_parse_command(line, len, &cmd)) {
-	case FTP_CMD_EMPTY:
-		sess_reply(s, "500 Empty command line.");
-		return true;
-	case FTP_CMD_BAD_VERB:
-		sess_reply(s, "500 Syntax error, command unrecognized.");
-		return true;
-	case FTP_CMD_OK:
-		break;
-	}
-	vi = ftp_verb_info(cmd.verb);
-	/* Commands that reach the backend wait for its login preamble. */
-	if (vi->action != FTP_ACT_LOCAL && vi->action != FTP_ACT_REFUSE &&
-	    cmd.verb != FTP_VERB_QUIT && s->bstate != BS_READY)
-		return false;
-	if (log_enabled(LOG_LVL_DEBUG)) {
-		char esc[256];
-
-		log_msg(LOG_LVL_DEBUG, "%s: C> %s", s->tag, (vi->flags &
-		    FTP_F_SECRET) ? cmd.name : log_escape(esc, sizeof(esc),
-		    line, len));
-	}
-	if ((vi->flags & FTP_F_ARG) && cmd.arg == NULL) {
-		sess_reply(s, "501 Syntax error: this command needs an argument.");
-		return true;
-	}
-	/* SECURITY: with client_tls = required nothing but the pre-TLS
-	 * commands is accepted, and credentials are never forwarded in
-	 * clear. */
-	if (cfg->client_tls == CFG_CLIENT_REQUIRED && s->cstate != CS_SECURE &&
-	    !(vi->flags & FTP_F_PRETLS)) {
-		if (cmd.verb == FTP_VERB_USER || cmd.verb == FTP_VERB_PASS)
-			log_msg(LOG_LVL_INFO, "%s: %s before TLS refused: the "
-			    "client must use explicit FTP over TLS (FileZilla: "
-			    "\"Require explicit FTP over TLS\")", s->tag, cmd.name);
-		sess_reply(s, sess_tls_required_reply(s));
-		return true;
-	}
-
-	switch (vi->action) {
-	case FTP_ACT_LOCAL:
-		return sess_local(s, &cmd);
-	case FTP_ACT_REFUSE:
-		sess_reply(s, "502 LPRT/LPSV are not supported: use EPRT/EPSV.");
-		return true;
-	case FTP_ACT_ACTIVE:
-		sess_reply(s, "502 Active mode (PORT/EPRT) is not supported by "
-		    "this gateway yet: use passive mode.");
-		return true;
-	case FTP_ACT_PASSIVE:
-		sess_passive(s, &cmd);
-		return true;
-	case FTP_ACT_TRANSFER:
-		if (!sess_data_allowed(s, &why)) {
-			sess_reply(s, why);
-			return true;
-		}
-		if (s->data == NULL) {
-			sess_reply(s, "425 Use PASV or EPSV first.");
-			return true;
-		}
-		data_transfer_started(s->data);
-		s->transfers++;
-		fifo_push(s, PEND_TRANSFER);
-		sess_forward(s, line, len);
-		return true;
-	case FTP_ACT_QUIT:
-		if (s->bstate != BS_READY) {
-			sess_fatal(s, "221 Goodbye.");
-			return true;
-		}
-		fifo_push(s, PEND_QUIT);
-		sess_forward(s, line, len);
-		return true;
-	case FTP_ACT_FEAT:
-		fifo_push(s, PEND_FEAT);
-		sess_forward(s, line, len);
-		return true;
-	case FTP_ACT_RELAY:
-		fifo_push(s, PEND_REPLY);
-		sess_forward(s, line, len);
-		return true;
-	}
-	return true;
-}
-
-/* A passive command or a quit awaits its reply: hold later commands. */
-static bool
-sess_barrier(struct session *s)
-{
-	unsigned i;
-
-	for (i = 0; i < s->fifo_len; i++) {
-		enum pend_kind k = fifo_at(s, i)->kind;
-
-		if (k == PEND_PASSIVE || k == PEND_QUIT)
-			return true;
-	}
-	return false;
-}
-
-static void
-sess_client_lines(struct session *s)
-{
-	while (!s->closing && !s->dead &&
-	    (s->cstate == CS_PLAIN || s->cstate == CS_SECURE)) {
-		size_t line_len = 0, used = 0;
-		enum ftp_frame fr;
-
-		if (buf_len(&s->cli_in) == 0)
-			break;
-		/* Room for this command's reply, and in the FIFO. */
-		if (buf_space(&s->cli_out) < SESS_REPLY_ROOM ||
-		    s->fifo_len >= CMD_FIFO_MAX - 1 || sess_barrier(s) ||
-		    buf_space(&s->be_out) < FTP_LINE_MAX + 2)
-			break;
-		fr = ftp_frame_next(&s->cli_fr, buf_head(&s->cli_in),
-		    buf_len(&s->cli_in), FTP_LINE_MAX, &line_len, &used);
-		switch (fr) {
-		case FTP_FRAME_MORE:
-			buf_consume(&s->cli_in, used);
-			if (used == 0)
-				return;
-			continue;
-		case FTP_FRAME_TOO_LONG:
-			buf_consume(&s->cli_in, used);
-			log_msg(LOG_LVL_INFO, "%s: command line longer than %u "
-			    "bytes discarded", s->tag, FTP_LINE_MAX);
-			sess_reply(s, "500 Command line too long.");
-			continue;
-		case FTP_FRAME_NUL:
-			buf_consume(&s->cli_in, used);
-			sess_reply(s, "500 NUL byte in command line.");
-			continue;
-		case FTP_FRAME_LINE:
-			break;
-		}
-		if (!sess_command(s, buf_head(&s->cli_in), line_len))
-			break;
-		buf_consume(&s->cli_in, used);
-		if (s->cstate == CS_AUTH_REPLY) {
-			/* SECURITY: bytes sent in clear after AUTH are not
-			 * trusted as commands inside TLS (STARTTLS command
-			 * injection, CVE-2011-0411 class). */
-			if (buf_len(&s->cli_in) > 0)
-				log_msg(LOG_LVL_INFO, "%s: %zu bytes pipelined "
-				    "after AUTH discarded", s->tag,
-				    buf_len(&s->cli_in));
-			buf_consume(&s->cli_in, buf_len(&s->cli_in));
-			break;
-		}
-		if (s->bstate == BS_READY)
-			loop_timer_set(s_loop(s), &s->timer,
-			    (uint64_t)s->gw->cfg->idle_timeout * 1000u);
-	}
-}
-
-/* ---- backend replies ---- */
-
-/* The reply code a line starts with, or 0. */
-static unsigned
-reply_code(const char *line, size_t len)
-{
-	if (len < 3 || line[0] < '1' || line[0] > '5' || line[1] < '0' ||
-	    line[1] > '9' || line[2] < '0' || line[2] > '9')
-		return 0;
-	return (unsigned)(line[0] - '0') * 100u + (unsigned)(line[1] - '0') * 10u +
-	    (unsigned)(line[2] - '0');
-}
-
-static void
-sess_put_n(struct session *s, const char *line, size_t len)
-{
-	char tmp[FTP_LINE_MAX + 1];
-
-	memcpy(tmp, line, len);
-	tmp[len] = '\0';
-	sess_put(s, tmp);
-}
-
-/* Handle the final line of a PASV/EPSV reply. */
-static void
-sess_passive_reply(struct session *s, struct pending *p, unsigned code,
-    const char *line, size_t len)
-{
-	struct data_params dp;
-	struct ftp_addr be = s->gw->backend;
-	char out[128];
-	const char *reply = NULL;
-	uint16_t port = 0;
-	int n;
-
-	if (p->sent_epsv && code == FTP_EPSV_OK) {
-		if (ftp_parse_229(line, len, &be.port) != FTP_ADDR_OK)
-			goto bad;
-	} else if (!p->sent_epsv && code == FTP_PASV_OK) {
-		struct ftp_addr said;
-
-		if (ftp_parse_227(line, len, &said) != FTP_ADDR_OK)
-			goto bad;
-		/* SECURITY: connect only to the backend itself, whatever
-		 * address the reply names (NATed servers often name a wrong
-		 * one; a hostile one could aim us elsewhere). */
-		be.port = said.port;
-	} else if (p->sent_epsv && code >= 500 && code <= 599 &&
-	    s->gw->backend.family == AF_INET) {
-		/* Not understood (500-504) or refused by policy (ProFTPD's
-		 * <Limit EPSV> gives 550): PASV may still be allowed. */
-		log_msg(LOG_LVL_DEBUG, "%s: FTP server refused EPSV (%u); "
-		    "using PASV", s->tag, code);
-		s->be_no_epsv = true;
-		p->sent_epsv = false;
-		sess_send_be(s, "PASV\r\n", 6);
-		return;		/* the entry stays for the PASV reply */
-	} else {
-		sess_put_n(s, line, len);
-		fifo_pop(s);
-		return;
-	}
-
-	memset(&dp, 0, sizeof(dp));
-	dp.gw = s->gw;
-	dp.tag = s->tag;
-	dp.client = s->client;
-	dp.listen = s->local;
-	if (s->gw->cfg->have_public_address) {
-		struct ftp_addr pub;
-
-		netaddr_from_sockaddr(&pub,
-		    (const struct sockaddr *)&s->gw->cfg->public_address);
-		if (pub.family == s->client.family)
-			dp.listen = pub;
-	}
-	dp.listen.port = 0;
-	dp.backend = be;
-	dp.master.family = s->client.family;
-	memcpy(dp.master.src, s->client.addr, 16);
-	memcpy(dp.master.dst, s->local.addr, 16);
-	dp.master.sport = s->client.port;
-	dp.master.dport = s->local.port;
-	dp.client_tls = s->prot_p;
-	dp.tls_app = &s->tls;
-	dp.on_idle = sess_data_idle;
-	dp.owner = s;
-	s->data = data_open_passive(&dp, &port, &reply);
-	fifo_pop(s);
-	if (s->data == NULL) {
-		sess_put(s, reply);
-		return;
-	}
-	if (p->client_epsv) {
-		n = ftp_fmt_229(out, sizeof(out), port);
-	} else {
-		struct ftp_addr ann = dp.listen;
-
-		ann.port = port;
-		n = ftp_fmt_227(out, sizeof(out), &ann);
-	}
-	if (n < 2) {
-		sess_put(s, "425 Cannot announce the passive port.");
-		return;
-	}
-	out[n - 2] = '\0';	/* sess_put adds the CRLF */
-	sess_put(s, out);
-	return;
-bad: {
-		char esc[128];
-
-		log_msg(LOG_LVL_INFO, "%s: malformed passive reply from the FTP "
-		    "server: %s", s->tag, log_escape(esc, sizeof(esc), line, len));
-	}
-	fifo_pop(s);
-	sess_put(s, "425 The FTP server sent a malformed passive reply.");
-}
-
-/* Handle one reply line while BS_READY. Returns false to hold it. */
-static bool
-sess_reply_line(struct session *s, const char *line, size_t len)
-{
-	struct pending *p = s->fifo_len > 0 ? &s->fifo[s->fifo_head] : NULL;
-	enum ftp_reply_line kind;
-	unsigned code = 0;
-
-	if (p != NULL && p->kind == PEND_TRANSFER && !s->be_rp.multi) {
-		unsigned c = reply_code(line, len);
-
-		/* The transfer's final reply waits for the end of data. */
-		if (c >= 200 && s->data != NULL && data_busy(s->data))
-			return false;
-		if (c >= 200 && s->data != NULL && data_failure(s->data))
-			s->replacing = true;
-	}
-	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
-	if (kind == FTP_REPLY_BAD) {
-		char esc[128];
-
-		log_msg(LOG_LVL_INFO, "%s: FTP server sent a line that is not a "
-		    "reply: %s", s->tag, log_escape(esc, sizeof(esc), line, len));
-		return true;
-	}
-	if (p == NULL) {
-		/* Unsolicited: a 421 before closing, typically. */
-		sess_put_n(s, line, len);
-		if (kind == FTP_REPLY_LAST && code == FTP_SERVICE_UNAVAIL) {
-			s->closing = true;
-			loop_timer_set(s_loop(s), &s->timer, SESS_CLOSE_MS);
-		}
-		return true;
-	}
-	switch (p->kind) {
-	case PEND_PASSIVE:
-		if (kind == FTP_REPLY_LAST)
-			sess_passive_reply(s, p, code, line, len);
-		break;
-	case PEND_FEAT:
-		/* RFC 2389: our security features replace the server's. */
-		if (kind == FTP_REPLY_FIRST_PART) {
-			p->multi = true;
-		} else if (kind == FTP_REPLY_PART) {
-			if (len > 0 && line[0] == ' ' &&
-			    ftp_feat_filter(line, len) == FTP_FEAT_DROP)
-				break;
-		} else if (kind == FTP_REPLY_LAST && code == FTP_FEAT_OK) {
-			if (!p->multi)
-				sess_put(s, "211-Features:");
-			sess_put(s, " AUTH TLS");
-			sess_put(s, " PBSZ");
-			sess_put(s, " PROT");
-			if (!p->multi) {
-				sess_put(s, "211 End");
-				fifo_pop(s);
-				break;
-			}
-		}
-		sess_put_n(s, line, len);
-		if (kind == FTP_REPLY_LAST)
-			fifo_pop(s);
-		break;
-	case PEND_TRANSFER:
-		if (s->replacing) {
-			if (kind == FTP_REPLY_LAST) {
-				sess_put(s, data_failure(s->data));
-				s->replacing = false;
-			}
-		} else {
-			sess_put_n(s, line, len);
-		}
-		if (kind == FTP_REPLY_LAST && code >= 200) {
-			fifo_pop(s);
-			data_release(s->data);
-			s->data = NULL;
-		}
-		break;
-	case PEND_QUIT:
-		sess_put_n(s, line, len);
-		if (kind == FTP_REPLY_LAST) {
-			fifo_pop(s);
-			s->closing = true;
-			loop_timer_set(s_loop(s), &s->timer, SESS_CLOSE_MS);
-		}
-		break;
-	case PEND_REPLY:
-	case PEND_LOCAL:
-		sess_put_n(s, line, len);
-		if (kind == FTP_REPLY_LAST)
-			fifo_pop(s);
-		break;
-	}
-	sess_drain_local(s);
-	return true;
 }
 
 /* Handle one line during the backend's login preamble. */
@@ -949,7 +350,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			    "session: %s", s->tag,
 			    log_escape(esc, sizeof(esc), line, len));
 			s->closing = true;
-			loop_timer_set(s_loop(s), &s->timer, SESS_CLOSE_MS);
+			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
 			return;
 		}
 		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
@@ -1177,7 +578,7 @@ sess_backend_io(struct session *s)
 				    "connection during the login preamble" :
 				    s->be.err_text);
 			}
-			conn_close(s_loop(s), &s->be);
+			conn_close(sess_loop(s), &s->be);
 		}
 	}
 	return true;
@@ -1186,7 +587,7 @@ sess_backend_io(struct session *s)
 static void
 sess_update(struct session *s)
 {
-	struct loop *l = s_loop(s);
+	struct loop *l = sess_loop(s);
 	bool cli_rd = !s->closing && (s->cstate == CS_PLAIN ||
 	    s->cstate == CS_SECURE) && buf_space(&s->cli_in) > 0;
 

@@ -1,0 +1,317 @@
+/* Client commands: the per-verb policy (forward, answer here, rewrite,
+ * refuse before TLS) and the processing of complete command lines. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "proxy/config.h"
+#include "proxy/data.h"
+#include "proxy/ftp_codes.h"
+#include "proxy/log.h"
+#include "proxy/session_int.h"
+
+static const char *
+sess_tls_required_reply(const struct session *s)
+{
+	(void)s;
+	return "530 This gateway requires TLS: use explicit FTP over TLS "
+	    "(AUTH TLS), or implicit FTPS.";
+}
+
+/* AUTH PBSZ PROT CCC ADAT MIC ENC: answered here, never forwarded. */
+static bool
+sess_local(struct session *s, const struct ftp_cmd *cmd)
+{
+	char arg[16];
+	size_t n = cmd->arg_len < sizeof(arg) - 1 ? cmd->arg_len : sizeof(arg) - 1;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		arg[i] = (char)(cmd->arg[i] >= 'a' && cmd->arg[i] <= 'z' ?
+		    cmd->arg[i] - 32 : cmd->arg[i]);
+	arg[n] = '\0';
+	if (cmd->arg == NULL)
+		arg[0] = '\0';
+
+	switch (cmd->verb) {
+	case FTP_VERB_AUTH:
+		if (s->cstate != CS_PLAIN) {
+			sess_reply(s, "503 TLS is already active.");
+			return true;
+		}
+		if (strcmp(arg, "TLS") != 0 && strcmp(arg, "SSL") != 0 &&
+		    strcmp(arg, "TLS-C") != 0 && strcmp(arg, "TLS-P") != 0) {
+			sess_reply(s, "504 AUTH: only TLS (or SSL) is supported.");
+			return true;
+		}
+		if (s->fifo_len > 0)
+			return false;	/* answer once earlier replies are out */
+		sess_put(s, "234 AUTH TLS successful: go ahead with the TLS "
+		    "handshake.");
+		s->cstate = CS_AUTH_REPLY;
+		return true;
+	case FTP_VERB_PBSZ:
+		if (s->cstate != CS_SECURE)
+			sess_reply(s, "503 PBSZ needs TLS first (AUTH TLS).");
+		else if (strcmp(arg, "0") != 0)
+			sess_reply(s, "200 PBSZ=0");
+		else
+			sess_reply(s, "200 PBSZ 0 successful.");
+		s->pbsz = s->cstate == CS_SECURE;
+		return true;
+	case FTP_VERB_PROT:
+		if (s->cstate != CS_SECURE) {
+			sess_reply(s, "503 PROT needs TLS first (AUTH TLS).");
+		} else if (strcmp(arg, "P") == 0) {
+			s->prot_p = true;
+			sess_reply(s, "200 Protection level set to Private.");
+		} else if (strcmp(arg, "C") == 0) {
+			if (s->gw->cfg->client_tls == CFG_CLIENT_REQUIRED) {
+				sess_reply(s, "534 PROT C refused: this gateway "
+				    "requires encrypted data connections.");
+			} else {
+				s->prot_p = false;
+				sess_reply(s, "200 Protection level set to Clear.");
+			}
+		} else if (strcmp(arg, "S") == 0 || strcmp(arg, "E") == 0) {
+			sess_reply(s, "536 Only PROT P (and C where allowed) are "
+			    "supported.");
+		} else {
+			sess_reply(s, "504 PROT: unknown protection level.");
+		}
+		return true;
+	case FTP_VERB_CCC:
+		sess_reply(s, "533 CCC is not allowed by this gateway.");
+		return true;
+	default:
+		sess_reply(s, "502 Security mechanism not supported.");
+		return true;
+	}
+}
+
+/* May the client use a data channel now? Sets *reply when not. */
+static bool
+sess_data_allowed(struct session *s, const char **reply)
+{
+	if (s->gw->cfg->client_tls == CFG_CLIENT_REQUIRED && !s->prot_p) {
+		*reply = "521 Data connections must be encrypted: send PBSZ 0 "
+		    "and PROT P first.";
+		return false;
+	}
+	return true;
+}
+
+static void
+sess_forward(struct session *s, const char *line, size_t len)
+{
+	sess_send_be(s, line, len);
+	sess_send_be(s, "\r\n", 2);
+}
+
+/* PASV/EPSV: ask the backend for a passive port (EPSV first). */
+static void
+sess_passive(struct session *s, const struct ftp_cmd *cmd)
+{
+	bool epsv = cmd->verb == FTP_VERB_EPSV;
+	struct pending *p;
+	const char *why;
+
+	if (epsv && cmd->arg != NULL) {
+		int a = ftp_parse_epsv_arg(cmd->arg, cmd->arg_len);
+
+		if (a == 3) {
+			sess_reply(s, "200 EPSV ALL accepted.");
+			return;
+		}
+		if (a < 0 || (a == 1 && s->client.family != AF_INET) ||
+		    (a == 2 && s->client.family != AF_INET6)) {
+			sess_reply(s, "522 Network protocol not supported, use (1,2)");
+			return;
+		}
+	}
+	if (!sess_data_allowed(s, &why)) {
+		sess_reply(s, why);
+		return;
+	}
+	if (!epsv && s->client.family != AF_INET) {
+		sess_reply(s, "425 PASV cannot announce an IPv6 address: use EPSV.");
+		return;
+	}
+	sess_data_drop(s, true);	/* a new PASV replaces the previous one */
+	p = sess_fifo_push(s, PEND_PASSIVE);
+	p->client_epsv = epsv;
+	p->sent_epsv = !s->be_no_epsv || s->gw->backend.family == AF_INET6;
+	if (p->sent_epsv)
+		sess_send_be(s, "EPSV\r\n", 6);
+	else
+		sess_send_be(s, "PASV\r\n", 6);
+}
+
+/*
+ * Handle one complete command line. Returns false when it cannot be handled
+ * yet (it stays in the input buffer and is offered again later).
+ */
+static bool
+sess_command(struct session *s, const char *line, size_t len)
+{
+	const struct config *cfg = s->gw->cfg;
+	const struct ftp_verb_info *vi;
+	struct ftp_cmd cmd;
+	const char *why;
+
+	switch (ftp_parse_command(line, len, &cmd)) {
+	case FTP_CMD_EMPTY:
+		sess_reply(s, "500 Empty command line.");
+		return true;
+	case FTP_CMD_BAD_VERB:
+		sess_reply(s, "500 Syntax error, command unrecognized.");
+		return true;
+	case FTP_CMD_OK:
+		break;
+	}
+	vi = ftp_verb_info(cmd.verb);
+	/* Commands that reach the backend wait for its login preamble. */
+	if (vi->action != FTP_ACT_LOCAL && vi->action != FTP_ACT_REFUSE &&
+	    cmd.verb != FTP_VERB_QUIT && s->bstate != BS_READY)
+		return false;
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char esc[256];
+
+		log_msg(LOG_LVL_DEBUG, "%s: C> %s", s->tag, (vi->flags &
+		    FTP_F_SECRET) ? cmd.name : log_escape(esc, sizeof(esc),
+		    line, len));
+	}
+	if ((vi->flags & FTP_F_ARG) && cmd.arg == NULL) {
+		sess_reply(s, "501 Syntax error: this command needs an argument.");
+		return true;
+	}
+	/* SECURITY: with client_tls = required nothing but the pre-TLS
+	 * commands is accepted, and credentials are never forwarded in
+	 * clear. */
+	if (cfg->client_tls == CFG_CLIENT_REQUIRED && s->cstate != CS_SECURE &&
+	    !(vi->flags & FTP_F_PRETLS)) {
+		if (cmd.verb == FTP_VERB_USER || cmd.verb == FTP_VERB_PASS)
+			log_msg(LOG_LVL_INFO, "%s: %s before TLS refused: the "
+			    "client must use explicit FTP over TLS (FileZilla: "
+			    "\"Require explicit FTP over TLS\")", s->tag, cmd.name);
+		sess_reply(s, sess_tls_required_reply(s));
+		return true;
+	}
+
+	switch (vi->action) {
+	case FTP_ACT_LOCAL:
+		return sess_local(s, &cmd);
+	case FTP_ACT_REFUSE:
+		sess_reply(s, "502 LPRT/LPSV are not supported: use EPRT/EPSV.");
+		return true;
+	case FTP_ACT_ACTIVE:
+		sess_reply(s, "502 Active mode (PORT/EPRT) is not supported by "
+		    "this gateway yet: use passive mode.");
+		return true;
+	case FTP_ACT_PASSIVE:
+		sess_passive(s, &cmd);
+		return true;
+	case FTP_ACT_TRANSFER:
+		if (!sess_data_allowed(s, &why)) {
+			sess_reply(s, why);
+			return true;
+		}
+		if (s->data == NULL) {
+			sess_reply(s, "425 Use PASV or EPSV first.");
+			return true;
+		}
+		data_transfer_started(s->data);
+		s->transfers++;
+		sess_fifo_push(s, PEND_TRANSFER);
+		sess_forward(s, line, len);
+		return true;
+	case FTP_ACT_QUIT:
+		if (s->bstate != BS_READY) {
+			sess_fatal(s, "221 Goodbye.");
+			return true;
+		}
+		sess_fifo_push(s, PEND_QUIT);
+		sess_forward(s, line, len);
+		return true;
+	case FTP_ACT_FEAT:
+		sess_fifo_push(s, PEND_FEAT);
+		sess_forward(s, line, len);
+		return true;
+	case FTP_ACT_RELAY:
+		sess_fifo_push(s, PEND_REPLY);
+		sess_forward(s, line, len);
+		return true;
+	}
+	return true;
+}
+
+/* A passive command or a quit awaits its reply: hold later commands. */
+static bool
+sess_barrier(struct session *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->fifo_len; i++) {
+		enum pend_kind k = sess_fifo_at(s, i)->kind;
+
+		if (k == PEND_PASSIVE || k == PEND_QUIT)
+			return true;
+	}
+	return false;
+}
+
+void
+sess_client_lines(struct session *s)
+{
+	while (!s->closing && !s->dead &&
+	    (s->cstate == CS_PLAIN || s->cstate == CS_SECURE)) {
+		size_t line_len = 0, used = 0;
+		enum ftp_frame fr;
+
+		if (buf_len(&s->cli_in) == 0)
+			break;
+		/* Room for this command's reply, and in the FIFO. */
+		if (buf_space(&s->cli_out) < SESS_REPLY_ROOM ||
+		    s->fifo_len >= CMD_FIFO_MAX - 1 || sess_barrier(s) ||
+		    buf_space(&s->be_out) < FTP_LINE_MAX + 2)
+			break;
+		fr = ftp_frame_next(&s->cli_fr, buf_head(&s->cli_in),
+		    buf_len(&s->cli_in), FTP_LINE_MAX, &line_len, &used);
+		switch (fr) {
+		case FTP_FRAME_MORE:
+			buf_consume(&s->cli_in, used);
+			if (used == 0)
+				return;
+			continue;
+		case FTP_FRAME_TOO_LONG:
+			buf_consume(&s->cli_in, used);
+			log_msg(LOG_LVL_INFO, "%s: command line longer than %u "
+			    "bytes discarded", s->tag, FTP_LINE_MAX);
+			sess_reply(s, "500 Command line too long.");
+			continue;
+		case FTP_FRAME_NUL:
+			buf_consume(&s->cli_in, used);
+			sess_reply(s, "500 NUL byte in command line.");
+			continue;
+		case FTP_FRAME_LINE:
+			break;
+		}
+		if (!sess_command(s, buf_head(&s->cli_in), line_len))
+			break;
+		buf_consume(&s->cli_in, used);
+		if (s->cstate == CS_AUTH_REPLY) {
+			/* SECURITY: bytes sent in clear after AUTH are not
+			 * trusted as commands inside TLS (STARTTLS command
+			 * injection, CVE-2011-0411 class). */
+			if (buf_len(&s->cli_in) > 0)
+				log_msg(LOG_LVL_INFO, "%s: %zu bytes pipelined "
+				    "after AUTH discarded", s->tag,
+				    buf_len(&s->cli_in));
+			buf_consume(&s->cli_in, buf_len(&s->cli_in));
+			break;
+		}
+		if (s->bstate == BS_READY)
+			loop_timer_set(sess_loop(s), &s->timer,
+			    (uint64_t)s->gw->cfg->idle_timeout * 1000u);
+	}
+}

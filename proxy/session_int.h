@@ -1,0 +1,136 @@
+/* Internals shared by session.c (lifetime, backend connection, I/O),
+ * session_cmd.c (client commands) and session_reply.c (backend replies).
+ * Not for other modules: they use proxy/session.h. */
+#ifndef FTPSGW_PROXY_SESSION_INT_H
+#define FTPSGW_PROXY_SESSION_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "proxy/buf.h"
+#include "proxy/conn.h"
+#include "proxy/ftp_line.h"
+#include "proxy/ftp_parse.h"
+#include "proxy/gw.h"
+#include "proxy/limits.h"
+#include "proxy/loop.h"
+#include "proxy/netaddr.h"
+#include "proxy/tls.h"
+
+struct data_chan;
+
+/* How long a closing session may take to flush its last reply. */
+#define SESS_CLOSE_MS 3000
+/* Room kept free in the client's output for one local reply. */
+#define SESS_REPLY_ROOM 512
+
+enum sess_cstate { CS_TLS_ACCEPT, CS_PLAIN, CS_AUTH_REPLY, CS_SECURE };
+enum sess_bstate {
+	BS_CONNECTING, BS_GREETING, BS_AUTH, BS_HANDSHAKE, BS_SETUP, BS_READY
+};
+
+enum pend_kind {
+	PEND_REPLY,	/* relay the backend's reply */
+	PEND_FEAT,	/* relay, filtered, with ftpsgw's features added */
+	PEND_PASSIVE,	/* EPSV/PASV sent; answer with our own port */
+	PEND_TRANSFER,	/* 1xx relayed; final reply ordered after the data */
+	PEND_QUIT,	/* relay, then end the session */
+	PEND_LOCAL,	/* no backend reply: emit 'local' when at the head */
+};
+
+struct pending {
+	enum pend_kind kind;
+	bool client_epsv;	/* PASSIVE: client asked EPSV (answer 229) */
+	bool sent_epsv;		/* PASSIVE: we sent EPSV (PASV fallback possible) */
+	bool multi;		/* FEAT: the reply is multi-line */
+	const char *local;	/* LOCAL: reply line without CRLF */
+};
+
+struct session {
+	struct gw *gw;
+	struct session *prev, *next;
+	uint64_t id;
+	char tag[NETADDR_STRLEN + 24];	/* "#12 203.0.113.10" */
+	bool implicit;
+	struct ftp_addr client, local;	/* client control conn endpoints */
+
+	struct conn cli, be;
+	struct buf cli_in, cli_out, be_in, be_out;
+	struct ftp_framer cli_fr, be_fr;
+	struct ftp_reply_parser be_rp;
+	enum sess_cstate cstate;
+	enum sess_bstate bstate;
+	unsigned setup_left;		/* BS_SETUP: replies still awaited */
+
+	struct pending fifo[CMD_FIFO_MAX];
+	unsigned fifo_head, fifo_len;
+	bool replacing;			/* dropping a final reply we replace */
+
+	bool pbsz, prot_p;
+	bool be_no_epsv;		/* backend refused EPSV once */
+	bool closing;
+	const char *fatal_line;		/* last reply, once TLS with the client is up */
+	bool dead;
+	unsigned transfers;
+	uint64_t data_down, data_up;	/* bytes relayed on data connections */
+
+	struct data_chan *data;
+	struct tls_app tls;
+	struct loop_timer timer;	/* connect, idle or closing deadline */
+	struct loop_deferred kick;	/* re-run the pump */
+	struct loop_deferred reap;	/* free */
+};
+
+static inline struct loop *
+sess_loop(const struct session *s)
+{
+	return s->gw->loop;
+}
+
+/* ---- FIFO ---- */
+
+static inline struct pending *
+sess_fifo_at(struct session *s, unsigned i)
+{
+	return &s->fifo[(s->fifo_head + i) % CMD_FIFO_MAX];
+}
+
+static inline struct pending *
+sess_fifo_push(struct session *s, enum pend_kind kind)
+{
+	struct pending *p = sess_fifo_at(s, s->fifo_len++);
+
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	return p;
+}
+
+static inline void
+sess_fifo_pop(struct session *s)
+{
+	s->fifo_head = (s->fifo_head + 1) % CMD_FIFO_MAX;
+	s->fifo_len--;
+}
+
+/* session.c */
+void sess_put(struct session *s, const char *line);
+void sess_put_n(struct session *s, const char *line, size_t len);
+void sess_drain_local(struct session *s);
+void sess_reply(struct session *s, const char *line);
+void sess_send_be(struct session *s, const char *line, size_t len);
+void sess_fatal(struct session *s, const char *line);
+void sess_data_idle(void *owner);
+/* Let go of the data channel (counting its bytes): abort closes it at once,
+ * otherwise a channel finishing its close_notify exchange completes it. */
+void sess_data_drop(struct session *s, bool abort);
+
+/* session_cmd.c: process the complete command lines in cli_in. */
+void sess_client_lines(struct session *s);
+
+/* session_reply.c: one reply line while BS_READY; false holds it (the
+ * transfer's final reply waits for the end of data). */
+bool sess_reply_line(struct session *s, const char *line, size_t len);
+
+#endif

@@ -1,0 +1,216 @@
+/* Backend replies while the session is ready: pairing with the command
+ * FIFO, PASV/EPSV rewriting, FEAT filtering, and holding a transfer's final
+ * reply until its data channel has delivered the end of data. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "proxy/config.h"
+#include "proxy/data.h"
+#include "proxy/ftp_codes.h"
+#include "proxy/ftp_rewrite.h"
+#include "proxy/log.h"
+#include "proxy/session_int.h"
+
+/* The reply code a line starts with, or 0. */
+static unsigned
+reply_code(const char *line, size_t len)
+{
+	if (len < 3 || line[0] < '1' || line[0] > '5' || line[1] < '0' ||
+	    line[1] > '9' || line[2] < '0' || line[2] > '9')
+		return 0;
+	return (unsigned)(line[0] - '0') * 100u + (unsigned)(line[1] - '0') * 10u +
+	    (unsigned)(line[2] - '0');
+}
+
+
+/* Handle the final line of a PASV/EPSV reply. */
+static void
+sess_passive_reply(struct session *s, struct pending *p, unsigned code,
+    const char *line, size_t len)
+{
+	struct data_params dp;
+	struct ftp_addr be = s->gw->backend;
+	char out[128];
+	const char *reply = NULL;
+	uint16_t port = 0;
+	int n;
+
+	if (p->sent_epsv && code == FTP_EPSV_OK) {
+		if (ftp_parse_229(line, len, &be.port) != FTP_ADDR_OK)
+			goto bad;
+	} else if (!p->sent_epsv && code == FTP_PASV_OK) {
+		struct ftp_addr said;
+
+		if (ftp_parse_227(line, len, &said) != FTP_ADDR_OK)
+			goto bad;
+		/* SECURITY: connect only to the backend itself, whatever
+		 * address the reply names (NATed servers often name a wrong
+		 * one; a hostile one could aim us elsewhere). */
+		be.port = said.port;
+	} else if (p->sent_epsv && code >= 500 && code <= 599 &&
+	    s->gw->backend.family == AF_INET) {
+		/* Not understood (500-504) or refused by policy (ProFTPD's
+		 * <Limit EPSV> gives 550): PASV may still be allowed. */
+		log_msg(LOG_LVL_DEBUG, "%s: FTP server refused EPSV (%u); "
+		    "using PASV", s->tag, code);
+		s->be_no_epsv = true;
+		p->sent_epsv = false;
+		sess_send_be(s, "PASV\r\n", 6);
+		return;		/* the entry stays for the PASV reply */
+	} else {
+		sess_put_n(s, line, len);
+		sess_fifo_pop(s);
+		return;
+	}
+
+	memset(&dp, 0, sizeof(dp));
+	dp.gw = s->gw;
+	dp.tag = s->tag;
+	dp.client = s->client;
+	dp.listen = s->local;
+	if (s->gw->cfg->have_public_address) {
+		struct ftp_addr pub;
+
+		netaddr_from_sockaddr(&pub,
+		    (const struct sockaddr *)&s->gw->cfg->public_address);
+		if (pub.family == s->client.family)
+			dp.listen = pub;
+	}
+	dp.listen.port = 0;
+	dp.backend = be;
+	dp.master.family = s->client.family;
+	memcpy(dp.master.src, s->client.addr, 16);
+	memcpy(dp.master.dst, s->local.addr, 16);
+	dp.master.sport = s->client.port;
+	dp.master.dport = s->local.port;
+	dp.client_tls = s->prot_p;
+	dp.tls_app = &s->tls;
+	dp.on_idle = sess_data_idle;
+	dp.owner = s;
+	s->data = data_open_passive(&dp, &port, &reply);
+	sess_fifo_pop(s);
+	if (s->data == NULL) {
+		sess_put(s, reply);
+		return;
+	}
+	if (p->client_epsv) {
+		n = ftp_fmt_229(out, sizeof(out), port);
+	} else {
+		struct ftp_addr ann = dp.listen;
+
+		ann.port = port;
+		n = ftp_fmt_227(out, sizeof(out), &ann);
+	}
+	if (n < 2) {
+		sess_put(s, "425 Cannot announce the passive port.");
+		return;
+	}
+	out[n - 2] = '\0';	/* sess_put adds the CRLF */
+	sess_put(s, out);
+	return;
+bad: {
+		char esc[128];
+
+		log_msg(LOG_LVL_INFO, "%s: malformed passive reply from the FTP "
+		    "server: %s", s->tag, log_escape(esc, sizeof(esc), line, len));
+	}
+	sess_fifo_pop(s);
+	sess_put(s, "425 The FTP server sent a malformed passive reply.");
+}
+
+/* Handle one reply line while BS_READY. Returns false to hold it. */
+bool
+sess_reply_line(struct session *s, const char *line, size_t len)
+{
+	struct pending *p = s->fifo_len > 0 ? &s->fifo[s->fifo_head] : NULL;
+	enum ftp_reply_line kind;
+	unsigned code = 0;
+
+	if (p != NULL && p->kind == PEND_TRANSFER && !s->be_rp.multi) {
+		unsigned c = reply_code(line, len);
+
+		/* The transfer's final reply waits for the end of data. */
+		if (c >= 200 && s->data != NULL && data_busy(s->data))
+			return false;
+		if (c >= 200 && s->data != NULL && data_failure(s->data))
+			s->replacing = true;
+	}
+	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
+	if (kind == FTP_REPLY_BAD) {
+		char esc[128];
+
+		log_msg(LOG_LVL_INFO, "%s: FTP server sent a line that is not a "
+		    "reply: %s", s->tag, log_escape(esc, sizeof(esc), line, len));
+		return true;
+	}
+	if (p == NULL) {
+		/* Unsolicited: a 421 before closing, typically. */
+		sess_put_n(s, line, len);
+		if (kind == FTP_REPLY_LAST && code == FTP_SERVICE_UNAVAIL) {
+			s->closing = true;
+			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+		}
+		return true;
+	}
+	switch (p->kind) {
+	case PEND_PASSIVE:
+		if (kind == FTP_REPLY_LAST)
+			sess_passive_reply(s, p, code, line, len);
+		break;
+	case PEND_FEAT:
+		/* RFC 2389: our security features replace the server's. */
+		if (kind == FTP_REPLY_FIRST_PART) {
+			p->multi = true;
+		} else if (kind == FTP_REPLY_PART) {
+			if (len > 0 && line[0] == ' ' &&
+			    ftp_feat_filter(line, len) == FTP_FEAT_DROP)
+				break;
+		} else if (kind == FTP_REPLY_LAST && code == FTP_FEAT_OK) {
+			if (!p->multi)
+				sess_put(s, "211-Features:");
+			sess_put(s, " AUTH TLS");
+			sess_put(s, " PBSZ");
+			sess_put(s, " PROT");
+			if (!p->multi) {
+				sess_put(s, "211 End");
+				sess_fifo_pop(s);
+				break;
+			}
+		}
+		sess_put_n(s, line, len);
+		if (kind == FTP_REPLY_LAST)
+			sess_fifo_pop(s);
+		break;
+	case PEND_TRANSFER:
+		if (s->replacing) {
+			if (kind == FTP_REPLY_LAST) {
+				sess_put(s, data_failure(s->data));
+				s->replacing = false;
+			}
+		} else {
+			sess_put_n(s, line, len);
+		}
+		if (kind == FTP_REPLY_LAST && code >= 200) {
+			sess_fifo_pop(s);
+			sess_data_drop(s, false);
+		}
+		break;
+	case PEND_QUIT:
+		sess_put_n(s, line, len);
+		if (kind == FTP_REPLY_LAST) {
+			sess_fifo_pop(s);
+			s->closing = true;
+			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+		}
+		break;
+	case PEND_REPLY:
+	case PEND_LOCAL:
+		sess_put_n(s, line, len);
+		if (kind == FTP_REPLY_LAST)
+			sess_fifo_pop(s);
+		break;
+	}
+	sess_drain_local(s);
+	return true;
+}
