@@ -8,6 +8,7 @@ FTPSGW_KEEP_LAB=1 keeps the lab's work directory (configs, logs) after the run.
 """
 
 import os
+import re
 import sys
 
 import pytest
@@ -131,3 +132,21 @@ def gateway(lab, certs, request):
     finally:
         for gw in started:
             gw.stop()
+
+
+@pytest.fixture
+def start_gw(lab, request):
+    """Start gateways for one test; each logs to a file named after the test
+    (kept with FTPSGW_KEEP_LAB=1, e.g. to check a sanitizer run), and all
+    are stopped at its end."""
+    started = []
+
+    def start(config, **kw):
+        tag = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+        gw = lab.start_gateway(config, name=f"{tag}-{len(started)}", **kw)
+        started.append(gw)
+        return gw
+
+    yield start
+    for gw in started:
+        gw.stop()

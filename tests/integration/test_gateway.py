@@ -7,7 +7,6 @@ ftplib) in the client namespace; every file compared byte for byte.
 """
 
 import os
-import re
 import socket
 import subprocess
 import time
@@ -38,23 +37,6 @@ def gw_config(certs, server, **over):
     }
     c.update(over)
     return c
-
-
-@pytest.fixture
-def start_gw(lab, request):
-    """Start gateways for one test; all are stopped (and their logs shown on
-    failure) at its end."""
-    started = []
-
-    def start(config, **kw):
-        tag = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
-        gw = lab.start_gateway(config, name=f"{tag}-{len(started)}", **kw)
-        started.append(gw)
-        return gw
-
-    yield start
-    for gw in started:
-        gw.stop()
 
 
 def curl(lab, certs, server, *args, host=GW4, timeout=120):

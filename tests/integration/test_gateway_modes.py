@@ -3,7 +3,6 @@ public_address, conntrack = auto, and the ordering of the end of data
 before the backend's 226 (core gateway issue, parts 4, 6, 7, 8)."""
 
 import os
-import re
 import subprocess
 import time
 
@@ -16,21 +15,6 @@ from test_gateway import GW4, ftp_script, ftpc, gw_config, same, url, curl
 EXTRA_IMPLICIT = "198.51.100.13"   # in the lab's backend certificate
 EXTRA_PLAIN = "198.51.100.14"
 PUBLIC2 = "203.0.113.2"
-
-
-@pytest.fixture
-def start_gw(lab, request):
-    started = []
-
-    def start(config, **kw):
-        tag = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
-        gw = lab.start_gateway(config, name=f"{tag}-{len(started)}", **kw)
-        started.append(gw)
-        return gw
-
-    yield start
-    for gw in started:
-        gw.stop()
 
 
 def add_addr(lab, ns, dev, addr):
