@@ -286,6 +286,17 @@ conn_close(struct loop *l, struct conn *c)
 }
 
 void
+conn_reset(struct loop *l, struct conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (c->ev.fd >= 0)
+		(void)setsockopt(c->ev.fd, SOL_SOCKET, SO_LINGER, &lg,
+		    sizeof(lg));
+	conn_close(l, c);
+}
+
+void
 conn_arm(struct loop *l, struct conn *c, bool want_read, bool want_write)
 {
 	uint32_t ev = 0;

@@ -71,8 +71,12 @@ enum io_result conn_write(struct conn *c, struct buf *b);
  */
 enum io_result conn_shutdown(struct conn *c);
 
-/* Close abruptly (no close_notify): unregister, free SSL, close fd. */
+/* Close without close_notify: unregister, free SSL, close fd. */
 void conn_close(struct loop *l, struct conn *c);
+
+/* Close with a TCP reset, so the peer cannot take the end of the stream
+ * for a complete transfer (an aborted upload must not look finished). */
+void conn_reset(struct loop *l, struct conn *c);
 
 /* Arm epoll for the operations the owner wants now. */
 void conn_arm(struct loop *l, struct conn *c, bool want_read, bool want_write);

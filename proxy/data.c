@@ -136,14 +136,21 @@ data_close_listener(struct data_chan *dc)
 	}
 }
 
-/* Close every fd; the channel is finished (successfully or not). */
+/* Close every fd; the channel is finished (successfully or not). Unless
+ * the end of data was delivered (DS_LINGER), the backend gets a reset: a
+ * server that saw a plain FIN would keep a truncated upload as complete.
+ * The client gets a FIN without close_notify (TLS reports truncation) so
+ * it can still read our reply on the control connection. */
 static void
 data_close_all(struct data_chan *dc)
 {
 	data_close_listener(dc);
 	data_ct_del(dc);
 	conn_close(dc_loop(dc), &dc->cli);
-	conn_close(dc_loop(dc), &dc->be);
+	if (dc->state == DS_LINGER)
+		conn_close(dc_loop(dc), &dc->be);
+	else
+		conn_reset(dc_loop(dc), &dc->be);
 	loop_timer_cancel(dc_loop(dc), &dc->timer);
 	dc->state = DS_CLOSED;
 	data_set_idle(dc);

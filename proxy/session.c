@@ -304,9 +304,7 @@ sess_be_start_tls(struct session *s)
 static void
 sess_be_setup(struct session *s)
 {
-	static const char cmds[] = "PBSZ 0\r\nPROT P\r\n";
-
-	sess_send_be(s, cmds, sizeof(cmds) - 1);
+	SESS_SEND_LIT(s, "PBSZ 0\r\nPROT P\r\n");
 	s->setup_left = 2;
 	s->bstate = BS_SETUP;
 }
@@ -354,7 +352,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			return;
 		}
 		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
-			sess_send_be(s, "AUTH TLS\r\n", 10);
+			SESS_SEND_LIT(s, "AUTH TLS\r\n");
 			s->bstate = BS_AUTH;
 		} else if (cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
 			sess_be_setup(s);

@@ -105,7 +105,7 @@ static void
 sess_forward(struct session *s, const char *line, size_t len)
 {
 	sess_send_be(s, line, len);
-	sess_send_be(s, "\r\n", 2);
+	SESS_SEND_LIT(s, "\r\n");
 }
 
 /* PASV/EPSV: ask the backend for a passive port (EPSV first). */
@@ -142,9 +142,9 @@ sess_passive(struct session *s, const struct ftp_cmd *cmd)
 	p->client_epsv = epsv;
 	p->sent_epsv = !s->be_no_epsv || s->gw->backend.family == AF_INET6;
 	if (p->sent_epsv)
-		sess_send_be(s, "EPSV\r\n", 6);
+		SESS_SEND_LIT(s, "EPSV\r\n");
 	else
-		sess_send_be(s, "PASV\r\n", 6);
+		SESS_SEND_LIT(s, "PASV\r\n");
 }
 
 /*
@@ -198,6 +198,15 @@ sess_command(struct session *s, const char *line, size_t len)
 		return true;
 	}
 
+	if (cmd.verb == FTP_VERB_ABOR && s->data != NULL) {
+		/* Close both data connections now: the server's 426 for the
+		 * transfer must not wait for the end of data, and the client
+		 * may have stopped reading. */
+		log_msg(LOG_LVL_DEBUG, "%s: ABOR: closing the data channel",
+		    s->tag);
+		sess_data_drop(s, true);
+	}
+
 	switch (vi->action) {
 	case FTP_ACT_LOCAL:
 		return sess_local(s, &cmd);
@@ -238,6 +247,16 @@ sess_command(struct session *s, const char *line, size_t len)
 		sess_forward(s, line, len);
 		return true;
 	case FTP_ACT_RELAY:
+		if (cmd.verb == FTP_VERB_ABOR) {
+			/* A NOOP will mark where the abort's replies end. It
+			 * goes out only after the next reply: during a
+			 * transfer pure-ftpd drops what follows ABOR in the
+			 * same read. */
+			sess_fifo_push(s, PEND_ABOR);
+			s->abor_sync = true;
+			SESS_SEND_LIT(s, "ABOR\r\n");
+			return true;
+		}
 		sess_fifo_push(s, PEND_REPLY);
 		sess_forward(s, line, len);
 		return true;

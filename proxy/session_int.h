@@ -38,13 +38,18 @@ enum pend_kind {
 	PEND_TRANSFER,	/* 1xx relayed; final reply ordered after the data */
 	PEND_QUIT,	/* relay, then end the session */
 	PEND_LOCAL,	/* no backend reply: emit 'local' when at the head */
+	PEND_ABOR,	/* ABOR: relay everything up to the 200 of a NOOP
+			 * sent after the first reply that followed the ABOR;
+			 * that 200 is swallowed (servers answer an abort
+			 * with one, two or odd replies) */
 };
 
 struct pending {
 	enum pend_kind kind;
 	bool client_epsv;	/* PASSIVE: client asked EPSV (answer 229) */
 	bool sent_epsv;		/* PASSIVE: we sent EPSV (PASV fallback possible) */
-	bool multi;		/* FEAT: the reply is multi-line */
+	bool multi;		/* FEAT, ABOR: inside a multi-line reply */
+	bool synced;		/* ABOR: our NOOP is out */
 	const char *local;	/* LOCAL: reply line without CRLF */
 };
 
@@ -67,6 +72,8 @@ struct session {
 	struct pending fifo[CMD_FIFO_MAX];
 	unsigned fifo_head, fifo_len;
 	bool replacing;			/* dropping a final reply we replace */
+	bool abor_sync;			/* send the ABOR sync NOOP after the
+					 * next complete reply */
 
 	bool pbsz, prot_p;
 	bool be_no_epsv;		/* backend refused EPSV once */
@@ -120,6 +127,8 @@ void sess_put_n(struct session *s, const char *line, size_t len);
 void sess_drain_local(struct session *s);
 void sess_reply(struct session *s, const char *line);
 void sess_send_be(struct session *s, const char *line, size_t len);
+/* Send a string literal (its length counted by the compiler). */
+#define SESS_SEND_LIT(s, lit) sess_send_be((s), (lit), sizeof(lit) - 1)
 void sess_fatal(struct session *s, const char *line);
 void sess_data_idle(void *owner);
 /* Let go of the data channel (counting its bytes): abort closes it at once,

@@ -24,6 +24,25 @@ reply_code(const char *line, size_t len)
 }
 
 
+/* The first reply after an ABOR came: send the NOOP that will mark the
+ * end of the abort's replies. */
+static void
+sess_abor_sync(struct session *s)
+{
+	unsigned i;
+
+	s->abor_sync = false;
+	for (i = 0; i < s->fifo_len; i++) {
+		struct pending *p = sess_fifo_at(s, i);
+
+		if (p->kind == PEND_ABOR && !p->synced) {
+			p->synced = true;
+			SESS_SEND_LIT(s, "NOOP\r\n");
+			return;
+		}
+	}
+}
+
 /* Handle the final line of a PASV/EPSV reply. */
 static void
 sess_passive_reply(struct session *s, struct pending *p, unsigned code,
@@ -56,7 +75,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		    "using PASV", s->tag, code);
 		s->be_no_epsv = true;
 		p->sent_epsv = false;
-		sess_send_be(s, "PASV\r\n", 6);
+		SESS_SEND_LIT(s, "PASV\r\n");
 		return;		/* the entry stays for the PASV reply */
 	} else {
 		sess_put_n(s, line, len);
@@ -204,6 +223,18 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
 		}
 		break;
+	case PEND_ABOR:
+		if (kind == FTP_REPLY_LAST && code == FTP_COMMAND_OK &&
+		    !p->multi && p->synced) {
+			sess_fifo_pop(s);	/* our NOOP: the abort is over */
+			break;
+		}
+		if (kind == FTP_REPLY_FIRST_PART)
+			p->multi = true;
+		else if (kind == FTP_REPLY_LAST)
+			p->multi = false;
+		sess_put_n(s, line, len);
+		break;
 	case PEND_REPLY:
 	case PEND_LOCAL:
 		sess_put_n(s, line, len);
@@ -211,6 +242,8 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			sess_fifo_pop(s);
 		break;
 	}
+	if (kind == FTP_REPLY_LAST && s->abor_sync)
+		sess_abor_sync(s);
 	sess_drain_local(s);
 	return true;
 }

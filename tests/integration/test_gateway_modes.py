@@ -208,3 +208,74 @@ def test_no_cap_net_admin_is_explained(lab, certs, proftpd):
             out = p.stdout.read().decode()
         assert rc == want_rc, out
         assert "CAP_NET_ADMIN" in out, out
+
+
+ABORT_BODY = """
+def drain():
+    # Replies after ABOR differ (426 then 226, or 225/226 alone): read
+    # them all up to the NOOP's 200 that follows.
+    f.putcmd('NOOP')
+    got = []
+    for _ in range(4):
+        try:
+            r = f.getresp()
+        except ftplib.all_errors as e:
+            r = str(e)
+        got.append(r[:3])
+        if r.startswith('200'):
+            break
+    return got
+f.connect(host, 21); f.login(user, pw); f.prot_p()
+f.voidcmd('TYPE I')
+# Download: read a little of 100 MiB, then ABOR.
+conn = f.transfercmd('RETR f100M')
+conn.recv(65536)
+f.putcmd('ABOR')
+out('DOWN', *drain())
+conn.close()
+# Upload: send a little, then ABOR.
+conn = f.transfercmd('STOR upload/abor-up')
+conn.sendall(b'x' * 100000)
+f.putcmd('ABOR')
+out('UP', *drain())
+conn.close()
+# The session goes on: a full transfer, byte for byte.
+data = []
+f.retrbinary('RETR f16385', data.append)
+out('NEXT', sum(map(len, data)))
+out(f.voidcmd('NOOP')[:3])
+f.quit()
+"""
+
+
+@pytest.mark.parametrize("name", ["proftpd", "vsftpd", "pureftpd"])
+def test_abor_during_download_and_upload(lab, certs, start_gw, request, name):
+    """ABOR mid-download and mid-upload: 426 then 226 (or 225/226 alone),
+    the data channel closed at once, and the next transfer in the same
+    session works."""
+    srv = request.getfixturevalue(name)
+    gw = start_gw(gw_config(certs, srv))
+    t0 = time.monotonic()
+    r = ftp_script(lab, certs, srv, ABORT_BODY, timeout=60)
+    elapsed = time.monotonic() - t0
+    assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+    lines = dict(ln.split(" ", 1) for ln in r.stdout.splitlines()
+                 if " " in ln)
+    # Measured: ProFTPD 426+226 (down and up), vsftpd 426+225,
+    # pure-ftpd [150 stats line]+226 down, 426+451 or 451+226 up (which
+    # comes first, our reset or the ABOR, decides).
+    for which in ("DOWN", "UP"):
+        codes = lines[which].split()
+        assert codes[-1] == "200", r.stdout     # in sync: the NOOP's reply
+        finals = [c for c in codes[:-1] if not c.startswith("1")]
+        assert finals, r.stdout
+        if which == "DOWN":
+            assert finals[0] in ("426", "451", "226"), r.stdout
+        else:
+            # An aborted upload is never reported complete (the backend's
+            # data connection is reset, not closed).
+            assert finals[0].startswith("4"), r.stdout
+    assert lines["NEXT"] == "16385", r.stdout
+    assert r.stdout.splitlines()[-1] == "200"
+    assert elapsed < 20
+    assert "ftpsgw[error]" not in gw.log_text()

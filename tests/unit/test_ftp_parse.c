@@ -235,11 +235,19 @@ static const struct cmd_row cmd_rows[] = {
 	{ B("XYZZ arg"), OK, UNK, "XYZZ", "arg", 3 },
 	{ B("abc"), OK, UNK, "ABC", NULL, 0 },
 	{ B("CPSV"), OK, UNK, "CPSV", NULL, 0 },
+	/* Telnet IP / Synch before ABOR (RFC 959 4.1.3) are skipped */
+	{ B("\xff\xf4\xff\xf2" "ABOR"), OK, FTP_VERB_ABOR, "ABOR", NULL, 0 },
+	{ B("\xff\xf4" "ABOR"), OK, FTP_VERB_ABOR, "ABOR", NULL, 0 },
+	{ B("\xff\xf2" "abor"), OK, FTP_VERB_ABOR, "ABOR", NULL, 0 },
+	{ B("\xff\xf4\xff\xf2"), FTP_CMD_EMPTY, UNK, "", NULL, 0 },
 	/* NUL in the argument is the framer's job to refuse */
 	{ B("PASS a\0b"), OK, FTP_VERB_PASS, "PASS", "a\0b", 3 },
 
 	/* ; BAD */
 	{ B(""), FTP_CMD_EMPTY, UNK, "", NULL, 0 },
+	{ B("\xff\xfb" "ABOR"), BAD, UNK, "", NULL, 0 },	/* IAC WILL: not skipped */
+	{ B("\xff" "ABOR"), BAD, UNK, "", NULL, 0 },
+	{ B("ABOR\xff\xf4"), BAD, UNK, "", NULL, 0 },
 	{ B(" "), BAD, UNK, "", NULL, 0 },
 	{ B(" NOOP"), BAD, UNK, "", NULL, 0 },
 	{ B("  "), BAD, UNK, "", NULL, 0 },
