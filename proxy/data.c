@@ -178,10 +178,11 @@ data_timeout(struct loop_timer *t)
 
 	switch (dc->state) {
 	case DS_LISTEN:
-		log_msg(LOG_LVL_INFO, "%s: no data connection to passive port "
-		    "%u within data_timeout (%u s); if the client did try, its "
-		    "packets did not reach ftpsgw: check the firewall and "
-		    "conntrack settings", dc->p.tag, dc->port, cfg->data_timeout);
+		log_msg(LOG_LVL_INFO, "%s: no data connection to port %u within "
+		    "data_timeout (%u s); if the %s did try, its packets did "
+		    "not reach ftpsgw: check the firewall and conntrack "
+		    "settings", dc->p.tag, dc->port, cfg->data_timeout,
+		    dc->p.active ? "FTP server" : "client");
 		data_fail(dc, "425 No data connection was made within the "
 		    "time limit.");
 		break;
@@ -217,6 +218,47 @@ static int
 data_socket(int family)
 {
 	return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+/* Who may connect to the listener: the control client (passive) or the
+ * backend (active). */
+static const struct ftp_addr *
+data_peer(const struct data_chan *dc)
+{
+	return dc->p.active ? &dc->p.backend : &dc->p.client;
+}
+
+/* Start a nonblocking connection of c to `to`, from `from` if given. */
+static int
+data_connect(struct conn *c, const struct ftp_addr *to,
+    const struct ftp_addr *from)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = data_socket(to->family);
+
+	if (fd < 0)
+		return -1;
+	if (from != NULL && from->family == to->family) {
+		struct ftp_addr src = *from;
+
+		src.port = 0;
+		len = netaddr_to_sockaddr(&src, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+			goto fail;
+	}
+	len = netaddr_to_sockaddr(to, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
+		goto fail;
+	conn_set_fd(c, fd, true);
+	return 0;
+fail: {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return -1;
 }
 
 /* Bind a listener on the listen address at a port from the pool. */
@@ -257,10 +299,10 @@ data_listen(struct data_chan *dc, const char **reply)
 fail_errno: {
 		char host[NETADDR_STRLEN];
 
-		log_msg(LOG_LVL_ERR, "%s: cannot open a passive listener on %s: "
-		    "%s (is public_address an address of this router?)",
-		    dc->p.tag, netaddr_str(&dc->p.listen, host, sizeof(host)),
-		    strerror(errno));
+		log_msg(LOG_LVL_ERR, "%s: cannot open a data listener on %s: "
+		    "%s%s", dc->p.tag, netaddr_str(&dc->p.listen, host,
+		    sizeof(host)), strerror(errno), dc->p.active ? "" :
+		    " (is public_address an address of this router?)");
 	}
 	*reply = "425 Cannot open a passive data port.";
 	if (fd >= 0)
@@ -278,7 +320,7 @@ data_ct_warn(struct data_chan *dc, int err, enum log_level lvl)
 	if (lvl != LOG_LVL_ERR && (gw->ct_warned & bit))
 		return;
 	gw->ct_warned |= bit;
-	log_msg(lvl, "%s: cannot program the conntrack expectation for passive "
+	log_msg(lvl, "%s: cannot program the conntrack expectation for data "
 	    "port %u (%s): %s%s", dc->p.tag, dc->port, strerror(err),
 	    ct_strerror_advice(err), lvl == LOG_LVL_ERR ? "" :
 	    " [conntrack = auto: going on; data connections work only if the "
@@ -296,8 +338,8 @@ data_ct_add(struct data_chan *dc, const char **reply)
 		return 0;
 	memset(&req, 0, sizeof(req));
 	req.master = dc->p.master;
-	req.expect.family = dc->p.client.family;
-	memcpy(req.expect.src, dc->p.client.addr, 16);
+	req.expect.family = data_peer(dc)->family;
+	memcpy(req.expect.src, data_peer(dc)->addr, 16);
 	memcpy(req.expect.dst, dc->p.listen.addr, 16);
 	req.expect.sport = 0;
 	req.expect.dport = dc->port;
@@ -312,13 +354,79 @@ data_ct_add(struct data_chan *dc, const char **reply)
 		/* Fail closed: conntrack = on promises the firewall needs
 		 * nothing else, so a transfer without it would only hang. */
 		data_ct_warn(dc, -err, LOG_LVL_ERR);
-		*reply = "425 Cannot open a passive data port: the router's "
-		    "firewall could not be prepared for it.";
+		*reply = dc->p.active ? "425 Cannot prepare the router's "
+		    "firewall for the data connection." : "425 Cannot open a "
+		    "passive data port: the router's firewall could not be "
+		    "prepared for it.";
 		return -1;
 	}
 	/* conntrack = auto: fail open, the data connection may still pass. */
 	data_ct_warn(dc, -err, LOG_LVL_WARNING);
 	return 0;
+}
+
+/* Start TLS on both conns: server role toward the client, client role
+ * toward the backend (RFC 4217: the FTP client is always the TLS client),
+ * resuming our own control session there. */
+static bool
+data_start_tls(struct data_chan *dc)
+{
+	struct gw *gw = dc->p.gw;
+	SSL *ssl;
+
+	if (dc->p.client_tls) {
+		ssl = tls_new_server(&gw->tls, dc->p.tls_app, true);
+		if (ssl == NULL)
+			return false;
+		conn_start_tls(&dc->cli, ssl, true);
+	}
+	/* backend_tls = off: clear text on a trusted LAN. */
+	if (gw->cfg->backend_tls != CFG_BACKEND_OFF) {
+		ssl = tls_new_backend(&gw->tls, dc->p.tls_app,
+		    gw->cfg->backend_host, dc->p.tls_app->be_session);
+		if (ssl == NULL)
+			return false;
+		conn_start_tls(&dc->be, ssl, false);
+	}
+	return true;
+}
+
+/*
+ * The expected peer connected (fd). Passive: it is the client, and we
+ * connect to the backend's passive port now (ProFTPD accepts before it
+ * sends 150, and clients start TLS only after the 150). Active: it is the
+ * backend, and we connect to the port the client's PORT/EPRT named.
+ */
+static void
+data_peer_arrived(struct data_chan *dc, int fd)
+{
+	struct conn *in = dc->p.active ? &dc->be : &dc->cli;
+	struct conn *out = dc->p.active ? &dc->cli : &dc->be;
+	const struct ftp_addr *to = dc->p.active ? &dc->p.client : &dc->p.backend;
+	char host[NETADDR_STRLEN];
+
+	data_close_listener(dc);
+	data_ct_del(dc);
+	conn_set_fd(in, fd, false);
+	dc->state = DS_SETUP;
+	loop_timer_set(dc_loop(dc), &dc->timer,
+	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u);
+	if (data_connect(out, to, dc->p.active ? &dc->p.source : NULL) < 0) {
+		log_msg(dc->p.active ? LOG_LVL_INFO : LOG_LVL_ERR,
+		    "%s: cannot connect to the %s %s: %s", dc->p.tag,
+		    dc->p.active ? "client's active-mode port" :
+		    "FTP server's passive port",
+		    netaddr_str_port(to, host, sizeof(host)), strerror(errno));
+		data_fail(dc, dc->p.active ? "425 Cannot open the data "
+		    "connection to your PORT address." : "425 Cannot open the "
+		    "data connection to the FTP server.");
+		return;
+	}
+	if (!data_start_tls(dc)) {
+		data_fail(dc, "425 Cannot set up TLS.");
+		return;
+	}
+	data_pump(dc);
 }
 
 static void
@@ -339,82 +447,33 @@ data_on_listen(struct loop_ev *ev, uint32_t events)
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
-				log_msg(LOG_LVL_INFO, "%s: accept on passive port "
+				log_msg(LOG_LVL_INFO, "%s: accept on data port "
 				    "%u: %s", dc->p.tag, dc->port, strerror(errno));
 			return;
 		}
 		netaddr_from_sockaddr(&peer, (struct sockaddr *)&ss);
-		/* SECURITY: only the control client may use its passive
-		 * port; anyone else is closed and the client still gets
-		 * its data. */
-		if (!ftp_addr_same_host(&peer, &dc->p.client)) {
+		/* SECURITY: only the expected peer (the control client, or
+		 * the backend in active mode) may use the port; anyone else
+		 * is closed and the transfer still gets its connection. */
+		if (!ftp_addr_same_host(&peer, data_peer(dc))) {
 			log_msg(LOG_LVL_WARNING, "%s: data connection from %s to "
-			    "passive port %u refused: it is not the control "
-			    "client's address (attempted data connection theft?)",
-			    dc->p.tag, netaddr_str_port(&peer, host, sizeof(host)),
-			    dc->port);
+			    "port %u refused: it is not the %s address "
+			    "(attempted data connection theft?)", dc->p.tag,
+			    netaddr_str_port(&peer, host, sizeof(host)), dc->port,
+			    dc->p.active ? "FTP server's" : "control client's");
 			close(fd);
 			continue;
 		}
 		log_msg(LOG_LVL_DEBUG, "%s: data connection from %s on port %u",
 		    dc->p.tag, netaddr_str_port(&peer, host, sizeof(host)),
 		    dc->port);
-		data_close_listener(dc);
-		data_ct_del(dc);
-		conn_set_fd(&dc->cli, fd, false);
-		dc->state = DS_SETUP;
-		loop_timer_set(dc_loop(dc), &dc->timer,
-		    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u);
-		if (dc->p.client_tls) {
-			SSL *ssl = tls_new_server(&dc->p.gw->tls, dc->p.tls_app, true);
-
-			if (ssl == NULL) {
-				data_fail(dc, "425 Cannot set up TLS.");
-				return;
-			}
-			conn_start_tls(&dc->cli, ssl, true);
-		}
-		/* Connect to the backend's passive port now: some servers
-		 * (ProFTPD) accept it before they send 150, and clients start
-		 * TLS only after the 150. */
-		{
-			struct sockaddr_storage bs;
-			socklen_t blen = netaddr_to_sockaddr(&dc->p.backend, &bs);
-			int bfd = data_socket(dc->p.backend.family);
-			SSL *ssl;
-
-			if (bfd < 0 || (connect(bfd, (struct sockaddr *)&bs, blen) < 0 &&
-			    errno != EINPROGRESS)) {
-				log_msg(LOG_LVL_ERR, "%s: cannot connect to the FTP "
-				    "server's passive port %s: %s", dc->p.tag,
-				    netaddr_str_port(&dc->p.backend, host,
-				    sizeof(host)), strerror(errno));
-				if (bfd >= 0)
-					close(bfd);
-				data_fail(dc, "425 Cannot open the data connection "
-				    "to the FTP server.");
-				return;
-			}
-			conn_set_fd(&dc->be, bfd, true);
-			/* backend_tls = off: clear text on a trusted LAN. */
-			if (dc->p.gw->cfg->backend_tls != CFG_BACKEND_OFF) {
-				ssl = tls_new_backend(&dc->p.gw->tls,
-				    dc->p.tls_app, dc->p.gw->cfg->backend_host,
-				    dc->p.tls_app->be_session);
-				if (ssl == NULL) {
-					data_fail(dc, "425 Cannot set up TLS.");
-					return;
-				}
-				conn_start_tls(&dc->be, ssl, false);
-			}
-		}
-		data_pump(dc);
+		data_peer_arrived(dc, fd);
 		return;
 	}
 }
 
 struct data_chan *
-data_open_passive(const struct data_params *p, uint16_t *port_out,
+data_open(const struct data_params *p, uint16_t *port_out,
     const char **reply_out)
 {
 	struct data_chan *dc = calloc(1, sizeof(*dc));
@@ -527,17 +586,24 @@ data_setup_step(struct data_chan *dc)
 {
 	enum io_result r;
 
-	if (dc->be.connecting) {
-		r = conn_finish_connect(&dc->be);
+	if (dc->be.connecting || dc->cli.connecting) {
+		struct conn *out = dc->p.active ? &dc->cli : &dc->be;
+		const struct ftp_addr *to = dc->p.active ? &dc->p.client :
+		    &dc->p.backend;
+
+		r = conn_finish_connect(out);
 		if (r == IO_ERR) {
 			char host[NETADDR_STRLEN];
 
-			log_msg(LOG_LVL_ERR, "%s: cannot connect to the FTP server's "
-			    "passive port %s: %s", dc->p.tag,
-			    netaddr_str_port(&dc->p.backend, host, sizeof(host)),
-			    dc->be.err_text);
-			data_fail(dc, "425 Cannot open the data connection to the "
-			    "FTP server.");
+			log_msg(dc->p.active ? LOG_LVL_INFO : LOG_LVL_ERR,
+			    "%s: cannot connect to the %s %s: %s", dc->p.tag,
+			    dc->p.active ? "client's active-mode port" :
+			    "FTP server's passive port",
+			    netaddr_str_port(to, host, sizeof(host)),
+			    out->err_text);
+			data_fail(dc, dc->p.active ? "425 Cannot open the data "
+			    "connection to your PORT address." : "425 Cannot "
+			    "open the data connection to the FTP server.");
 			return false;
 		}
 	}
@@ -560,7 +626,7 @@ data_setup_step(struct data_chan *dc)
 			    "ftpsgw's TLS session on the data connection; servers "
 			    "that require reuse will refuse it", dc->p.tag);
 	}
-	if (!dc->cli.hs_done) {
+	if (!dc->cli.connecting && !dc->cli.hs_done) {
 		r = conn_handshake(&dc->cli);
 		if (r == IO_ERR) {
 			data_log_io_error(dc, "TLS handshake on the client", &dc->cli);
@@ -591,7 +657,8 @@ data_setup_step(struct data_chan *dc)
 			return false;
 		}
 	}
-	if (dc->cli.hs_done && dc->be.hs_done && !dc->be.connecting) {
+	if (dc->cli.hs_done && dc->be.hs_done && !dc->be.connecting &&
+	    !dc->cli.connecting) {
 		dc->state = DS_RELAY;
 		dc->last_progress = loop_now(dc_loop(dc));
 		loop_timer_set(dc_loop(dc), &dc->timer,

@@ -1,7 +1,8 @@
-/* The data channel of one transfer: a passive listener on the public side,
- * the client's data connection (TLS server role), the gateway's connection to
- * the backend's passive port (TLS client role, resuming our control session),
- * and the relay between them, with end-of-data ordering (DESIGN.md). */
+/* The data channel of one transfer: a listener (passive: on the public side,
+ * for the client; active: on the LAN side, for the backend), the client's
+ * data connection (TLS server role, RFC 4217), the backend's (TLS client
+ * role, resuming our control session), and the relay between them, with
+ * end-of-data ordering (DESIGN.md). */
 #ifndef FTPSGW_PROXY_DATA_H
 #define FTPSGW_PROXY_DATA_H
 
@@ -18,10 +19,18 @@ struct data_chan;
 struct data_params {
 	struct gw *gw;
 	const char *tag;		/* "#id client" log prefix (borrowed) */
-	struct ftp_addr client;		/* control client's address (port ignored) */
-	struct ftp_addr listen;		/* address to listen on; port 0 */
-	struct ftp_addr backend;	/* backend's passive address and port */
-	struct ct_tuple master;		/* client control connection, original dir */
+	bool active;			/* PORT/EPRT: the backend connects to us */
+	struct ftp_addr client;		/* control client's address; active: and
+					 * the port its PORT/EPRT named */
+	struct ftp_addr listen;		/* address to listen on (port 0): the
+					 * public side (passive), the LAN side
+					 * (active) */
+	struct ftp_addr backend;	/* backend's address; passive: and its
+					 * passive port */
+	struct ftp_addr source;		/* active: our address toward the client */
+	struct ct_tuple master;		/* master of the expectation: the client's
+					 * control connection (passive), ours to
+					 * the backend (active); original dir */
 	bool client_tls;		/* PROT P on the client side */
 	struct tls_app *tls_app;	/* session's TLS state (borrowed) */
 	/* Called (from a deferred pass, never inside the caller's stack) when
@@ -31,13 +40,14 @@ struct data_params {
 };
 
 /*
- * data_open_passive - open a passive listener from passive_ports and program
- * the conntrack expectation. On success returns the channel and sets
- * *port_out; on failure returns NULL and *reply_out to the reply the client
- * should get (static text with code).
+ * data_open - open the data listener (port from passive_ports) and program
+ * the conntrack expectation for the peer that will connect to it: the
+ * client (passive) or the backend (active). On success returns the channel
+ * and sets *port_out; on failure returns NULL and *reply_out to the reply
+ * the client should get (static text with code).
  */
-struct data_chan *data_open_passive(const struct data_params *p,
-    uint16_t *port_out, const char **reply_out);
+struct data_chan *data_open(const struct data_params *p, uint16_t *port_out,
+    const char **reply_out);
 
 /* A transfer command was forwarded: the channel now belongs to it. */
 void data_transfer_started(struct data_chan *dc);
@@ -50,7 +60,7 @@ bool data_busy(const struct data_chan *dc);
  * failed on our side (e.g. no TLS session reuse), or NULL. Static text. */
 const char *data_failure(const struct data_chan *dc);
 
-/* True when the client's data connection has arrived. */
+/* True once the expected peer has connected to the listener. */
 bool data_connected(const struct data_chan *dc);
 
 /* Bytes delivered so far to the client and to the backend. */

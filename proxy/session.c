@@ -515,6 +515,16 @@ sess_backend_io(struct session *s)
 		if (r == IO_AGAIN)
 			return true;
 		log_msg(LOG_LVL_DEBUG, "%s: connected to the FTP server", s->tag);
+		{
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+
+			/* Active mode listens here and names it in PORT. */
+			if (getsockname(s->be.ev.fd, (struct sockaddr *)&ss,
+			    &len) == 0)
+				netaddr_from_sockaddr(&s->be_local,
+				    (struct sockaddr *)&ss);
+		}
 		if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
 			if (!sess_be_start_tls(s))
 				return true;

@@ -7,6 +7,7 @@
 #include "proxy/config.h"
 #include "proxy/data.h"
 #include "proxy/ftp_codes.h"
+#include "proxy/ftp_rewrite.h"
 #include "proxy/log.h"
 #include "proxy/session_int.h"
 
@@ -148,6 +149,94 @@ sess_passive(struct session *s, const struct ftp_cmd *cmd)
 }
 
 /*
+ * PORT/EPRT: the backend connects to a listener on our LAN address (its
+ * connection admitted by an expectation whose master is our control
+ * connection to it), and we connect out to the port the client named.
+ */
+static void
+sess_active(struct session *s, const struct ftp_cmd *cmd)
+{
+	bool eprt = cmd->verb == FTP_VERB_EPRT;
+	struct data_params dp;
+	struct ftp_addr a, ann;
+	enum ftp_addr_result r;
+	const char *reply = NULL;
+	char host[NETADDR_STRLEN], line[128];
+	uint16_t port = 0;
+	int n;
+
+	r = eprt ? ftp_parse_eprt(cmd->arg, cmd->arg_len, &a) :
+	    ftp_parse_port(cmd->arg, cmd->arg_len, &a);
+	if (r == FTP_ADDR_FAMILY) {
+		sess_reply(s, "522 Network protocol not supported, use (1,2)");
+		return;
+	}
+	if (r != FTP_ADDR_OK) {
+		sess_reply(s, eprt ? "501 Syntax error in the EPRT argument." :
+		    "501 Syntax error in the PORT argument.");
+		return;
+	}
+	/* SECURITY: no FTP bounce (RFC 2577): the data connection goes only
+	 * to the control client's own address, never to a privileged port. */
+	if (!ftp_addr_same_host(&a, &s->client)) {
+		log_msg(LOG_LVL_WARNING, "%s: %s naming %s refused: not the "
+		    "client's own address (FTP bounce attempt?)", s->tag,
+		    cmd->name, netaddr_str_port(&a, host, sizeof(host)));
+		sess_reply(s, "504 PORT/EPRT must name your own address.");
+		return;
+	}
+	if (!ftp_port_allowed(a.port)) {
+		log_msg(LOG_LVL_WARNING, "%s: %s naming privileged port %u "
+		    "refused", s->tag, cmd->name, a.port);
+		sess_reply(s, "504 PORT/EPRT must name a port of 1024 or more.");
+		return;
+	}
+	if (!sess_data_allowed(s, &reply)) {
+		sess_reply(s, reply);
+		return;
+	}
+	sess_data_drop(s, true);	/* a new PORT replaces the previous one */
+
+	memset(&dp, 0, sizeof(dp));
+	dp.gw = s->gw;
+	dp.tag = s->tag;
+	dp.active = true;
+	dp.client = a;
+	dp.client.family = s->client.family;	/* ::ffff:a.b.c.d -> IPv4 */
+	if (a.family == AF_INET6 && s->client.family == AF_INET)
+		memcpy(dp.client.addr, s->client.addr, 16);
+	dp.listen = s->be_local;
+	dp.listen.port = 0;
+	dp.backend = s->gw->backend;
+	dp.source = s->local;
+	dp.master.family = s->be_local.family;
+	memcpy(dp.master.src, s->be_local.addr, 16);
+	memcpy(dp.master.dst, s->gw->backend.addr, 16);
+	dp.master.sport = s->be_local.port;
+	dp.master.dport = s->gw->backend.port;
+	dp.client_tls = s->prot_p;
+	dp.tls_app = &s->tls;
+	dp.on_idle = sess_data_idle;
+	dp.owner = s;
+	s->data = data_open(&dp, &port, &reply);
+	if (s->data == NULL) {
+		sess_reply(s, reply);
+		return;
+	}
+	ann = s->be_local;
+	ann.port = port;
+	n = ann.family == AF_INET ? ftp_fmt_port(line, sizeof(line), &ann) :
+	    ftp_fmt_eprt(line, sizeof(line), &ann);
+	if (n < 0) {
+		sess_data_drop(s, true);
+		sess_reply(s, "425 Cannot set up active mode.");
+		return;
+	}
+	sess_fifo_push(s, PEND_ACTIVE);
+	sess_send_be(s, line, (size_t)n);
+}
+
+/*
  * Handle one complete command line. Returns false when it cannot be handled
  * yet (it stays in the input buffer and is offered again later).
  */
@@ -214,8 +303,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		sess_reply(s, "502 LPRT/LPSV are not supported: use EPRT/EPSV.");
 		return true;
 	case FTP_ACT_ACTIVE:
-		sess_reply(s, "502 Active mode (PORT/EPRT) is not supported by "
-		    "this gateway yet: use passive mode.");
+		sess_active(s, &cmd);
 		return true;
 	case FTP_ACT_PASSIVE:
 		sess_passive(s, &cmd);
@@ -273,7 +361,7 @@ sess_barrier(struct session *s)
 	for (i = 0; i < s->fifo_len; i++) {
 		enum pend_kind k = sess_fifo_at(s, i)->kind;
 
-		if (k == PEND_PASSIVE || k == PEND_QUIT)
+		if (k == PEND_PASSIVE || k == PEND_ACTIVE || k == PEND_QUIT)
 			return true;
 	}
 	return false;

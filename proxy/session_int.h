@@ -35,6 +35,7 @@ enum pend_kind {
 	PEND_REPLY,	/* relay the backend's reply */
 	PEND_FEAT,	/* relay, filtered, with ftpsgw's features added */
 	PEND_PASSIVE,	/* EPSV/PASV sent; answer with our own port */
+	PEND_ACTIVE,	/* our PORT/EPRT sent; relay the verdict */
 	PEND_TRANSFER,	/* 1xx relayed; final reply ordered after the data */
 	PEND_QUIT,	/* relay, then end the session */
 	PEND_LOCAL,	/* no backend reply: emit 'local' when at the head */
@@ -60,6 +61,7 @@ struct session {
 	char tag[NETADDR_STRLEN + 24];	/* "#12 203.0.113.10" */
 	bool implicit;
 	struct ftp_addr client, local;	/* client control conn endpoints */
+	struct ftp_addr be_local;	/* our end of the backend control conn */
 
 	struct conn cli, be;
 	struct buf cli_in, cli_out, be_in, be_out;

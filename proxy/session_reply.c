@@ -107,7 +107,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 	dp.tls_app = &s->tls;
 	dp.on_idle = sess_data_idle;
 	dp.owner = s;
-	s->data = data_open_passive(&dp, &port, &reply);
+	s->data = data_open(&dp, &port, &reply);
 	sess_fifo_pop(s);
 	if (s->data == NULL) {
 		sess_put(s, reply);
@@ -221,6 +221,15 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			sess_fifo_pop(s);
 			s->closing = true;
 			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+		}
+		break;
+	case PEND_ACTIVE:
+		/* The server's verdict on our PORT/EPRT is the client's. */
+		sess_put_n(s, line, len);
+		if (kind == FTP_REPLY_LAST) {
+			sess_fifo_pop(s);
+			if (code < 200 || code > 299)
+				sess_data_drop(s, true);
 		}
 		break;
 	case PEND_ABOR:
