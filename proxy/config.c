@@ -60,6 +60,8 @@ enum cfg_key_id {
 	CFG_K_BACKEND_VERIFY,
 	CFG_K_CLIENT_TLS,
 	CFG_K_REQUIRE_SESSION_REUSE,
+	CFG_K_ACTIVE_MODE,
+	CFG_K_ALLOW_CCC,
 	CFG_K_CONNTRACK,
 	CFG_K_DATA_PATH,
 	CFG_K_CONNECT_TIMEOUT,
@@ -180,6 +182,10 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_REQUIRE_SESSION_REUSE] = { "require_session_reuse",
 	    cfg_set_word, cfg_switch_words, false, "is not a switch",
 	    "on or off" },
+	[CFG_K_ACTIVE_MODE] = { "active_mode", cfg_set_word, cfg_switch_words,
+	    false, "is not a switch", "on or off" },
+	[CFG_K_ALLOW_CCC] = { "allow_ccc", cfg_set_word, cfg_switch_words,
+	    false, "is not a switch", "on or off" },
 	[CFG_K_CONNTRACK] = { "conntrack", cfg_set_word, cfg_conntrack_words,
 	    false, "is not a conntrack mode", "on, off or auto" },
 	[CFG_K_DATA_PATH] = { "data_path", cfg_set_word, cfg_data_path_words,
@@ -771,6 +777,12 @@ cfg_set_word(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	case CFG_K_REQUIRE_SESSION_REUSE:
 		cfg->require_session_reuse = w->value != 0;
 		break;
+	case CFG_K_ACTIVE_MODE:
+		cfg->active_mode = w->value != 0;
+		break;
+	case CFG_K_ALLOW_CCC:
+		cfg->allow_ccc = w->value != 0;
+		break;
 	case CFG_K_CONNTRACK:
 		cfg->conntrack = (enum cfg_conntrack)w->value;
 		break;
@@ -966,6 +978,8 @@ cfg_defaults(struct config *cfg)
 	cfg->backend_verify = true;
 	cfg->client_tls = CFG_CLIENT_REQUIRED;
 	cfg->require_session_reuse = true;
+	cfg->active_mode = true;
+	cfg->allow_ccc = false;
 	cfg->conntrack = CFG_CT_AUTO;
 	cfg->data_path = CFG_DATA_RELAY;
 	cfg->connect_timeout = 10;

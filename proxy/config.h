@@ -51,6 +51,8 @@ struct config {
 	enum cfg_data_path data_path;		/* default relay */
 
 	/* Keys beyond the DESIGN.md contract; each has a default. */
+	bool active_mode;		/* PORT/EPRT allowed; default on */
+	bool allow_ccc;			/* CCC allowed after login; default off */
 	unsigned connect_timeout;	/* s, backend connect + TLS setup; default 10 */
 	unsigned idle_timeout;		/* s, control channel idle; default 600 */
 	unsigned data_timeout;		/* s, waiting for / stalled data conn; default 60 */

@@ -121,6 +121,7 @@ sess_passive(struct session *s, const struct ftp_cmd *cmd)
 		int a = ftp_parse_epsv_arg(cmd->arg, cmd->arg_len);
 
 		if (a == 3) {
+			s->epsv_all = true;
 			sess_reply(s, "200 EPSV ALL accepted.");
 			return;
 		}
@@ -132,6 +133,10 @@ sess_passive(struct session *s, const struct ftp_cmd *cmd)
 	}
 	if (!sess_data_allowed(s, &why)) {
 		sess_reply(s, why);
+		return;
+	}
+	if (!epsv && s->epsv_all) {
+		sess_reply(s, "501 PASV refused after EPSV ALL (RFC 2428).");
 		return;
 	}
 	if (!epsv && s->client.family != AF_INET) {
@@ -165,6 +170,15 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	uint16_t port = 0;
 	int n;
 
+	if (!s->gw->cfg->active_mode) {
+		sess_reply(s, "502 Active mode is disabled on this gateway: use "
+		    "passive mode (PASV/EPSV).");
+		return;
+	}
+	if (s->epsv_all) {
+		sess_reply(s, "501 PORT/EPRT refused after EPSV ALL (RFC 2428).");
+		return;
+	}
 	r = eprt ? ftp_parse_eprt(cmd->arg, cmd->arg_len, &a) :
 	    ftp_parse_port(cmd->arg, cmd->arg_len, &a);
 	if (r == FTP_ADDR_FAMILY) {
@@ -287,7 +301,15 @@ sess_command(struct session *s, const char *line, size_t len)
 		return true;
 	}
 
-	if (cmd.verb == FTP_VERB_ABOR && s->data != NULL) {
+	if (cmd.verb == FTP_VERB_REIN) {
+		/* RFC 4217 ties REIN to dropping TLS; neither side of ftpsgw
+		 * can do that safely mid-session (ProFTPD does not implement
+		 * it either). */
+		sess_reply(s, "502 REIN is not supported: log in again with a "
+		    "new connection.");
+		return true;
+	}
+		if (cmd.verb == FTP_VERB_ABOR && s->data != NULL) {
 		/* Close both data connections now: the server's 426 for the
 		 * transfer must not wait for the end of data, and the client
 		 * may have stopped reading. */

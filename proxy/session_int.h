@@ -79,6 +79,7 @@ struct session {
 
 	bool pbsz, prot_p;
 	bool be_no_epsv;		/* backend refused EPSV once */
+	bool epsv_all;			/* client sent EPSV ALL (RFC 2428) */
 	bool closing;
 	const char *fatal_line;		/* last reply, once TLS with the client is up */
 	bool dead;

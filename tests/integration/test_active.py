@@ -118,3 +118,24 @@ def test_active_needs_the_expectation(lab, certs, proftpd, start_gw):
              extra=["--mode", "active"])
     assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
     assert same(lab.path("act-on"), os.path.join(proftpd.home, "f16384"))
+
+
+def test_active_mode_off_and_epsv_all(lab, certs, proftpd, start_gw):
+    """active_mode = off refuses PORT/EPRT with 502; after EPSV ALL only
+    EPSV is accepted (RFC 2428); REIN is refused."""
+    start_gw(gw_config(certs, proftpd, active_mode="off"))
+    body = """
+f.connect(host, 21); f.login(user, pw); f.prot_p()
+cmd('PORT 203,0,113,10,200,1'); cmd('EPRT |1|203.0.113.10|51201|')
+cmd('EPSV ALL'); cmd('PASV'); cmd('EPSV'); cmd('REIN'); cmd('NOOP')
+f.quit()
+"""
+    r = ftp_script(lab, certs, proftpd, body)
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("502 Active mode is disabled"), r.stdout
+    assert lines[1].startswith("502 Active mode is disabled")
+    assert lines[2].startswith("200 EPSV ALL")
+    assert lines[3].startswith("501 PASV refused after EPSV ALL")
+    assert lines[4].startswith("229 ")
+    assert lines[5].startswith("502 REIN")
+    assert lines[6].startswith("200 ")

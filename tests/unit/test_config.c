@@ -379,6 +379,10 @@ static const struct reject_row reject_rows[] = {
 	{ B("require_session_reuse = no\n"),
 	  F ":1: require_session_reuse: 'no' is not a switch; "
 	  "expected on or off" },
+	{ B("active_mode = yes\n"),
+	  F ":1: active_mode: 'yes' is not a switch; expected on or off" },
+	{ B("allow_ccc = 1\n"),
+	  F ":1: allow_ccc: '1' is not a switch; expected on or off" },
 	{ B("conntrack = maybe\n"),
 	  F ":1: conntrack: 'maybe' is not a conntrack mode; "
 	  "expected on, off or auto" },
@@ -509,6 +513,8 @@ check_base(const struct config *c)
 	assert_true(c->backend_verify);
 	assert_int_equal(c->client_tls, CFG_CLIENT_REQUIRED);
 	assert_true(c->require_session_reuse);
+	assert_true(c->active_mode);		/* defaults */
+	assert_false(c->allow_ccc);
 	assert_int_equal(c->conntrack, CFG_CT_AUTO);
 	assert_int_equal(c->data_path, CFG_DATA_RELAY);
 	assert_int_equal(c->connect_timeout, 10);
@@ -664,6 +670,8 @@ check_switches_off(const struct config *c)
 {
 	assert_false(c->backend_verify);
 	assert_false(c->require_session_reuse);
+	assert_false(c->active_mode);
+	assert_false(c->allow_ccc);
 	assert_int_equal(c->client_tls, CFG_CLIENT_OPTIONAL);
 	assert_int_equal(c->conntrack, CFG_CT_OFF);
 	assert_int_equal(c->data_path, CFG_DATA_KERNEL);
@@ -675,6 +683,8 @@ check_switches_on(const struct config *c)
 {
 	assert_true(c->backend_verify);
 	assert_true(c->require_session_reuse);
+	assert_true(c->active_mode);
+	assert_true(c->allow_ccc);
 	assert_int_equal(c->client_tls, CFG_CLIENT_REQUIRED);
 	assert_int_equal(c->conntrack, CFG_CT_ON);
 	assert_int_equal(c->data_path, CFG_DATA_RELAY);
@@ -776,11 +786,12 @@ static const struct accept_row accept_rows[] = {
 	/* words */
 	{ B(BASE "backend_verify = off\nrequire_session_reuse = off\n"
 	    "client_tls = optional\nconntrack = off\ndata_path = kernel\n"
-	    "log_level = err\n"), check_switches_off },
+	    "log_level = err\nactive_mode = off\nallow_ccc = off\n"),
+	  check_switches_off },
 	{ B(BASE "backend_verify = on\nrequire_session_reuse = on\n"
 	    "client_tls = required\nconntrack = on\ndata_path = relay\n"
-	    "log_level = debug\nbackend_tls = explicit\n"),
-	  check_switches_on },
+	    "log_level = debug\nbackend_tls = explicit\nactive_mode = on\n"
+	    "allow_ccc = on\n"), check_switches_on },
 	{ B(BASE "conntrack = auto\nlog_level = warning\n"),
 	  check_conntrack_auto },
 	{ B(BASE "log_level = notice\n"), check_log_notice },
