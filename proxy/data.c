@@ -62,6 +62,8 @@ struct data_chan {
 	bool notified;			/* on_idle delivered (or owner gone) */
 	bool reuse_checked;
 	const char *fail_reply;		/* static; set on failure */
+	bool fail_ours;			/* the failure is better explained by
+					 * fail_reply than by the server */
 	uint16_t port;
 };
 
@@ -158,8 +160,8 @@ data_close_all(struct data_chan *dc)
 		loop_defer(dc_loop(dc), &dc->reap);
 }
 
-/* Fail the channel: reply replaces the backend's final reply (may be NULL
- * to keep the backend's own). */
+/* Fail the channel; reply is offered to the client instead of the
+ * backend's final reply (see data_failure). */
 static void
 data_fail(struct data_chan *dc, const char *reply)
 {
@@ -168,6 +170,16 @@ data_fail(struct data_chan *dc, const char *reply)
 	if (dc->fail_reply == NULL && dc->state != DS_LINGER)
 		dc->fail_reply = reply;
 	data_close_all(dc);
+}
+
+/* Fail for a reason on the client's side or ours (no session reuse, client
+ * TLS failure, time limits): the server's reply cannot explain it. */
+static void
+data_fail_ours(struct data_chan *dc, const char *reply)
+{
+	if (dc->fail_reply == NULL && dc->state != DS_LINGER)
+		dc->fail_ours = true;
+	data_fail(dc, reply);
 }
 
 static void
@@ -183,14 +195,15 @@ data_timeout(struct loop_timer *t)
 		    "not reach ftpsgw: check the firewall and conntrack "
 		    "settings", dc->p.tag, dc->port, cfg->data_timeout,
 		    dc->p.active ? "FTP server" : "client");
-		data_fail(dc, "425 No data connection was made within the "
+		data_fail_ours(dc, "425 No data connection was made within the "
 		    "time limit.");
 		break;
 	case DS_SETUP:
 		log_msg(LOG_LVL_INFO, "%s: data connection setup (TLS handshakes "
 		    "and the connection to the FTP server) took longer than "
 		    "connect_timeout (%u s)", dc->p.tag, cfg->connect_timeout);
-		data_fail(dc, "425 Could not set up the data connection in time.");
+		data_fail_ours(dc, "425 Could not set up the data connection in "
+		    "time.");
 		break;
 	case DS_RELAY: {
 		uint64_t idle = loop_now(dc_loop(dc)) - dc->last_progress;
@@ -202,8 +215,8 @@ data_timeout(struct loop_timer *t)
 		}
 		log_msg(LOG_LVL_INFO, "%s: data transfer stalled for data_timeout "
 		    "(%u s); aborting it", dc->p.tag, cfg->data_timeout);
-		data_fail(dc, "426 Data transfer stalled; connection closed, "
-		    "transfer aborted.");
+		data_fail_ours(dc, "426 Data transfer stalled; connection "
+		    "closed, transfer aborted.");
 		break;
 	}
 	case DS_LINGER:
@@ -417,7 +430,8 @@ data_peer_arrived(struct data_chan *dc, int fd)
 		    dc->p.active ? "client's active-mode port" :
 		    "FTP server's passive port",
 		    netaddr_str_port(to, host, sizeof(host)), strerror(errno));
-		data_fail(dc, dc->p.active ? "425 Cannot open the data "
+		(dc->p.active ? data_fail_ours : data_fail)(dc, dc->p.active ?
+		    "425 Cannot open the data "
 		    "connection to your PORT address." : "425 Cannot open the "
 		    "data connection to the FTP server.");
 		return;
@@ -531,8 +545,12 @@ data_connected(const struct data_chan *dc)
 }
 
 const char *
-data_failure(const struct data_chan *dc)
+data_failure(const struct data_chan *dc, unsigned backend_code)
 {
+	/* The server's own error says more about its side (a refused APPE,
+	 * a full disk); its success claim would be false. */
+	if (dc->fail_reply == NULL || (!dc->fail_ours && backend_code >= 300))
+		return NULL;
 	return dc->fail_reply;
 }
 
@@ -601,7 +619,8 @@ data_setup_step(struct data_chan *dc)
 			    "FTP server's passive port",
 			    netaddr_str_port(to, host, sizeof(host)),
 			    out->err_text);
-			data_fail(dc, dc->p.active ? "425 Cannot open the data "
+			(dc->p.active ? data_fail_ours : data_fail)(dc, dc->p.active ?
+		    "425 Cannot open the data "
 			    "connection to your PORT address." : "425 Cannot "
 			    "open the data connection to the FTP server.");
 			return false;
@@ -612,10 +631,15 @@ data_setup_step(struct data_chan *dc)
 		if (r == IO_ERR) {
 			long v = SSL_get_verify_result(dc->be.ssl);
 
-			log_msg(LOG_LVL_ERR, "%s: TLS handshake on the data "
-			    "connection to the FTP server failed: %s%s%s%s",
-			    dc->p.tag, dc->be.err_text, dc->be.ssl_err[0] ? ": " :
-			    "", dc->be.ssl_err, v != X509_V_OK ?
+			/* A certificate problem is the admin's; a server that
+			 * refused the command and dropped the connection
+			 * explains itself in its reply. */
+			log_msg(v != X509_V_OK ? LOG_LVL_ERR : LOG_LVL_INFO,
+			    "%s: TLS handshake on the data connection to the FTP "
+			    "server failed: %s%s%s%s%s", dc->p.tag,
+			    dc->be.err_text, dc->be.ssl_err[0] ? ": " : "",
+			    dc->be.ssl_err, v != X509_V_OK ? "; certificate: " :
+			    " (the server's reply says why)", v != X509_V_OK ?
 			    X509_verify_cert_error_string(v) : "");
 			data_fail(dc, "425 TLS negotiation with the FTP server "
 			    "failed on the data connection.");
@@ -630,8 +654,8 @@ data_setup_step(struct data_chan *dc)
 		r = conn_handshake(&dc->cli);
 		if (r == IO_ERR) {
 			data_log_io_error(dc, "TLS handshake on the client", &dc->cli);
-			data_fail(dc, "425 TLS negotiation on the data connection "
-			    "failed.");
+			data_fail_ours(dc, "425 TLS negotiation on the data "
+			    "connection failed.");
 			return false;
 		}
 	}
@@ -651,9 +675,9 @@ data_setup_step(struct data_chan *dc)
 			    "lets a third party on the client's path take the "
 			    "data connection)", dc->p.tag,
 			    tls_resume_failure(dc->cli.ssl, &dc->p.gw->tls));
-			data_fail(dc, "425 Data connection refused: it must reuse "
-			    "the TLS session of the control connection (enable "
-			    "TLS session resumption in your FTP client).");
+			data_fail_ours(dc, "425 Data connection refused: it must "
+			    "reuse the TLS session of the control connection "
+			    "(enable TLS session resumption in your FTP client).");
 			return false;
 		}
 	}

@@ -56,9 +56,14 @@ void data_transfer_started(struct data_chan *dc);
  * the end of data has not yet been delivered (with close_notify). */
 bool data_busy(const struct data_chan *dc);
 
-/* The reply that replaces the backend's final reply because the channel
- * failed on our side (e.g. no TLS session reuse), or NULL. Static text. */
-const char *data_failure(const struct data_chan *dc);
+/*
+ * data_failure - the reply that replaces the backend's final reply
+ * (backend_code) because the channel failed, or NULL to relay the
+ * backend's. Failures on the client's side (no TLS session reuse, client
+ * TLS failure, time limits) always replace it; failures toward the server
+ * replace only a success claim (2xx). Static text.
+ */
+const char *data_failure(const struct data_chan *dc, unsigned backend_code);
 
 /* True once the expected peer has connected to the listener. */
 bool data_connected(const struct data_chan *dc);

@@ -32,11 +32,14 @@ static const struct ftp_verb_info ftp_verbs[FTP_VERB_COUNT] = {
 	V(CCC, L, 0),
 	V(CDUP, R, 0),
 	V(CLNT, R, AR),
+	V(CPSV, FTP_ACT_REFUSE, 0),	/* SSL/TLS client-server passive: FXP */
 	V(CWD, R, AR),
 	V(DELE, R, AR),
 	V(ENC, L, AR),
 	V(EPRT, FTP_ACT_ACTIVE, AR),
 	V(EPSV, FTP_ACT_PASSIVE, 0),
+	V(ESTA, FTP_ACT_REFUSE, 0),	/* pure-ftpd's FXP helpers */
+	V(ESTP, FTP_ACT_REFUSE, 0),
 	V(FEAT, FTP_ACT_FEAT, PT),
 	V(HELP, R, PT),
 	V(HOST, R, PT | AR),
@@ -70,6 +73,7 @@ static const struct ftp_verb_info ftp_verbs[FTP_VERB_COUNT] = {
 	V(SITE, R, AR),
 	V(SIZE, R, AR),
 	V(SMNT, R, AR),
+	V(SSCN, FTP_ACT_REFUSE, 0),	/* TLS role switch for FXP */
 	V(STAT, R, 0),
 	V(STOR, FTP_ACT_TRANSFER, AR),
 	V(STOU, FTP_ACT_TRANSFER, 0),

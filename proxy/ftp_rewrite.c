@@ -152,10 +152,11 @@ ftp_word_is(const char *p, size_t n, const char *word)
 enum ftp_feat_line
 ftp_feat_filter(const char *line, size_t len)
 {
-	/* Security mechanisms are ftpsgw's own; long-address verbs are
-	 * refused (FTP_ACT_REFUSE), so they must not be advertised. */
+	/* Security mechanisms are ftpsgw's own; refused verbs
+	 * (FTP_ACT_REFUSE) must not be advertised. */
 	static const char *const drop[] = {
 		"AUTH", "PBSZ", "PROT", "CCC", "ADAT", "LPSV", "LPRT",
+		"CPSV", "SSCN", "ESTA", "ESTP",
 	};
 	size_t i, k, n;
 

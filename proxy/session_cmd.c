@@ -322,7 +322,10 @@ sess_command(struct session *s, const char *line, size_t len)
 	case FTP_ACT_LOCAL:
 		return sess_local(s, &cmd);
 	case FTP_ACT_REFUSE:
-		sess_reply(s, "502 LPRT/LPSV are not supported: use EPRT/EPSV.");
+		sess_reply(s, cmd.verb == FTP_VERB_LPRT || cmd.verb ==
+		    FTP_VERB_LPSV ? "502 LPRT/LPSV are not supported: use "
+		    "EPRT/EPSV." : "502 Server-to-server transfers (FXP) are "
+		    "not supported through this gateway.");
 		return true;
 	case FTP_ACT_ACTIVE:
 		sess_active(s, &cmd);

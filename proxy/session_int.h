@@ -51,6 +51,7 @@ struct pending {
 	bool sent_epsv;		/* PASSIVE: we sent EPSV (PASV fallback possible) */
 	bool multi;		/* FEAT, ABOR: inside a multi-line reply */
 	bool synced;		/* ABOR: our NOOP is out */
+	bool started;		/* TRANSFER: a 1xx came (data may flow) */
 	const char *local;	/* LOCAL: reply line without CRLF */
 };
 
@@ -74,6 +75,7 @@ struct session {
 	struct pending fifo[CMD_FIFO_MAX];
 	unsigned fifo_head, fifo_len;
 	bool replacing;			/* dropping a final reply we replace */
+	const char *replacement;	/* ... by this (static text) */
 	bool abor_sync;			/* send the ABOR sync NOOP after the
 					 * next complete reply */
 

@@ -149,11 +149,17 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 	if (p != NULL && p->kind == PEND_TRANSFER && !s->be_rp.multi) {
 		unsigned c = reply_code(line, len);
 
-		/* The transfer's final reply waits for the end of data. */
+		/* The transfer's final reply waits for the end of data --
+		 * if there is data: without a 1xx first the server refused
+		 * the command and no transfer takes place (RFC 959). */
+		if (c >= 200 && s->data != NULL && !p->started)
+			sess_data_drop(s, true);
 		if (c >= 200 && s->data != NULL && data_busy(s->data))
 			return false;
-		if (c >= 200 && s->data != NULL && data_failure(s->data))
+		if (c >= 200 && s->data != NULL && data_failure(s->data, c)) {
 			s->replacing = true;
+			s->replacement = data_failure(s->data, c);
+		}
 	}
 	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
 	if (kind == FTP_REPLY_BAD) {
@@ -202,9 +208,11 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			sess_fifo_pop(s);
 		break;
 	case PEND_TRANSFER:
+		if (kind == FTP_REPLY_LAST && code < 200)
+			p->started = true;
 		if (s->replacing) {
 			if (kind == FTP_REPLY_LAST) {
-				sess_put(s, data_failure(s->data));
+				sess_put(s, s->replacement);
 				s->replacing = false;
 			}
 		} else {

@@ -248,6 +248,7 @@ RequireValidShell off
 DefaultRoot ~
 PassivePorts {lo} {hi}
 AllowOverwrite on
+AllowStoreRestart on
 TimeoutIdle 600
 
 ModulePath {cache_path('usr/lib/proftpd')}

@@ -504,7 +504,6 @@ static const struct {
 	{ " AUT", FTP_FEAT_KEEP },
 	{ " PROTO", FTP_FEAT_KEEP },
 	{ " CC", FTP_FEAT_KEEP },
-	{ " CPSV", FTP_FEAT_KEEP },
 	{ " MDTM AUTH", FTP_FEAT_KEEP },
 	{ "", FTP_FEAT_KEEP },
 	{ " ", FTP_FEAT_KEEP },
@@ -523,6 +522,10 @@ static const struct {
 	{ " CCC", FTP_FEAT_DROP },
 	{ " ADAT", FTP_FEAT_DROP },
 	{ " LPSV", FTP_FEAT_DROP },
+	{ " CPSV", FTP_FEAT_DROP },
+	{ " SSCN", FTP_FEAT_DROP },
+	{ " ESTA", FTP_FEAT_DROP },
+	{ " ESTP", FTP_FEAT_DROP },
 	{ " LPRT", FTP_FEAT_DROP },
 };
 
