@@ -14,6 +14,10 @@
  *               held reply may go.  Still relaying and answering the peers'
  *               close_notify.  DATA_LINGER_MS.
  *               -> DS_CLOSED (both ends finished, or the timer)
+ *   DS_KICK     the client never came, but the server waits for our
+ *               connection to its passive port (ProFTPD blocks in accept
+ *               and reads no ABOR meanwhile): connect, then reset, so it
+ *               gives up and answers.  connect_timeout.  -> DS_CLOSED
  *   DS_CLOSED   every fd closed; freed once the owner released it.
  */
 #include "proxy/data.h"
@@ -42,7 +46,9 @@
 /* How long a finished channel waits for the peers' close_notify / FIN. */
 #define DATA_LINGER_MS 3000
 
-enum data_state { DS_LISTEN, DS_SETUP, DS_RELAY, DS_LINGER, DS_CLOSED };
+enum data_state {
+	DS_LISTEN, DS_SETUP, DS_RELAY, DS_LINGER, DS_KICK, DS_CLOSED
+};
 
 struct data_chan {
 	struct data_params p;
@@ -182,6 +188,31 @@ data_fail_ours(struct data_chan *dc, const char *reply)
 	data_fail(dc, reply);
 }
 
+static int data_connect(struct conn *c, const struct ftp_addr *to,
+    const struct ftp_addr *from);
+
+/* The transfer is lost, but the server still waits for us: see DS_KICK. */
+static void
+data_kick_backend(struct data_chan *dc)
+{
+	if (data_connect(&dc->be, &dc->p.backend, NULL) < 0)
+		return;
+	dc->state = DS_KICK;
+	conn_arm(dc_loop(dc), &dc->be, false, false);
+	loop_timer_set(dc_loop(dc), &dc->timer,
+	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u);
+}
+
+static void
+data_kick_done(struct data_chan *dc)
+{
+	conn_reset(dc_loop(dc), &dc->be);
+	loop_timer_cancel(dc_loop(dc), &dc->timer);
+	dc->state = DS_CLOSED;
+	if (dc->released)
+		loop_defer(dc_loop(dc), &dc->reap);
+}
+
 static void
 data_timeout(struct loop_timer *t)
 {
@@ -197,6 +228,8 @@ data_timeout(struct loop_timer *t)
 		    dc->p.active ? "FTP server" : "client");
 		data_fail_ours(dc, "425 No data connection was made within the "
 		    "time limit.");
+		if (!dc->p.active && dc->transfer)
+			data_kick_backend(dc);
 		break;
 	case DS_SETUP:
 		log_msg(LOG_LVL_INFO, "%s: data connection setup (TLS handshakes "
@@ -221,6 +254,9 @@ data_timeout(struct loop_timer *t)
 	}
 	case DS_LINGER:
 		data_close_all(dc);
+		break;
+	case DS_KICK:
+		data_kick_done(dc);
 		break;
 	case DS_CLOSED:
 		break;
@@ -539,6 +575,12 @@ data_busy(const struct data_chan *dc)
 }
 
 bool
+data_usable(const struct data_chan *dc)
+{
+	return dc->state != DS_CLOSED && dc->state != DS_KICK;
+}
+
+bool
 data_connected(const struct data_chan *dc)
 {
 	return dc->state != DS_LISTEN;
@@ -568,7 +610,7 @@ data_release(struct data_chan *dc)
 	if (dc == NULL)
 		return;
 	dc->released = true;
-	if (dc->state == DS_LINGER)
+	if (dc->state == DS_LINGER || dc->state == DS_KICK)
 		return;		/* finishes on its own, bounded by its timer */
 	if (dc->state != DS_CLOSED)
 		data_close_all(dc);
@@ -582,6 +624,10 @@ data_abort(struct data_chan *dc)
 	if (dc == NULL)
 		return;
 	dc->released = true;
+	if (dc->state == DS_KICK) {
+		data_kick_done(dc);
+		return;
+	}
 	if (dc->state != DS_CLOSED)
 		data_close_all(dc);
 	else
@@ -788,6 +834,12 @@ static void
 data_pump(struct data_chan *dc)
 {
 	bool progress = false;
+
+	if (dc->state == DS_KICK) {
+		if (conn_finish_connect(&dc->be) != IO_AGAIN)
+			data_kick_done(dc);
+		return;
+	}
 
 	if (dc->state == DS_SETUP && !data_setup_step(dc))
 		return;

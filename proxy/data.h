@@ -65,6 +65,9 @@ bool data_busy(const struct data_chan *dc);
  */
 const char *data_failure(const struct data_chan *dc, unsigned backend_code);
 
+/* False once the channel failed or closed: a transfer cannot use it. */
+bool data_usable(const struct data_chan *dc);
+
 /* True once the expected peer has connected to the listener. */
 bool data_connected(const struct data_chan *dc);
 

@@ -342,6 +342,12 @@ sess_command(struct session *s, const char *line, size_t len)
 			sess_reply(s, "425 Use PASV or EPSV first.");
 			return true;
 		}
+		if (!data_usable(s->data)) {
+			sess_data_drop(s, true);
+			sess_reply(s, "425 The data port has expired: send PASV or "
+			    "EPSV again.");
+			return true;
+		}
 		data_transfer_started(s->data);
 		s->transfers++;
 		sess_fifo_push(s, PEND_TRANSFER);

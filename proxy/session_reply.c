@@ -148,17 +148,20 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 
 	if (p != NULL && p->kind == PEND_TRANSFER && !s->be_rp.multi) {
 		unsigned c = reply_code(line, len);
+		const char *rep = NULL;
 
+		if (c >= 200 && s->data != NULL)
+			rep = data_failure(s->data, c);
 		/* The transfer's final reply waits for the end of data --
 		 * if there is data: without a 1xx first the server refused
 		 * the command and no transfer takes place (RFC 959). */
-		if (c >= 200 && s->data != NULL && !p->started)
+		if (c >= 200 && s->data != NULL && !p->started && rep == NULL)
 			sess_data_drop(s, true);
 		if (c >= 200 && s->data != NULL && data_busy(s->data))
 			return false;
-		if (c >= 200 && s->data != NULL && data_failure(s->data, c)) {
+		if (rep != NULL) {
 			s->replacing = true;
-			s->replacement = data_failure(s->data, c);
+			s->replacement = rep;
 		}
 	}
 	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
