@@ -237,31 +237,114 @@ conn_write(struct conn *c, struct buf *b)
 }
 
 enum io_result
-conn_shutdown(struct conn *c)
+conn_close_notify(struct conn *c)
 {
-	if (c->shut)
+	int ret;
+
+	if (c->ssl == NULL || !c->hs_done)
 		return IO_OK;
-	if (c->ssl != NULL && c->hs_done) {
-		int ret;
+	ERR_clear_error();
+	errno = 0;
+	ret = SSL_shutdown(c->ssl);
+	if (ret < 0) {
+		enum io_result r = conn_ssl_result(c, ret, &c->wr_wait);
 
-		ERR_clear_error();
-		errno = 0;
-		ret = SSL_shutdown(c->ssl);
-		if (ret < 0) {
-			enum io_result r = conn_ssl_result(c, ret, &c->wr_wait);
-
-			/* WANT_READ here means the close_notify is out and
-			 * OpenSSL would like the peer's: that is enough. */
-			if (r == IO_AGAIN && c->wr_wait == EPOLLOUT)
-				return IO_AGAIN;
-			if (r == IO_ERR)
-				return r;
-		}
+		/* WANT_READ here means the close_notify is out and OpenSSL
+		 * would like the peer's: that is enough. */
+		if (r == IO_AGAIN && c->wr_wait == EPOLLOUT)
+			return IO_AGAIN;
+		if (r == IO_ERR)
+			return r;
 	}
 	c->wr_wait = 0;
+	return IO_OK;
+}
+
+enum io_result
+conn_shutdown(struct conn *c)
+{
+	enum io_result r;
+
+	if (c->shut)
+		return IO_OK;
+	r = conn_close_notify(c);
+	if (r != IO_OK)
+		return r;
 	(void)shutdown(c->ev.fd, SHUT_WR);
 	c->shut = true;
 	return IO_OK;
+}
+
+/* Forget TLS on a conn whose close_notify exchange is over. */
+static void
+conn_drop_tls(struct conn *c)
+{
+	SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	c->eof = false;
+	c->more = false;
+	c->pending = IO_OK;
+	c->rd_wait = c->wr_wait = 0;
+}
+
+enum io_result
+conn_await_clear(struct conn *c, struct buf *b)
+{
+	for (;;) {
+		size_t space, got = 0;
+		unsigned char first;
+		char *p;
+		int ret;
+
+		if (c->ssl == NULL)
+			return IO_OK;
+		if (!SSL_has_pending(c->ssl)) {
+			/* No read-ahead: OpenSSL holds no bytes of the next
+			 * record, so the socket shows what comes next. A TLS
+			 * record starts with its content type (20..23); a
+			 * command line never does. */
+			ssize_t n = recv(c->ev.fd, &first, 1, MSG_PEEK);
+
+			if (n == 0)
+				return IO_EOF;
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN || errno == EWOULDBLOCK) {
+					c->rd_wait = EPOLLIN;
+					return IO_AGAIN;
+				}
+				return conn_fail(c, strerror(errno));
+			}
+			if (first < 20 || first > 23) {
+				conn_drop_tls(c);	/* no close_notify came */
+				return IO_OK;
+			}
+		}
+		p = buf_tail(b, &space);
+		if (p == NULL)
+			return conn_fail(c, "out of memory");
+		if (space == 0)
+			return conn_fail(c, "commands still in TLS after CCC");
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_read_ex(c->ssl, p, space, &got);
+		if (ret > 0) {
+			buf_produce(b, got);
+			c->bytes_in += got;
+			continue;
+		}
+		switch (conn_ssl_result(c, ret, &c->rd_wait)) {
+		case IO_EOF:
+			conn_drop_tls(c);	/* the peer's close_notify */
+			return IO_OK;
+		case IO_AGAIN:
+			return IO_AGAIN;
+		default:
+			return IO_ERR;
+		}
+	}
 }
 
 void

@@ -71,6 +71,20 @@ enum io_result conn_write(struct conn *c, struct buf *b);
  */
 enum io_result conn_shutdown(struct conn *c);
 
+/*
+ * conn_close_notify - send TLS close_notify, keeping TCP open (CCC, RFC
+ * 4217). IO_OK once it is out (or there is no TLS), IO_AGAIN, IO_ERR.
+ */
+enum io_result conn_close_notify(struct conn *c);
+
+/*
+ * conn_await_clear - after conn_close_notify, finish the TLS layer: read up
+ * to the peer's close_notify (bytes it still sent inside TLS are appended
+ * to b), or notice that clear text follows without one. IO_OK once the
+ * conn is plain TCP; IO_AGAIN; IO_EOF; IO_ERR.
+ */
+enum io_result conn_await_clear(struct conn *c, struct buf *b);
+
 /* Close without close_notify: unregister, free SSL, close fd. */
 void conn_close(struct loop *l, struct conn *c);
 

@@ -714,13 +714,16 @@ data_setup_step(struct data_chan *dc)
 		    !tls_resumed_own(dc->cli.ssl, dc->p.tls_app)) {
 			log_msg(LOG_LVL_NOTICE, "%s: data connection refused: the "
 			    "client did not resume the control connection's TLS "
-			    "session (%s). Enable TLS session reuse in the client "
-			    "(curl, lftp and FileZilla do it by default; Python's "
-			    "ftplib needs session=ftp.sock.session), or set "
-			    "require_session_reuse = off in gateway.conf (weaker: "
-			    "lets a third party on the client's path take the "
-			    "data connection)", dc->p.tag,
-			    tls_resume_failure(dc->cli.ssl, &dc->p.gw->tls));
+			    "session (%s). %sEnable TLS session reuse in the "
+			    "client (curl, lftp and FileZilla do it by default; "
+			    "Python's ftplib needs session=ftp.sock.session), or "
+			    "set require_session_reuse = off in gateway.conf "
+			    "(weaker: lets a third party on the client's path take "
+			    "the data connection)", dc->p.tag,
+			    tls_resume_failure(dc->cli.ssl, &dc->p.gw->tls),
+			    dc->p.after_ccc ? "After CCC, a client that did not "
+			    "send its own close_notify has discarded its session "
+			    "(curl: use --ftp-ssl-ccc-mode active). " : "");
 			data_fail_ours(dc, "425 Data connection refused: it must "
 			    "reuse the TLS session of the control connection "
 			    "(enable TLS session resumption in your FTP client).");

@@ -32,6 +32,7 @@ struct data_params {
 					 * control connection (passive), ours to
 					 * the backend (active); original dir */
 	bool client_tls;		/* PROT P on the client side */
+	bool after_ccc;			/* the client's control TLS ended by CCC */
 	struct tls_app *tls_app;	/* session's TLS state (borrowed) */
 	/* Called (from a deferred pass, never inside the caller's stack) when
 	 * the channel stops being busy: end of data delivered, or failure. */

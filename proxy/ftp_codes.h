@@ -13,6 +13,7 @@
 #define FTP_EPSV_OK             229
 #define FTP_AUTH_OK             234
 #define FTP_LOGIN_OK            230
+#define FTP_LOGIN_OK_SEC        232	/* logged in, authorized by security data */
 #define FTP_SERVICE_UNAVAIL     421
 #define FTP_DATACONN_FAILED     425
 #define FTP_TRANSFER_ABORTED    426

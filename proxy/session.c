@@ -6,7 +6,11 @@
  *   CS_PLAIN         explicit listener before AUTH: commands read in clear.
  *                    -> CS_AUTH_REPLY (AUTH TLS/SSL)
  *   CS_AUTH_REPLY    "234" queued; once flushed, TLS starts.  -> CS_TLS_ACCEPT
- *   CS_SECURE        TLS up; commands processed.
+ *   CS_SECURE        TLS up; commands processed.  -> CS_CCC_REPLY (CCC)
+ *   CS_CCC_REPLY     "200" queued; once flushed, our close_notify goes out.
+ *                    -> CS_CCC_WAIT
+ *   CS_CCC_WAIT      reading up to the client's close_notify, or to clear
+ *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
  * Backend side (s->bstate), all under connect_timeout until BS_READY:
  *   BS_CONNECTING -> (implicit: BS_HANDSHAKE) -> BS_GREETING
  *   BS_GREETING   "220" relayed to the client. explicit -> BS_AUTH,
@@ -92,6 +96,18 @@ sess_send_be(struct session *s, const char *line, size_t len)
 	if (!buf_append(&s->be_out, line, len))
 		log_msg(LOG_LVL_ERR, "%s: command dropped: server output full",
 		    s->tag);
+}
+
+void
+sess_send_own(struct session *s, const char *lines, size_t len)
+{
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char esc[256];
+
+		log_msg(LOG_LVL_DEBUG, "%s: S> %s", s->tag, log_escape(esc,
+		    sizeof(esc), lines, len >= 2 ? len - 2 : len));
+	}
+	sess_send_be(s, lines, len);
 }
 
 void
@@ -484,6 +500,28 @@ sess_client_io(struct session *s)
 		s->cstate = CS_TLS_ACCEPT;
 		return sess_client_io(s);
 	}
+	if (s->cstate == CS_CCC_REPLY && buf_len(&s->cli_out) == 0) {
+		r = conn_close_notify(&s->cli);
+		if (r == IO_ERR) {
+			sess_close(s, "client connection lost");
+			return false;
+		}
+		if (r == IO_AGAIN)
+			return true;
+		s->cstate = CS_CCC_WAIT;
+	}
+	if (s->cstate == CS_CCC_WAIT) {
+		r = conn_await_clear(&s->cli, &s->cli_in);
+		if (r == IO_EOF || r == IO_ERR) {
+			sess_close(s, r == IO_EOF ? "client closed the connection" :
+			    s->cli.err_text);
+			return false;
+		}
+		if (r == IO_AGAIN)
+			return true;
+		s->ccc = true;
+		s->cstate = CS_PLAIN;
+	}
 	if (s->closing && buf_len(&s->cli_out) == 0) {
 		(void)conn_shutdown(&s->cli);
 		sess_close(s, "ended");
@@ -597,7 +635,8 @@ sess_update(struct session *s)
 {
 	struct loop *l = sess_loop(s);
 	bool cli_rd = !s->closing && (s->cstate == CS_PLAIN ||
-	    s->cstate == CS_SECURE) && buf_space(&s->cli_in) > 0;
+	    s->cstate == CS_SECURE || s->cstate == CS_CCC_WAIT) &&
+	    buf_space(&s->cli_in) > 0;
 
 	conn_arm(l, &s->cli, cli_rd, buf_len(&s->cli_out) > 0);
 	conn_arm(l, &s->be, s->bstate != BS_CONNECTING && !s->closing &&

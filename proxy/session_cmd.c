@@ -19,6 +19,39 @@ sess_tls_required_reply(const struct session *s)
 	    "(AUTH TLS), or implicit FTPS.";
 }
 
+/*
+ * CCC (RFC 4217 section 6): the client's control channel goes back to clear
+ * text after login, where allow_ccc permits; the FTP server's side stays
+ * encrypted. So that NAT helpers on the client's side can read PASV/PORT.
+ */
+static bool
+sess_ccc(struct session *s)
+{
+	if (!s->gw->cfg->allow_ccc) {
+		log_msg(LOG_LVL_INFO, "%s: CCC refused: allow_ccc = off keeps "
+		    "the control channel encrypted", s->tag);
+		sess_reply(s, "533 CCC refused: this gateway keeps the control "
+		    "channel encrypted.");
+		return true;
+	}
+	if (s->cstate != CS_SECURE) {
+		sess_reply(s, "533 CCC: the control channel is not encrypted.");
+		return true;
+	}
+	if (!s->logged_in) {
+		sess_reply(s, "533 CCC is allowed only after login.");
+		return true;
+	}
+	if (s->fifo_len > 0)
+		return false;	/* answer once earlier replies are out */
+	log_msg(LOG_LVL_INFO, "%s: CCC: the control channel to the client is "
+	    "clear text from now on (allow_ccc = on); the FTP server's side "
+	    "stays encrypted", s->tag);
+	sess_put(s, "200 CCC: the control channel is now clear text.");
+	s->cstate = CS_CCC_REPLY;
+	return true;
+}
+
 /* AUTH PBSZ PROT CCC ADAT MIC ENC: answered here, never forwarded. */
 static bool
 sess_local(struct session *s, const struct ftp_cmd *cmd)
@@ -36,6 +69,11 @@ sess_local(struct session *s, const struct ftp_cmd *cmd)
 
 	switch (cmd->verb) {
 	case FTP_VERB_AUTH:
+		if (s->ccc) {
+			sess_reply(s, "503 The control channel was cleared with "
+			    "CCC: connect again to use TLS.");
+			return true;
+		}
 		if (s->cstate != CS_PLAIN) {
 			sess_reply(s, "503 TLS is already active.");
 			return true;
@@ -52,16 +90,16 @@ sess_local(struct session *s, const struct ftp_cmd *cmd)
 		s->cstate = CS_AUTH_REPLY;
 		return true;
 	case FTP_VERB_PBSZ:
-		if (s->cstate != CS_SECURE)
+		if (!sess_secured(s))
 			sess_reply(s, "503 PBSZ needs TLS first (AUTH TLS).");
 		else if (strcmp(arg, "0") != 0)
 			sess_reply(s, "200 PBSZ=0");
 		else
 			sess_reply(s, "200 PBSZ 0 successful.");
-		s->pbsz = s->cstate == CS_SECURE;
+		s->pbsz = sess_secured(s);
 		return true;
 	case FTP_VERB_PROT:
-		if (s->cstate != CS_SECURE) {
+		if (!sess_secured(s)) {
 			sess_reply(s, "503 PROT needs TLS first (AUTH TLS).");
 		} else if (strcmp(arg, "P") == 0) {
 			s->prot_p = true;
@@ -82,8 +120,7 @@ sess_local(struct session *s, const struct ftp_cmd *cmd)
 		}
 		return true;
 	case FTP_VERB_CCC:
-		sess_reply(s, "533 CCC is not allowed by this gateway.");
-		return true;
+		return sess_ccc(s);
 	default:
 		sess_reply(s, "502 Security mechanism not supported.");
 		return true;
@@ -106,7 +143,7 @@ static void
 sess_forward(struct session *s, const char *line, size_t len)
 {
 	sess_send_be(s, line, len);
-	SESS_SEND_LIT(s, "\r\n");
+	sess_send_be(s, "\r\n", 2);
 }
 
 /* PASV/EPSV: ask the backend for a passive port (EPSV first). */
@@ -229,6 +266,7 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	dp.master.sport = s->be_local.port;
 	dp.master.dport = s->gw->backend.port;
 	dp.client_tls = s->prot_p;
+	dp.after_ccc = s->ccc;
 	dp.tls_app = &s->tls;
 	dp.on_idle = sess_data_idle;
 	dp.owner = s;
@@ -247,7 +285,7 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 		return;
 	}
 	sess_fifo_push(s, PEND_ACTIVE);
-	sess_send_be(s, line, (size_t)n);
+	sess_send_own(s, line, (size_t)n);
 }
 
 /*
@@ -291,7 +329,7 @@ sess_command(struct session *s, const char *line, size_t len)
 	/* SECURITY: with client_tls = required nothing but the pre-TLS
 	 * commands is accepted, and credentials are never forwarded in
 	 * clear. */
-	if (cfg->client_tls == CFG_CLIENT_REQUIRED && s->cstate != CS_SECURE &&
+	if (cfg->client_tls == CFG_CLIENT_REQUIRED && !sess_secured(s) &&
 	    !(vi->flags & FTP_F_PRETLS)) {
 		if (cmd.verb == FTP_VERB_USER || cmd.verb == FTP_VERB_PASS)
 			log_msg(LOG_LVL_INFO, "%s: %s before TLS refused: the "
@@ -343,9 +381,12 @@ sess_command(struct session *s, const char *line, size_t len)
 			return true;
 		}
 		if (!data_usable(s->data)) {
+			/* Why the channel ended, if it failed (a refused
+			 * connection, say), else it timed out. */
+			why = data_failure(s->data, 0);
 			sess_data_drop(s, true);
-			sess_reply(s, "425 The data port has expired: send PASV or "
-			    "EPSV again.");
+			sess_reply(s, why != NULL ? why : "425 The data port has "
+			    "expired: send PASV or EPSV again.");
 			return true;
 		}
 		data_transfer_started(s->data);
@@ -376,7 +417,9 @@ sess_command(struct session *s, const char *line, size_t len)
 			SESS_SEND_LIT(s, "ABOR\r\n");
 			return true;
 		}
-		sess_fifo_push(s, PEND_REPLY);
+		sess_fifo_push(s, PEND_REPLY)->login = cmd.verb ==
+		    FTP_VERB_USER || cmd.verb == FTP_VERB_PASS || cmd.verb ==
+		    FTP_VERB_ACCT;
 		sess_forward(s, line, len);
 		return true;
 	}

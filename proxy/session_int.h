@@ -26,7 +26,10 @@ struct data_chan;
 /* Room kept free in the client's output for one local reply. */
 #define SESS_REPLY_ROOM 512
 
-enum sess_cstate { CS_TLS_ACCEPT, CS_PLAIN, CS_AUTH_REPLY, CS_SECURE };
+enum sess_cstate {
+	CS_TLS_ACCEPT, CS_PLAIN, CS_AUTH_REPLY, CS_SECURE, CS_CCC_REPLY,
+	CS_CCC_WAIT
+};
 enum sess_bstate {
 	BS_CONNECTING, BS_GREETING, BS_AUTH, BS_HANDSHAKE, BS_SETUP, BS_READY
 };
@@ -52,6 +55,7 @@ struct pending {
 	bool multi;		/* FEAT, ABOR: inside a multi-line reply */
 	bool synced;		/* ABOR: our NOOP is out */
 	bool started;		/* TRANSFER: a 1xx came (data may flow) */
+	bool login;		/* REPLY: USER/PASS/ACCT (230 = logged in) */
 	const char *local;	/* LOCAL: reply line without CRLF */
 };
 
@@ -80,6 +84,8 @@ struct session {
 					 * next complete reply */
 
 	bool pbsz, prot_p;
+	bool logged_in;			/* the server answered 230 */
+	bool ccc;			/* TLS was cleared by CCC */
 	bool be_no_epsv;		/* backend refused EPSV once */
 	bool epsv_all;			/* client sent EPSV ALL (RFC 2428) */
 	bool closing;
@@ -99,6 +105,13 @@ static inline struct loop *
 sess_loop(const struct session *s)
 {
 	return s->gw->loop;
+}
+
+/* Did the client secure the control channel (TLS now, or TLS until CCC)? */
+static inline bool
+sess_secured(const struct session *s)
+{
+	return s->cstate == CS_SECURE || s->ccc;
 }
 
 /* ---- FIFO ---- */
@@ -132,8 +145,10 @@ void sess_put_n(struct session *s, const char *line, size_t len);
 void sess_drain_local(struct session *s);
 void sess_reply(struct session *s, const char *line);
 void sess_send_be(struct session *s, const char *line, size_t len);
-/* Send a string literal (its length counted by the compiler). */
-#define SESS_SEND_LIT(s, lit) sess_send_be((s), (lit), sizeof(lit) - 1)
+/* A command of ftpsgw's own (CRLF-terminated lines), logged at debug. */
+void sess_send_own(struct session *s, const char *lines, size_t len);
+/* Send a string literal of our own (its length counted by the compiler). */
+#define SESS_SEND_LIT(s, lit) sess_send_own((s), (lit), sizeof(lit) - 1)
 void sess_fatal(struct session *s, const char *line);
 void sess_data_idle(void *owner);
 /* Let go of the data channel (counting its bytes): abort closes it at once,

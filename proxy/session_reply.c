@@ -104,6 +104,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 	dp.master.sport = s->client.port;
 	dp.master.dport = s->local.port;
 	dp.client_tls = s->prot_p;
+	dp.after_ccc = s->ccc;
 	dp.tls_app = &s->tls;
 	dp.on_idle = sess_data_idle;
 	dp.owner = s;
@@ -200,6 +201,8 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			sess_put(s, " AUTH TLS");
 			sess_put(s, " PBSZ");
 			sess_put(s, " PROT");
+			if (s->gw->cfg->allow_ccc)
+				sess_put(s, " CCC");
 			if (!p->multi) {
 				sess_put(s, "211 End");
 				sess_fifo_pop(s);
@@ -257,6 +260,9 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		break;
 	case PEND_REPLY:
 	case PEND_LOCAL:
+		if (kind == FTP_REPLY_LAST && p->login &&
+		    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC))
+			s->logged_in = true;
 		sess_put_n(s, line, len);
 		if (kind == FTP_REPLY_LAST)
 			sess_fifo_pop(s);

@@ -70,12 +70,17 @@ host, cafile, user, pw = sys.argv[1:5]
 ctx = ssl.create_default_context(cafile=cafile)
 class F(ftplib.FTP_TLS):
     reuse = True
+    tls_session = None      # kept across CCC
+    def ccc(self):
+        self.tls_session = self.sock.session
+        return super().ccc()
     def ntransfercmd(self, cmd, rest=None):
         conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
         if self._prot_p:
             conn = self.context.wrap_socket(
                 conn, server_hostname=self.host,
-                session=self.sock.session if self.reuse else None)
+                session=(self.tls_session or self.sock.session)
+                if self.reuse else None)
         return conn, size
 f = F(context=ctx, timeout=10)
 def cmd(line):
@@ -90,10 +95,12 @@ def out(*a):
 """
 
 
-def ftp_script(lab, certs, server, body, host=GW4, timeout=60):
-    """Run SCRIPT_HEAD + body; returns the CompletedProcess."""
+def ftp_script(lab, certs, server, body, host=GW4, timeout=60, extra=()):
+    """Run SCRIPT_HEAD + body (extra arguments in sys.argv[5:]); returns the
+    CompletedProcess."""
     return lab.run(lab.ns_client, [L.PYTHON, "-c", SCRIPT_HEAD + body, host,
-                                   certs.ca_cert, server.user, server.password],
+                                   certs.ca_cert, server.user, server.password,
+                                   *extra],
                    check=False, timeout=timeout)
 
 
