@@ -13,8 +13,12 @@
  *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
  * Backend side (s->bstate), all under connect_timeout until BS_READY:
  *   BS_CONNECTING -> (implicit: BS_HANDSHAKE) -> BS_GREETING
- *   BS_GREETING   "220" relayed to the client. explicit -> BS_AUTH,
+ *   BS_GREETING   "220" relayed to the client. explicit -> BS_HOLD,
  *                 implicit -> BS_SETUP, off -> BS_READY
+ *   BS_HOLD       until the client's first command (idle_timeout): a HOST
+ *                 must reach the server before AUTH (RFC 7151), so AUTH
+ *                 waits for it. HOST -> BS_HOST, anything else -> BS_AUTH
+ *   BS_HOST       "HOST" sent, its reply relayed to the client -> BS_AUTH
  *   BS_AUTH       "AUTH TLS" sent, waiting for 234 -> BS_HANDSHAKE
  *   BS_HANDSHAKE  TLS client handshake, certificate verified
  *                 -> BS_SETUP (explicit), BS_GREETING (implicit)
@@ -220,7 +224,7 @@ sess_on_timer(struct loop_timer *t)
 		sess_close(s, "closing timed out");
 		return;
 	}
-	if (s->bstate != BS_READY) {
+	if (s->bstate != BS_READY && s->bstate != BS_HOLD) {
 		char host[NETADDR_STRLEN];
 
 		log_msg(LOG_LVL_ERR, "%s: the FTP server %s did not complete the "
@@ -334,6 +338,39 @@ sess_be_ready(struct session *s)
 	log_msg(LOG_LVL_DEBUG, "%s: FTP server session ready", s->tag);
 }
 
+static void
+sess_be_auth(struct session *s)
+{
+	SESS_SEND_LIT(s, "AUTH TLS\r\n");
+	s->bstate = BS_AUTH;
+	loop_timer_set(sess_loop(s), &s->timer,
+	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
+}
+
+bool
+sess_be_release(struct session *s, const struct ftp_cmd *cmd)
+{
+	char line[FTP_LINE_MAX + 8];
+	int n;
+
+	if (cmd->verb != FTP_VERB_HOST || cmd->arg == NULL) {
+		sess_be_auth(s);
+		return false;
+	}
+	/* A host name, no secret: it goes before TLS, as RFC 7151 wants. */
+	n = snprintf(line, sizeof(line), "HOST %.*s\r\n", (int)cmd->arg_len,
+	    cmd->arg);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		sess_be_auth(s);
+		return false;
+	}
+	sess_send_own(s, line, (size_t)n);
+	s->bstate = BS_HOST;
+	loop_timer_set(sess_loop(s), &s->timer,
+	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
+	return true;
+}
+
 /* Handle one line during the backend's login preamble. */
 static void
 sess_preamble_line(struct session *s, const char *line, size_t len)
@@ -368,13 +405,20 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			return;
 		}
 		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
-			SESS_SEND_LIT(s, "AUTH TLS\r\n");
-			s->bstate = BS_AUTH;
+			s->bstate = BS_HOLD;
+			loop_timer_set(sess_loop(s), &s->timer,
+			    (uint64_t)cfg->idle_timeout * 1000u);
 		} else if (cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
 			sess_be_setup(s);
 		} else {
 			sess_be_ready(s);
 		}
+		return;
+	case BS_HOST:
+		/* The server's verdict on HOST is the client's. */
+		sess_put_n(s, line, len);
+		if (kind == FTP_REPLY_LAST)
+			sess_be_auth(s);
 		return;
 	case BS_AUTH:
 		if (kind != FTP_REPLY_LAST)

@@ -311,6 +311,8 @@ sess_command(struct session *s, const char *line, size_t len)
 		break;
 	}
 	vi = ftp_verb_info(cmd.verb);
+	if (s->bstate == BS_HOLD && sess_be_release(s, &cmd))
+		return true;
 	/* Commands that reach the backend wait for its login preamble. */
 	if (vi->action != FTP_ACT_LOCAL && vi->action != FTP_ACT_REFUSE &&
 	    cmd.verb != FTP_VERB_QUIT && s->bstate != BS_READY)

@@ -31,7 +31,8 @@ enum sess_cstate {
 	CS_CCC_WAIT
 };
 enum sess_bstate {
-	BS_CONNECTING, BS_GREETING, BS_AUTH, BS_HANDSHAKE, BS_SETUP, BS_READY
+	BS_CONNECTING, BS_GREETING, BS_HOLD, BS_HOST, BS_AUTH, BS_HANDSHAKE,
+	BS_SETUP, BS_READY
 };
 
 enum pend_kind {
@@ -150,6 +151,9 @@ void sess_send_own(struct session *s, const char *lines, size_t len);
 /* Send a string literal of our own (its length counted by the compiler). */
 #define SESS_SEND_LIT(s, lit) sess_send_own((s), (lit), sizeof(lit) - 1)
 void sess_fatal(struct session *s, const char *line);
+/* BS_HOLD: the client's first command lets the backend preamble go on;
+ * true if it was a HOST, which is sent first and so consumed here. */
+bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);
 void sess_data_idle(void *owner);
 /* Let go of the data channel (counting its bytes): abort closes it at once,
  * otherwise a channel finishing its close_notify exchange completes it. */

@@ -162,6 +162,8 @@ g.quit()
     assert r.stdout.split() == ["LEN", "16385", "PROTERR", "503"]
     # curl --ftp-ssl-control: TLS on control, PROT C for data.
     out = lab.path("protc-curl")
-    r = curl(lab, certs, proftpd, "--ftp-ssl-control", url("f1M"), "-o", out)
+    r = curl(lab, certs, proftpd, url("f1M"), "-o", out,
+             ssl="--ftp-ssl-control")
     assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert "C> PROT C" in gw.log_text()
     assert same(out, os.path.join(proftpd.home, "f1M"))

@@ -81,9 +81,13 @@ try:
     out('MLSD', ','.join(sorted(n for n, _ in facts if n not in ('.', '..'))))
 except ftplib.error_perm as e:
     out('MLSD', 'unsupported', str(e)[:3])
+out('MLST', cmd('MLST b.bin')[:3])     # vsftpd has no MLST: 500/502
 buf = []
 f.retrbinary('RETR b.bin', buf.append)
 out('RETR', sum(map(len, buf)))
+buf = []
+f.retrbinary('RETR b.bin', buf.append, rest=65536)   # REST then RETR
+out('REST', sum(map(len, buf)), all(c == 65 for c in b''.join(buf)))
 # STOU: the server picks the name (150/125 + the name in the reply).
 conn, _ = f.ntransfercmd('STOU')
 conn.sendall(b'u' * 5000); conn.unwrap(); conn.close()
@@ -122,12 +126,104 @@ def test_file_and_directory_commands(lab, certs, server, start_gw):
     assert got["CWD"] == f"dir-{server.name}"
     assert got["NLST"] == "b.bin"
     assert got["MLSD"] in ("b.bin",) or got["MLSD"].startswith("unsupported")
+    assert got["MLST"] in ("250",) if server.name != "vsftpd" else \
+        got["MLST"][0] == "5", r.stdout
     assert got["RETR"] == "70000"
+    assert got["REST"] == "4464 True", r.stdout
     assert got["STOU"] == "226"
     assert got["CDUP"] in ("200", "250")
     assert got["RMD"] == "250"
     assert got["NOOP"] == "200"
     assert "ftpsgw[error]" not in gw.log_text()
+
+
+@pytest.mark.parametrize("mode", ["PORT", "EPRT"])
+def test_curl_active_mode(lab, certs, server, start_gw, mode):
+    """curl -P (active): EPRT by default, PORT with --disable-eprt.
+    curl 7.88.1 (Debian 12) fails any active transfer with PROT P on its
+    own side ("sa_addr inet_ntop() failed", its accept path; ftplib and
+    lftp do active with PROT P in test_active), so curl's data is clear
+    here (--ftp-ssl-control, client_tls = optional); the server's side is
+    PROT P all the same."""
+    gw = start_gw(gw_config(certs, server, client_tls="optional"))
+    extra = ["-P", "203.0.113.10"] + (
+        ["--disable-eprt"] if mode == "PORT" else [])
+    out = lab.path(f"curl-act-{server.name}-{mode}")
+    r = curl(lab, certs, server, *extra, url("f1M"), "-o", out,
+             ssl="--ftp-ssl-control")
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(out, os.path.join(server.home, "f1M"))
+    name = f"curl-act-{mode}"
+    target = os.path.join(server.upload, name)
+    r = curl(lab, certs, server, *extra, "-T", lab.test_files()["f16385"],
+             url(f"{server.upload_ftp}/{name}"), ssl="--ftp-ssl-control")
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(target, lab.test_files()["f16385"])
+    os.unlink(target)
+    log = gw.log_text()
+    assert f"C> {mode} " in log and "C> PROT C" in log
+
+
+def test_host_reaches_the_server(lab, certs, proftpd, start_gw):
+    """HOST (RFC 7151) goes to the server before AUTH: ftpsgw holds its
+    own AUTH TLS toward the server until the client's first command, so a
+    HOST sent first (as the RFC wants) reaches the server first, and the
+    server's answer comes back. A HOST after login gets the server's
+    refusal."""
+    gw = start_gw(gw_config(certs, proftpd))
+    r = ftp_script(lab, certs, proftpd, """
+f.connect(host, 21)
+out('HOST', cmd('HOST 198.51.100.10')[:3])
+f.login(user, pw); f.prot_p()
+out('PWD', f.pwd())
+out('LATE', cmd('HOST 198.51.100.10')[:3])
+f.quit()
+""")
+    assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+    got = [ln for ln in r.stdout.splitlines()
+           if ln.split(" ")[0] in ("HOST", "PWD", "LATE")]
+    assert got == ["HOST 220", "PWD /", "LATE 503"], r.stdout
+    log = gw.log_text()
+    assert log.index("S> HOST 198.51.100.10") < log.index("S> AUTH TLS")
+
+
+ABORT_FTPLIB = """
+f.connect(host, 21); f.login(user, pw); f.prot_p()
+f.voidcmd('TYPE I')
+conn = f.transfercmd('RETR f100M')
+conn.recv(65536)
+out('ABORT', f.abort()[:3])     # ftplib: ABOR, then one reply: 426/225/226
+conn.close()
+# The second reply of the abort (226 after a 426) is read as the reply to
+# the next command by ftplib's users; read replies up to a NOOP's 200.
+f.putcmd('NOOP')
+for _ in range(3):
+    try:
+        r = f.getresp()
+    except ftplib.all_errors as e:
+        r = str(e)
+    if r[:3] == '200':
+        break
+data = []
+f.retrbinary('RETR f16385', data.append)
+out('NEXT', sum(map(len, data)))
+f.quit()
+"""
+
+
+@pytest.mark.parametrize("name", ["proftpd", "vsftpd"])
+def test_ftplib_abort_during_retr(lab, certs, start_gw, request, name):
+    """ftplib's FTP_TLS.abort() mid-download. (pure-ftpd answers an ABOR
+    during a download with a 150 statistics line first, which abort()
+    rejects as error_proto; without the gateway too. Its ABOR is covered
+    by test_gateway_modes.)"""
+    srv = request.getfixturevalue(name)
+    gw = start_gw(gw_config(certs, srv))
+    r = ftp_script(lab, certs, srv, ABORT_FTPLIB)
+    assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+    lines = r.stdout.splitlines()
+    assert lines[0] in ("ABORT 426", "ABORT 225", "ABORT 226"), r.stdout
+    assert lines[-1] == "NEXT 16385", r.stdout
 
 
 def make_tree(root, count):

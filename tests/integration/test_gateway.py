@@ -39,9 +39,10 @@ def gw_config(certs, server, **over):
     return c
 
 
-def curl(lab, certs, server, *args, host=GW4, timeout=120):
-    """curl in the client namespace, FTPS required, verifying the gateway."""
-    argv = ["curl", "-sS", "--ssl-reqd", "--cacert", certs.ca_cert,
+def curl(lab, certs, server, *args, host=GW4, timeout=120, ssl="--ssl-reqd"):
+    """curl in the client namespace, verifying the gateway; FTPS required
+    unless ssl says otherwise (--ftp-ssl-control: data in clear)."""
+    argv = ["curl", "-sS", ssl, "--cacert", certs.ca_cert,
             "--connect-timeout", "5", "--max-time", str(timeout),
             "-u", f"{server.user}:{server.password}", *args]
     return lab.run(lab.ns_client, argv, check=False, timeout=timeout + 30)
