@@ -239,21 +239,22 @@ def make_tree(root, count):
     return rel
 
 
-def test_lftp_mirror_200_files_both_ways(lab, certs, proftpd, start_gw):
+def test_lftp_mirror_200_files_both_ways(lab, certs, server, start_gw):
     """lftp mirror -R (up) and mirror (down) of 200 small files in one
-    session each: every file byte-exact. Uses MLSD listings (cls)."""
+    session each: every file byte-exact. Listings by MLSD (cls) where the
+    server has it, LIST on vsftpd."""
     gw = start_gw(gw_config(certs, proftpd))
     src = lab.path("tree-src")
     back = lab.path("tree-back")
     for d in (src, back):
         shutil.rmtree(d, ignore_errors=True)
     rel = make_tree(src, 200)
-    remote = os.path.join(proftpd.upload, "tree")
+    remote = os.path.join(server.upload, "tree")
     shutil.rmtree(remote, ignore_errors=True)
     base = (f"set ftp:ssl-force true; set ftp:ssl-protect-data true; "
             f"set ssl:ca-file {certs.ca_cert}; set net:max-retries 1; "
             "set net:timeout 10; set mirror:parallel-transfer-count 1; "
-            f"open -u {proftpd.user},{proftpd.password} {GW4}; ")
+            f"open -u {server.user},{server.password} {GW4}; ")
     r = lab.run(lab.ns_client, ["lftp", "-c", base +
                                 f"mirror -R {src} upload/tree; bye"],
                 check=False, timeout=300)
