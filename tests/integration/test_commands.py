@@ -243,7 +243,7 @@ def test_lftp_mirror_200_files_both_ways(lab, certs, server, start_gw):
     """lftp mirror -R (up) and mirror (down) of 200 small files in one
     session each: every file byte-exact. Listings by MLSD (cls) where the
     server has it, LIST on vsftpd."""
-    gw = start_gw(gw_config(certs, proftpd))
+    gw = start_gw(gw_config(certs, server))
     src = lab.path("tree-src")
     back = lab.path("tree-back")
     for d in (src, back):
