@@ -21,4 +21,15 @@ int keys_load(SSL_CTX *ctx, const char *cert_path, const char *key_path,
  */
 int keys_days_left(SSL_CTX *ctx, int *days);
 
+/*
+ * keys_check_chain - verify the chain loaded into ctx for a TLS server: the
+ * leaf up to a root that is in the chain file itself or in the system's
+ * trust store, each certificate valid now.
+ * Returns 0 when it verifies; 1 with advice in msg when it cannot be
+ * checked (a self-signed leaf: every client warns; an issuer not at hand);
+ * -1 with the reason in msg (expired, bad signature, not for servers).
+ */
+int keys_check_chain(SSL_CTX *ctx, const char *cert_path, char *msg,
+    size_t cap);
+
 #endif

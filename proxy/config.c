@@ -58,6 +58,8 @@ enum cfg_key_id {
 	CFG_K_BACKEND_TLS,
 	CFG_K_BACKEND_CA,
 	CFG_K_BACKEND_VERIFY,
+	CFG_K_BACKEND_FINGERPRINT,
+	CFG_K_BACKEND_NAME,
 	CFG_K_CLIENT_TLS,
 	CFG_K_REQUIRE_SESSION_REUSE,
 	CFG_K_ACTIVE_MODE,
@@ -140,6 +142,10 @@ static enum cfg_set cfg_set_passive_ports(struct cfg_parser *,
     enum cfg_key_id, const char *, size_t);
 static enum cfg_set cfg_set_backend(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
+static enum cfg_set cfg_set_fingerprint(struct cfg_parser *,
+    enum cfg_key_id, const char *, size_t);
+static enum cfg_set cfg_set_backend_name(struct cfg_parser *,
+    enum cfg_key_id, const char *, size_t);
 static enum cfg_set cfg_set_word(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
 static enum cfg_set cfg_set_seconds(struct cfg_parser *, enum cfg_key_id,
@@ -176,6 +182,13 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	    "is not a path", CFG_PATH_EXPECT },
 	[CFG_K_BACKEND_VERIFY] = { "backend_verify", cfg_set_word,
 	    cfg_switch_words, false, "is not a switch", "on or off" },
+	[CFG_K_BACKEND_FINGERPRINT] = { "backend_fingerprint",
+	    cfg_set_fingerprint, NULL, false, "is not a SHA-256 fingerprint",
+	    "sha256: and 64 hex digits, colons allowed (ftpsgw-certs show "
+	    "prints it)" },
+	[CFG_K_BACKEND_NAME] = { "backend_name", cfg_set_backend_name, NULL,
+	    false, "is not a DNS name", "the name in the FTP server's "
+	    "certificate, e.g. ftp.lan.example" },
 	[CFG_K_CLIENT_TLS] = { "client_tls", cfg_set_word,
 	    cfg_client_tls_words, false, "is not a client TLS policy",
 	    "required or optional" },
@@ -749,6 +762,67 @@ cfg_set_backend(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	ps->backend_port_given = port != NULL;
 	if (port != NULL)
 		cfg->backend_port = (uint16_t)pn;
+	return CFG_SET_OK;
+}
+
+static int
+cfg_hex_digit(char c)
+{
+	char l = cfg_lower(c);
+
+	if (cfg_is_digit(c))
+		return c - '0';
+	return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
+}
+
+/* "sha256:" then 32 bytes in hex, pairs optionally separated by colons
+ * (the form ftpsgw-certs show and openssl x509 -fingerprint print). */
+static enum cfg_set
+cfg_set_fingerprint(struct cfg_parser *ps, enum cfg_key_id id,
+    const char *v, size_t n)
+{
+	static const char prefix[] = "sha256:";
+	unsigned char fp[sizeof(ps->cfg->backend_fingerprint)];
+	size_t i = sizeof(prefix) - 1, got = 0;
+
+	(void)id;
+	if (n < i || strncmp(v, prefix, i) != 0)
+		return CFG_SET_BAD;
+	while (i < n) {
+		int hi, lo;
+
+		if (got > 0 && v[i] == ':' && ++i == n)
+			return CFG_SET_BAD;
+		if (got == sizeof(fp) || n - i < 2)
+			return CFG_SET_BAD;
+		hi = cfg_hex_digit(v[i]);
+		lo = cfg_hex_digit(v[i + 1]);
+		if (hi < 0 || lo < 0)
+			return CFG_SET_BAD;
+		fp[got++] = (unsigned char)(hi << 4 | lo);
+		i += 2;
+	}
+	if (got != sizeof(fp))
+		return CFG_SET_BAD;
+	memcpy(ps->cfg->backend_fingerprint, fp, sizeof(fp));
+	ps->cfg->have_backend_fingerprint = true;
+	return CFG_SET_OK;
+}
+
+static enum cfg_set
+cfg_set_backend_name(struct cfg_parser *ps, enum cfg_key_id id,
+    const char *v, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+
+	(void)id;
+	/* A name, or an address written as in the certificate's SAN. */
+	if (!cfg_host_ok(v, n) && (cfg_addr_text(buf, sizeof(buf), v, n) != 0 ||
+	    inet_pton(AF_INET6, buf, &a6) != 1))
+		return CFG_SET_BAD;
+	memcpy(ps->cfg->backend_name, v, n);	/* n <= 253: cfg_host_ok */
+	ps->cfg->backend_name[n] = '\0';
 	return CFG_SET_OK;
 }
 

@@ -45,6 +45,11 @@ struct config {
 	enum cfg_backend_tls backend_tls;	/* default explicit */
 	char backend_ca[CFG_PATH_MAX];		/* "" = system trust store */
 	bool backend_verify;			/* default on */
+	/* Keys beyond the contract (issue: certificates). */
+	bool have_backend_fingerprint;
+	unsigned char backend_fingerprint[32];	/* SHA-256 of the backend's
+						 * certificate (DER) */
+	char backend_name[CFG_HOST_MAX];	/* "" = backend's host */
 	enum cfg_client_tls client_tls;		/* default required */
 	bool require_session_reuse;		/* default on */
 	enum cfg_conntrack conntrack;		/* default auto */

@@ -432,7 +432,7 @@ data_start_tls(struct data_chan *dc)
 	/* backend_tls = off: clear text on a trusted LAN. */
 	if (gw->cfg->backend_tls != CFG_BACKEND_OFF) {
 		ssl = tls_new_backend(&gw->tls, dc->p.tls_app,
-		    gw->cfg->backend_host, dc->p.tls_app->be_session);
+		    dc->p.tls_app->be_session);
 		if (ssl == NULL)
 			return false;
 		conn_start_tls(&dc->be, ssl, false);
@@ -675,18 +675,19 @@ data_setup_step(struct data_chan *dc)
 	if (!dc->be.connecting && !dc->be.hs_done && dc->be.ssl != NULL) {
 		r = conn_handshake(&dc->be);
 		if (r == IO_ERR) {
-			long v = SSL_get_verify_result(dc->be.ssl);
+			char why[640];
+			const char *cert = tls_backend_refusal(dc->be.ssl,
+			    dc->p.gw->cfg, why, sizeof(why));
 
 			/* A certificate problem is the admin's; a server that
 			 * refused the command and dropped the connection
 			 * explains itself in its reply. */
-			log_msg(v != X509_V_OK ? LOG_LVL_ERR : LOG_LVL_INFO,
+			log_msg(cert[0] != '\0' ? LOG_LVL_ERR : LOG_LVL_INFO,
 			    "%s: TLS handshake on the data connection to the FTP "
-			    "server failed: %s%s%s%s%s", dc->p.tag,
+			    "server failed: %s%s%s; %s", dc->p.tag,
 			    dc->be.err_text, dc->be.ssl_err[0] ? ": " : "",
-			    dc->be.ssl_err, v != X509_V_OK ? "; certificate: " :
-			    " (the server's reply says why)", v != X509_V_OK ?
-			    X509_verify_cert_error_string(v) : "");
+			    dc->be.ssl_err, cert[0] != '\0' ? cert :
+			    "the server's reply says why");
 			data_fail(dc, "425 TLS negotiation with the FTP server "
 			    "failed on the data connection.");
 			return false;

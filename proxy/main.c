@@ -30,6 +30,8 @@
 #define MAIN_CONF_MAX (1024 * 1024)
 /* Certificates closer than this to expiry get a warning. */
 #define MAIN_EXPIRY_WARN_DAYS 30
+/* The expiry check repeats daily (ms). */
+#define MAIN_DAY_MS (24u * 3600u * 1000u)
 /* Connections accepted per listener wake-up. */
 #define MAIN_ACCEPT_BATCH 16
 /* Pause of a listener after EMFILE/ENFILE. */
@@ -50,6 +52,7 @@ struct main_ctx {
 	struct listener listeners[CFG_LISTEN_MAX];
 	size_t n_listeners;
 	struct loop_ev sig;
+	struct loop_timer daily;	/* certificate expiry check */
 };
 
 static void
@@ -250,6 +253,17 @@ warn_expiry(SSL_CTX *ctx, const char *path)
 		    days < 0 ? "expired" : "expires in", days < 0 ? -days : days);
 }
 
+/* Once a day: a certificate that nobody renewed is noticed before it
+ * expires (the warning at start is long gone from the admin's view). */
+static void
+on_daily(struct loop_timer *t)
+{
+	struct main_ctx *m = container_of(t, struct main_ctx, daily);
+
+	warn_expiry(m->gw.tls.server, m->cfg.certificate);
+	loop_timer_set(m->gw.loop, &m->daily, MAIN_DAY_MS);
+}
+
 /* SIGHUP: build and check whole new contexts, then swap. Live connections
  * keep their reference to the old ones. */
 static void
@@ -374,18 +388,28 @@ main(int argc, char **argv)
 		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
 		return 1;
 	}
-	if (!m.cfg.backend_verify)
+	if (!m.cfg.backend_verify && !m.cfg.have_backend_fingerprint)
 		log_msg(LOG_LVL_WARNING, "backend_verify = off: the FTP server's "
 		    "certificate is not checked, so anyone on the LAN path can "
 		    "pose as it (set backend_ca instead)");
 	warn_expiry(m.gw.tls.server, m.cfg.certificate);
 	if (test_only) {
 		char be[NETADDR_STRLEN];
+		int chain = keys_check_chain(m.gw.tls.server, m.cfg.certificate,
+		    err, sizeof(err));
 
+		if (chain < 0) {
+			fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
+			tls_free(&m.gw.tls);
+			return 1;
+		}
+		if (chain > 0)
+			log_msg(LOG_LVL_WARNING, "%s", err);
 		printf("ftpsgw: configuration %s OK: %zu listener%s, backend %s, "
-		    "certificate and key match\n", m.conf_path, m.cfg.n_listen,
+		    "certificate and key match%s\n", m.conf_path, m.cfg.n_listen,
 		    m.cfg.n_listen == 1 ? "" : "s",
-		    netaddr_str_port(&m.gw.backend, be, sizeof(be)));
+		    netaddr_str_port(&m.gw.backend, be, sizeof(be)),
+		    chain == 0 ? ", chain verifies" : "");
 		tls_free(&m.gw.tls);
 		return 0;
 	}
@@ -402,6 +426,8 @@ main(int argc, char **argv)
 	if (open_conntrack(&m) < 0 || open_listeners(&m) < 0 ||
 	    setup_signals(&m) < 0)
 		goto out;
+	loop_timer_init(&m.daily, on_daily);
+	loop_timer_set(m.gw.loop, &m.daily, MAIN_DAY_MS);
 	{
 		char be[NETADDR_STRLEN];
 

@@ -309,8 +309,7 @@ sess_be_connect(struct session *s)
 static bool
 sess_be_start_tls(struct session *s)
 {
-	SSL *ssl = tls_new_backend(&s->gw->tls, &s->tls, s->gw->cfg->backend_host,
-	    NULL);
+	SSL *ssl = tls_new_backend(&s->gw->tls, &s->tls, NULL);
 
 	if (ssl == NULL) {
 		sess_be_failed(s, "cannot create a TLS connection");
@@ -617,17 +616,10 @@ sess_backend_io(struct session *s)
 	if (s->bstate == BS_HANDSHAKE) {
 		r = conn_handshake(&s->be);
 		if (r == IO_ERR) {
-			long v = SSL_get_verify_result(s->be.ssl);
-			char what[512];
+			char what[640];
 
-			if (v != X509_V_OK)
-				snprintf(what, sizeof(what), "its TLS certificate "
-				    "was refused: %s (set backend_ca to the CA "
-				    "that signed it; backend = must be a name or "
-				    "address in its subjectAltName; backend_verify "
-				    "= off disables the check, insecurely)",
-				    X509_verify_cert_error_string(v));
-			else
+			if (tls_backend_refusal(s->be.ssl, s->gw->cfg, what,
+			    sizeof(what))[0] == '\0')
 				snprintf(what, sizeof(what), "TLS handshake failed: "
 				    "%s", s->be.err_text);
 			sess_be_failed(s, what);

@@ -112,6 +112,103 @@ tls_fail(char *err, size_t errcap, const char *what)
 	return -1;
 }
 
+
+static void
+tls_pin_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	OPENSSL_free(ptr);
+}
+
+/* SSL_CTX ex_data holding the backend_fingerprint pin (32 bytes). */
+static int
+tls_pin_index(void)
+{
+	static int idx = -1;
+
+	if (idx < 0)
+		idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+		    tls_pin_free);
+	return idx;
+}
+
+static void
+tls_hex_fingerprint(const unsigned char *md, size_t n, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		*out++ = hex[md[i] >> 4];
+		*out++ = hex[md[i] & 15];
+		*out++ = i + 1 < n ? ':' : '\0';
+	}
+}
+
+/*
+ * Backend verification with backend_fingerprint: the chain and the name do
+ * not matter; the leaf certificate's SHA-256 must be the pinned one.
+ */
+static int
+tls_pin_verify(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	const unsigned char *pin = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl),
+	    tls_pin_index());
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char seen[3 * 32];
+	unsigned n = 0;
+	X509 *leaf;
+
+	(void)ok;
+	if (X509_STORE_CTX_get_error_depth(xs) > 0) {
+		X509_STORE_CTX_set_error(xs, X509_V_OK);
+		return 1;
+	}
+	leaf = X509_STORE_CTX_get_current_cert(xs);
+	if (pin != NULL && leaf != NULL &&
+	    X509_digest(leaf, EVP_sha256(), md, &n) == 1 && n == 32 &&
+	    CRYPTO_memcmp(md, pin, 32) == 0) {
+		X509_STORE_CTX_set_error(xs, X509_V_OK);
+		return 1;
+	}
+	if (n == 32) {
+		tls_hex_fingerprint(md, n, seen);
+		log_msg(LOG_LVL_ERR, "the FTP server's certificate has SHA-256 "
+		    "fingerprint sha256:%s, not the backend_fingerprint of "
+		    "gateway.conf: if the server's certificate was renewed, set "
+		    "backend_fingerprint to the new value (ftpsgw-certs show "
+		    "FILE prints it); else something else answers as the FTP "
+		    "server", seen);
+	}
+	X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REJECTED);
+	return 0;
+}
+
+const char *
+tls_backend_refusal(SSL *ssl, const struct config *cfg, char *buf,
+    size_t cap)
+{
+	long v = SSL_get_verify_result(ssl);
+
+	if (v == X509_V_OK)
+		return "";
+	if (cfg->have_backend_fingerprint)
+		snprintf(buf, cap, "its TLS certificate is not the one pinned "
+		    "by backend_fingerprint (see the line above)");
+	else
+		snprintf(buf, cap, "its TLS certificate was refused: %s (set "
+		    "backend_ca to the CA that signed it, or pin it with "
+		    "backend_fingerprint; the certificate must name %s, which "
+		    "backend_name can set; backend_verify = off disables the "
+		    "check, insecurely)", X509_verify_cert_error_string(v),
+		    cfg->backend_name[0] != '\0' ? cfg->backend_name :
+		    cfg->backend_host);
+	return buf;
+}
+
 int
 tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap)
 {
@@ -159,7 +256,22 @@ tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap)
 	SSL_CTX_set_session_cache_mode(t->backend, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(t->backend, tls_new_session);
-	if (cfg->backend_verify) {
+	t->backend_name = cfg->backend_name[0] != '\0' ? cfg->backend_name :
+	    cfg->backend_host;
+	if (cfg->have_backend_fingerprint) {
+		/* The pin alone decides: a self-signed certificate needs no
+		 * CA, and a CA-signed one still must be this very one. */
+		unsigned char *pin = OPENSSL_memdup(cfg->backend_fingerprint,
+		    sizeof(cfg->backend_fingerprint));
+
+		if (pin == NULL || SSL_CTX_set_ex_data(t->backend,
+		    tls_pin_index(), pin) != 1) {
+			OPENSSL_free(pin);
+			tls_fail(err, errcap, "backend_fingerprint");
+			goto fail;
+		}
+		SSL_CTX_set_verify(t->backend, SSL_VERIFY_PEER, tls_pin_verify);
+	} else if (cfg->backend_verify) {
 		SSL_CTX_set_verify(t->backend, SSL_VERIFY_PEER, NULL);
 		if (cfg->backend_ca[0] != '\0') {
 			if (SSL_CTX_load_verify_locations(t->backend,
@@ -223,9 +335,9 @@ tls_new_server(struct tls *t, struct tls_app *app, bool data)
 }
 
 SSL *
-tls_new_backend(struct tls *t, struct tls_app *app, const char *host,
-    SSL_SESSION *resume)
+tls_new_backend(struct tls *t, struct tls_app *app, SSL_SESSION *resume)
 {
+	const char *host = t->backend_name;
 	unsigned char ip[16];
 	SSL *ssl = SSL_new(t->backend);
 

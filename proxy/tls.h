@@ -28,6 +28,8 @@ struct tls {
 	SSL_CTX *server;	/* toward FTP clients */
 	SSL_CTX *backend;	/* toward the backend FTP server */
 	int ex_offered;		/* SSL ex_data: client offered resumption */
+	const char *backend_name;	/* checked in the backend's certificate
+					 * and sent in SNI (borrowed from cfg) */
 };
 
 /* Build both contexts from cfg. Returns 0, or -1 with a message in err. */
@@ -43,13 +45,18 @@ void tls_app_free(struct tls_app *a);
 SSL *tls_new_server(struct tls *t, struct tls_app *app, bool data);
 
 /*
- * tls_new_backend - a new client-side SSL toward the backend.
+ * tls_new_backend - a new client-side SSL toward the backend, checking
+ * t->backend_name (or the backend_fingerprint pin).
  * @app:  the session's app data: sessions (tickets) received on the
  *        connection are kept in app->be_session for the next resumption
  * @resume: session to resume (data conns), or NULL
  */
-SSL *tls_new_backend(struct tls *t, struct tls_app *app, const char *host,
-    SSL_SESSION *resume);
+SSL *tls_new_backend(struct tls *t, struct tls_app *app, SSL_SESSION *resume);
+
+/* Why the backend's certificate was refused, with the setting to change
+ * ("" when the handshake failed for another reason). */
+const char *tls_backend_refusal(SSL *ssl, const struct config *cfg,
+    char *buf, size_t cap);
 
 /* After the client control handshake: mark its session with app's token. */
 void tls_mark_session(SSL *ssl, const struct tls_app *app);

@@ -60,6 +60,22 @@ struct reject_row {
 	const char *err;
 };
 
+/* SHA-256 fingerprints: 64 hex digits, and malformed neighbours. */
+#define FP64 "00112233445566778899AABBCCDDEEFF" \
+	"00112233445566778899aabbccddeeff"
+#define FP64_COLONS "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:" \
+	"00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"
+#define FP63 "00112233445566778899AABBCCDDEEFF" \
+	"00112233445566778899aabbccddeef"
+#define FP64_BAD "00112233445566778899AABBCCDDEEFF" \
+	"00112233445566778899aabbccddeegf"
+/* Values are quoted up to 48 bytes, then "...". */
+#define FP_QUOTED "sha256:00112233445566778899AABBCCDDEEFF001122334..."
+#define FP_EXPECT "is not a SHA-256 fingerprint; expected sha256: and 64 " \
+	"hex digits, colons allowed (ftpsgw-certs show prints it)"
+#define NAME_EXPECT "is not a DNS name; expected the name in the FTP " \
+	"server's certificate, e.g. ftp.lan.example"
+
 static const struct reject_row reject_rows[] = {
 	/* line syntax */
 	{ B("listen 203.0.113.1:21\n"),
@@ -383,6 +399,24 @@ static const struct reject_row reject_rows[] = {
 	  F ":1: active_mode: 'yes' is not a switch; expected on or off" },
 	{ B("allow_ccc = 1\n"),
 	  F ":1: allow_ccc: '1' is not a switch; expected on or off" },
+	{ B("backend_fingerprint = 00112233\n"),
+	  F ":1: backend_fingerprint: '00112233' " FP_EXPECT },
+	{ B("backend_fingerprint = sha1:00\n"),
+	  F ":1: backend_fingerprint: 'sha1:00' " FP_EXPECT },
+	{ B("backend_fingerprint = sha256:" FP63 "\n"),
+	  F ":1: backend_fingerprint: '" FP_QUOTED "' " FP_EXPECT },
+	{ B("backend_fingerprint = sha256:" FP64 "00\n"),
+	  F ":1: backend_fingerprint: '" FP_QUOTED "' " FP_EXPECT },
+	{ B("backend_fingerprint = sha256:" FP64_BAD "\n"),
+	  F ":1: backend_fingerprint: '" FP_QUOTED "' " FP_EXPECT },
+	{ B("backend_fingerprint = sha256::00\n"),
+	  F ":1: backend_fingerprint: 'sha256::00' " FP_EXPECT },
+	{ B("backend_fingerprint = sha256:00:\n"),
+	  F ":1: backend_fingerprint: 'sha256:00:' " FP_EXPECT },
+	{ B("backend_name = -bad.lan\n"),
+	  F ":1: backend_name: '-bad.lan' " NAME_EXPECT },
+	{ B("backend_name = a b\n"),
+	  F ":1: backend_name: 'a b' " NAME_EXPECT },
 	{ B("conntrack = maybe\n"),
 	  F ":1: conntrack: 'maybe' is not a conntrack mode; "
 	  "expected on, off or auto" },
@@ -693,6 +727,28 @@ check_switches_on(const struct config *c)
 }
 
 static void
+check_pin_and_name(const struct config *c)
+{
+	static const unsigned char want[32] = {
+		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+		0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+		0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+		0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+	};
+
+	assert_true(c->have_backend_fingerprint);
+	assert_memory_equal(c->backend_fingerprint, want, sizeof(want));
+	assert_string_equal(c->backend_name, "ftp.lan.example");
+}
+
+static void
+check_no_pin(const struct config *c)
+{
+	assert_false(c->have_backend_fingerprint);
+	assert_string_equal(c->backend_name, "2001:db8::10");
+}
+
+static void
 check_conntrack_auto(const struct config *c)
 {
 	assert_int_equal(c->conntrack, CFG_CT_AUTO);
@@ -792,6 +848,11 @@ static const struct accept_row accept_rows[] = {
 	    "client_tls = required\nconntrack = on\ndata_path = relay\n"
 	    "log_level = debug\nbackend_tls = explicit\nactive_mode = on\n"
 	    "allow_ccc = on\n"), check_switches_on },
+	{ B(BASE "backend_fingerprint = sha256:" FP64 "\n"
+	    "backend_name = ftp.lan.example\n"), check_pin_and_name },
+	{ B(BASE "backend_fingerprint = sha256:" FP64_COLONS "\n"
+	    "backend_name = ftp.lan.example\n"), check_pin_and_name },
+	{ B(BASE "backend_name = 2001:db8::10\n"), check_no_pin },
 	{ B(BASE "conntrack = auto\nlog_level = warning\n"),
 	  check_conntrack_auto },
 	{ B(BASE "log_level = notice\n"), check_log_notice },
