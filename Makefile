@@ -37,13 +37,13 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
-	proxy/config.c proxy/portpool.c certs/ca_name.c
+	proxy/config.c proxy/portpool.c proxy/hosttab.c certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
 PROXY_SRCS := proxy/main.c proxy/log.c proxy/loop.c proxy/buf.c proxy/conn.c \
 	proxy/tls.c proxy/netaddr.c proxy/session.c proxy/session_cmd.c \
-	proxy/session_reply.c proxy/data.c $(PURE) \
+	proxy/session_reply.c proxy/data.c proxy/priv.c $(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
 	certs/ca_name.c certs/ca_show.c
@@ -62,12 +62,13 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 
 # ---- unit tests (cmocka); each binary links only the module it tests ----
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_config \
-	test_portpool test_ct_msg
+	test_portpool test_hosttab test_ct_msg
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
 test_config_SRCS      := proxy/config.c
 test_portpool_SRCS    := proxy/portpool.c
+test_hosttab_SRCS     := proxy/hosttab.c
 test_ct_msg_SRCS      := conntrack/ct_msg.c
 test_ct_msg_LIBS      := $(PKG_LIBS)
 

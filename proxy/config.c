@@ -42,6 +42,8 @@
 #define CFG_PASSIVE_MIN		1024	/* never a privileged port */
 #define CFG_TIMEOUT_MIN		1
 #define CFG_TIMEOUT_MAX		86400	/* one day */
+#define CFG_SESSIONS_MAX	1000000
+#define CFG_FAILURES_MAX	1000
 #define CFG_FTP_PORT		21
 #define CFG_FTPS_PORT		990
 #define CFG_DNS_NAME_MAX	253
@@ -70,6 +72,14 @@ enum cfg_key_id {
 	CFG_K_IDLE_TIMEOUT,
 	CFG_K_DATA_TIMEOUT,
 	CFG_K_LOG_LEVEL,
+	CFG_K_USER,
+	CFG_K_CHROOT,
+	CFG_K_MAX_SESSIONS,
+	CFG_K_MAX_SESSIONS_PER_IP,
+	CFG_K_HANDSHAKE_TIMEOUT,
+	CFG_K_MAX_LOGIN_FAILURES,
+	CFG_K_BAN_TIME,
+	CFG_K_SHUTDOWN_TIMEOUT,
 	CFG_K_COUNT
 };
 
@@ -146,6 +156,10 @@ static enum cfg_set cfg_set_fingerprint(struct cfg_parser *,
     enum cfg_key_id, const char *, size_t);
 static enum cfg_set cfg_set_backend_name(struct cfg_parser *,
     enum cfg_key_id, const char *, size_t);
+static enum cfg_set cfg_set_user(struct cfg_parser *, enum cfg_key_id,
+    const char *, size_t);
+static enum cfg_set cfg_set_count(struct cfg_parser *, enum cfg_key_id,
+    const char *, size_t);
 static enum cfg_set cfg_set_word(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
 static enum cfg_set cfg_set_seconds(struct cfg_parser *, enum cfg_key_id,
@@ -212,6 +226,25 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_LOG_LEVEL] = { "log_level", cfg_set_word, cfg_log_level_words,
 	    false, "is not a log level",
 	    "err, warning, notice, info or debug" },
+	[CFG_K_USER] = { "user", cfg_set_user, NULL, false,
+	    "is not a user name",
+	    "an account name: letters, digits, '_', '-', at most 32" },
+	[CFG_K_CHROOT] = { "chroot", cfg_set_path, NULL, false,
+	    "is not a path", CFG_PATH_EXPECT },
+	[CFG_K_MAX_SESSIONS] = { "max_sessions", cfg_set_count, NULL, false,
+	    "is not a session count", "a whole number from 1 to 1000000" },
+	[CFG_K_MAX_SESSIONS_PER_IP] = { "max_sessions_per_ip", cfg_set_count,
+	    NULL, false, "is not a session count",
+	    "a whole number from 1 to 1000000" },
+	[CFG_K_HANDSHAKE_TIMEOUT] = { "handshake_timeout", cfg_set_seconds,
+	    NULL, false, "is not a timeout", CFG_SECONDS_EXPECT },
+	[CFG_K_MAX_LOGIN_FAILURES] = { "max_login_failures", cfg_set_count,
+	    NULL, false, "is not a count",
+	    "a whole number from 0 (no limit) to 1000" },
+	[CFG_K_BAN_TIME] = { "ban_time", cfg_set_seconds, NULL, false,
+	    "is not a timeout", CFG_SECONDS_EXPECT },
+	[CFG_K_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", cfg_set_seconds, NULL,
+	    false, "is not a timeout", CFG_SECONDS_EXPECT },
 };
 
 /* ---- small helpers ---- */
@@ -637,6 +670,11 @@ cfg_set_path(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	case CFG_K_PRIVATE_KEY:
 		dst = ps->cfg->private_key;
 		break;
+	case CFG_K_CHROOT:
+		if (v[0] != '/')
+			return CFG_SET_BAD;	/* relative to what? */
+		dst = ps->cfg->chroot;
+		break;
 	default:
 		dst = ps->cfg->backend_ca;
 		break;
@@ -885,10 +923,62 @@ cfg_set_seconds(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	case CFG_K_IDLE_TIMEOUT:
 		ps->cfg->idle_timeout = s;
 		break;
+	case CFG_K_HANDSHAKE_TIMEOUT:
+		ps->cfg->handshake_timeout = s;
+		break;
+	case CFG_K_BAN_TIME:
+		ps->cfg->ban_time = s;
+		break;
+	case CFG_K_SHUTDOWN_TIMEOUT:
+		ps->cfg->shutdown_timeout = s;
+		break;
 	default:
 		ps->cfg->data_timeout = s;
 		break;
 	}
+	return CFG_SET_OK;
+}
+
+static enum cfg_set
+cfg_set_count(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
+    size_t n)
+{
+	uint32_t c;
+
+	if (id == CFG_K_MAX_LOGIN_FAILURES) {
+		if (cfg_number(v, n, 0, CFG_FAILURES_MAX, &c) != 0)
+			return CFG_SET_BAD;
+		ps->cfg->max_login_failures = c;
+		return CFG_SET_OK;
+	}
+	if (cfg_number(v, n, 1, CFG_SESSIONS_MAX, &c) != 0)
+		return CFG_SET_BAD;
+	if (id == CFG_K_MAX_SESSIONS)
+		ps->cfg->max_sessions = c;
+	else
+		ps->cfg->max_sessions_per_ip = c;
+	return CFG_SET_OK;
+}
+
+/* An account name as useradd accepts it (Debian's default rule). */
+static enum cfg_set
+cfg_set_user(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
+    size_t n)
+{
+	size_t i;
+
+	(void)id;
+	if (n == 0 || n >= CFG_USER_MAX || v[0] == '-')
+		return CFG_SET_BAD;
+	for (i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (!(cfg_is_digit(c) || c == '_' || c == '-' || c == '.' ||
+		    (cfg_lower(c) >= 'a' && cfg_lower(c) <= 'z')))
+			return CFG_SET_BAD;
+	}
+	memcpy(ps->cfg->user, v, n);
+	ps->cfg->user[n] = '\0';
 	return CFG_SET_OK;
 }
 
@@ -1060,6 +1150,12 @@ cfg_defaults(struct config *cfg)
 	cfg->idle_timeout = 600;
 	cfg->data_timeout = 60;
 	cfg->log_level = CFG_LOG_INFO;
+	cfg->max_sessions = 2000;
+	cfg->max_sessions_per_ip = 50;
+	cfg->handshake_timeout = 10;
+	cfg->max_login_failures = 5;
+	cfg->ban_time = 600;
+	cfg->shutdown_timeout = 30;
 }
 
 int

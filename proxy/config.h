@@ -11,6 +11,7 @@
 #define CFG_LISTEN_MAX	16
 #define CFG_PATH_MAX	512
 #define CFG_HOST_MAX	256
+#define CFG_USER_MAX	33	/* useradd's 32 characters and the NUL */
 
 enum cfg_backend_tls { CFG_BACKEND_EXPLICIT, CFG_BACKEND_IMPLICIT, CFG_BACKEND_OFF };
 enum cfg_client_tls  { CFG_CLIENT_REQUIRED, CFG_CLIENT_OPTIONAL };
@@ -62,6 +63,16 @@ struct config {
 	unsigned idle_timeout;		/* s, control channel idle; default 600 */
 	unsigned data_timeout;		/* s, waiting for / stalled data conn; default 60 */
 	enum cfg_log_level log_level;	/* default info */
+
+	/* Privileges and limits (issue: hardening). */
+	char user[CFG_USER_MAX];	/* "" = stay the user that started */
+	char chroot[CFG_PATH_MAX];	/* "" = none */
+	unsigned max_sessions;		/* default 2000 */
+	unsigned max_sessions_per_ip;	/* default 50 */
+	unsigned handshake_timeout;	/* s, client TLS handshake; default 10 */
+	unsigned max_login_failures;	/* per address; 0 = off; default 5 */
+	unsigned ban_time;		/* s, after max_login_failures; default 600 */
+	unsigned shutdown_timeout;	/* s, SIGTERM grace; default 30 */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "proxy/ftp_parse.h"
+#include "proxy/hosttab.h"
 #include "proxy/portpool.h"
 #include "proxy/tls.h"
 
@@ -22,6 +23,7 @@ struct gw {
 	struct tls tls;
 	struct ct_handle *ct;		/* NULL: conntrack off or unavailable (auto) */
 	struct portpool ports;
+	struct hosttab hosts;		/* sessions and failed logins per address */
 	struct ftp_addr backend;	/* resolved backend address and port */
 	uint64_t next_id;
 	struct session *sessions;	/* all live sessions (doubly linked) */

@@ -23,6 +23,7 @@
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
+#include "proxy/priv.h"
 #include "proxy/session.h"
 #include "proxy/tls.h"
 
@@ -30,6 +31,8 @@
 #define MAIN_CONF_MAX (1024 * 1024)
 /* Certificates closer than this to expiry get a warning. */
 #define MAIN_EXPIRY_WARN_DAYS 30
+/* Address slots beyond two per session (failing addresses, churn). */
+#define MAIN_HOSTS_SPARE 1024
 /* The expiry check repeats daily (ms). */
 #define MAIN_DAY_MS (24u * 3600u * 1000u)
 /* Connections accepted per listener wake-up. */
@@ -53,6 +56,7 @@ struct main_ctx {
 	size_t n_listeners;
 	struct loop_ev sig;
 	struct loop_timer daily;	/* certificate expiry check */
+	struct loop_timer grace;	/* SIGTERM: shutdown_timeout */
 };
 
 static void
@@ -144,6 +148,62 @@ on_accept_pause(struct loop_timer *t)
 	(void)loop_arm(ls->gw->loop, &ls->ev, EPOLLIN);
 }
 
+/* Turn a connection away before any session exists for it: one reply on an
+ * explicit listener (nobody reads clear text on an implicit one). */
+static void
+refuse(const struct listener *ls, int fd, const char *reply)
+{
+	if (!ls->implicit)
+		(void)send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+/* max_sessions, max_sessions_per_ip and bans. True if fd may go on. */
+static bool
+admit(const struct listener *ls, int fd, const struct sockaddr *peer)
+{
+	struct gw *gw = ls->gw;
+	const struct config *cfg = gw->cfg;
+	char host[NETADDR_STRLEN], reply[128];
+	struct ftp_addr a;
+	uint32_t wait = 0;
+
+	netaddr_from_sockaddr(&a, peer);
+	netaddr_str(&a, host, sizeof(host));
+	if (gw->n_sessions >= cfg->max_sessions) {
+		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions (%u) reached",
+		    host, cfg->max_sessions);
+		refuse(ls, fd, "421 Too many connections to this gateway; try "
+		    "again later.\r\n");
+		return false;
+	}
+	switch (hosttab_admit(&gw->hosts, &a, loop_now(gw->loop),
+	    cfg->max_sessions_per_ip, &wait)) {
+	case HOST_ADMIT:
+		return true;
+	case HOST_BANNED:
+		log_msg(LOG_LVL_INFO, "%s refused: banned for failed logins "
+		    "(%u s left)", host, wait);
+		snprintf(reply, sizeof(reply), "421 Too many failed logins from "
+		    "your address; try again in %u second%s.\r\n", wait,
+		    wait == 1 ? "" : "s");
+		refuse(ls, fd, reply);
+		return false;
+	case HOST_TOO_MANY:
+		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions_per_ip (%u) "
+		    "open already", host, cfg->max_sessions_per_ip);
+		refuse(ls, fd, "421 Too many connections from your address.\r\n");
+		return false;
+	case HOST_FULL:
+		break;
+	}
+	log_msg(LOG_LVL_NOTICE, "%s refused: too many addresses to track "
+	    "(raise max_sessions)", host);
+	refuse(ls, fd, "421 Too many connections to this gateway; try again "
+	    "later.\r\n");
+	return false;
+}
+
 static void
 on_accept(struct loop_ev *ev, uint32_t events)
 {
@@ -153,7 +213,10 @@ on_accept(struct loop_ev *ev, uint32_t events)
 
 	(void)events;
 	for (n = 0; n < MAIN_ACCEPT_BATCH; n++) {
-		int fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(ev->fd, (struct sockaddr *)&peer, &plen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
@@ -171,7 +234,9 @@ on_accept(struct loop_ev *ev, uint32_t events)
 			}
 			return;
 		}
-		(void)sess_new(gw, fd, ls->implicit);
+		if (admit(ls, fd, (struct sockaddr *)&peer))
+			(void)sess_new(gw, fd, (struct sockaddr *)&peer,
+			    ls->implicit);
 	}
 }
 
@@ -284,6 +349,53 @@ reload_tls(struct main_ctx *m)
 	warn_expiry(m->gw.tls.server, m->cfg.certificate);
 }
 
+/* End every session that is left, and the loop. */
+static void
+stop_now(struct main_ctx *m)
+{
+	while (m->gw.sessions != NULL)
+		sess_shutdown(m->gw.sessions, "421 The gateway is shutting "
+		    "down.");
+	loop_stop(m->gw.loop);
+}
+
+static void
+on_shutdown_timeout(struct loop_timer *t)
+{
+	struct main_ctx *m = container_of(t, struct main_ctx, grace);
+
+	log_msg(LOG_LVL_NOTICE, "shutdown_timeout (%u s) over: closing %u "
+	    "session%s", m->cfg.shutdown_timeout, m->gw.n_sessions,
+	    m->gw.n_sessions == 1 ? "" : "s");
+	stop_now(m);
+}
+
+/* SIGTERM: accept nothing more; idle sessions end now, transfers under way
+ * may finish within shutdown_timeout. */
+static void
+stop_gently(struct main_ctx *m, unsigned signo)
+{
+	struct session *s, *next;
+	unsigned busy = 0;
+
+	m->gw.stopping = true;
+	close_listeners(m);
+	for (s = m->gw.sessions; s != NULL; s = next) {
+		next = sess_next(s);
+		if (sess_drain(s, "421 The gateway is shutting down."))
+			busy++;
+	}
+	log_msg(LOG_LVL_NOTICE, "signal %u: stopping; %u transfer%s may finish "
+	    "within shutdown_timeout (%u s)", signo, busy, busy == 1 ? "" : "s",
+	    m->cfg.shutdown_timeout);
+	if (m->gw.n_sessions == 0) {
+		loop_stop(m->gw.loop);
+		return;
+	}
+	loop_timer_set(m->gw.loop, &m->grace,
+	    (uint64_t)m->cfg.shutdown_timeout * 1000u);
+}
+
 static void
 on_signal(struct loop_ev *ev, uint32_t events)
 {
@@ -296,14 +408,13 @@ on_signal(struct loop_ev *ev, uint32_t events)
 			reload_tls(m);
 			continue;
 		}
-		log_msg(LOG_LVL_NOTICE, "signal %u: stopping (%u sessions "
-		    "open)", si.ssi_signo, m->gw.n_sessions);
-		m->gw.stopping = true;
-		close_listeners(m);
-		while (m->gw.sessions != NULL)
-			sess_shutdown(m->gw.sessions, "421 The gateway is "
-			    "shutting down.");
-		loop_stop(m->gw.loop);
+		if (m->gw.stopping) {
+			log_msg(LOG_LVL_NOTICE, "signal %u again: stopping now",
+			    si.ssi_signo);
+			stop_now(m);
+			return;
+		}
+		stop_gently(m, si.ssi_signo);
 	}
 }
 
@@ -354,6 +465,8 @@ main(int argc, char **argv)
 	static struct main_ctx m;
 	bool test_only = false;
 	char err[1024];
+	struct host_entry *host_slots = NULL;
+	size_t host_cap;
 	uint32_t seed = 0;
 	int i, rc = 1;
 
@@ -393,6 +506,11 @@ main(int argc, char **argv)
 		    "certificate is not checked, so anyone on the LAN path can "
 		    "pose as it (set backend_ca instead)");
 	warn_expiry(m.gw.tls.server, m.cfg.certificate);
+	if (priv_check(&m.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
+		tls_free(&m.gw.tls);
+		return 1;
+	}
 	if (test_only) {
 		char be[NETADDR_STRLEN];
 		int chain = keys_check_chain(m.gw.tls.server, m.cfg.certificate,
@@ -423,9 +541,30 @@ main(int argc, char **argv)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)getpid();
 	portpool_init(&m.gw.ports, m.cfg.passive_low, m.cfg.passive_high, seed);
+	/* Room for every session's address and as many failing ones, with
+	 * the table at most about half full. */
+	host_cap = 2 * (size_t)m.cfg.max_sessions + MAIN_HOSTS_SPARE;
+	host_slots = calloc(host_cap, sizeof(*host_slots));
+	if (host_slots == NULL) {
+		log_msg(LOG_LVL_ERR, "out of memory for %zu address slots "
+		    "(max_sessions = %u)", host_cap, m.cfg.max_sessions);
+		goto out;
+	}
+	hosttab_init(&m.gw.hosts, host_slots, host_cap, seed ^ 0x9e3779b9u);
 	if (open_conntrack(&m) < 0 || open_listeners(&m) < 0 ||
 	    setup_signals(&m) < 0)
 		goto out;
+	{
+		char what[160];
+
+		if (priv_drop(&m.cfg, m.gw.ct != NULL, what, sizeof(what), err,
+		    sizeof(err)) < 0) {
+			log_msg(LOG_LVL_ERR, "%s: %s", m.conf_path, err);
+			goto out;
+		}
+		log_msg(LOG_LVL_INFO, "running as %s", what);
+	}
+	loop_timer_init(&m.grace, on_shutdown_timeout);
 	loop_timer_init(&m.daily, on_daily);
 	loop_timer_set(m.gw.loop, &m.daily, MAIN_DAY_MS);
 	{
@@ -448,5 +587,6 @@ out:
 	ct_close(m.gw.ct);
 	tls_free(&m.gw.tls);
 	loop_free(m.gw.loop);
+	free(host_slots);
 	return rc;
 }

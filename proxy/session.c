@@ -147,6 +147,7 @@ sess_close(struct session *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = true;
+	hosttab_session_end(&gw->hosts, &s->client, loop_now(sess_loop(s)));
 	sess_data_drop(s, true);
 	log_msg(LOG_LVL_NOTICE, "%s: session closed (%s): %u transfers, %llu "
 	    "bytes down and %llu up on data connections; control %llu in, "
@@ -157,6 +158,7 @@ sess_close(struct session *s, const char *why)
 	conn_close(sess_loop(s), &s->cli);
 	conn_close(sess_loop(s), &s->be);
 	loop_timer_cancel(sess_loop(s), &s->timer);
+	loop_timer_cancel(sess_loop(s), &s->hs_timer);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -165,6 +167,8 @@ sess_close(struct session *s, const char *why)
 		s->next->prev = s->prev;
 	gw->n_sessions--;
 	loop_defer(sess_loop(s), &s->reap);
+	if (gw->stopping && gw->n_sessions == 0)
+		loop_stop(gw->loop);	/* the last transfer is done */
 }
 
 /* End the session after the client got line (a 421, usually). */
@@ -214,6 +218,24 @@ sess_shutdown(struct session *s, const char *reply)
 	sess_close(s, "gateway shutting down");
 }
 
+struct session *
+sess_next(const struct session *s)
+{
+	return s->next;
+}
+
+bool
+sess_drain(struct session *s, const char *reply)
+{
+	unsigned i;
+
+	for (i = 0; i < s->fifo_len; i++)
+		if (sess_fifo_at(s, i)->kind == PEND_TRANSFER)
+			return true;	/* see sess_reply_line */
+	sess_shutdown(s, reply);
+	return false;
+}
+
 static void
 sess_on_timer(struct loop_timer *t)
 {
@@ -248,6 +270,26 @@ sess_on_timer(struct loop_timer *t)
 	    s->tag, cfg->idle_timeout);
 	sess_fatal(s, "421 Idle timeout: closing the control connection.");
 	sess_pump(s);
+}
+
+/* A client that starts TLS must finish the handshake promptly: a slow or
+ * silent one would otherwise hold a session slot until idle_timeout. */
+static void
+sess_on_hs_timer(struct loop_timer *t)
+{
+	struct session *s = container_of(t, struct session, hs_timer);
+
+	log_msg(LOG_LVL_INFO, "%s: the client did not complete the TLS "
+	    "handshake within handshake_timeout (%u s); closing", s->tag,
+	    s->gw->cfg->handshake_timeout);
+	sess_close(s, "TLS handshake timeout");
+}
+
+static void
+sess_hs_deadline(struct session *s)
+{
+	loop_timer_set(sess_loop(s), &s->hs_timer,
+	    (uint64_t)s->gw->cfg->handshake_timeout * 1000u);
 }
 
 static void
@@ -512,6 +554,7 @@ sess_client_io(struct session *s)
 		}
 		if (r == IO_AGAIN)
 			return true;
+		loop_timer_cancel(sess_loop(s), &s->hs_timer);
 		tls_mark_session(s->cli.ssl, &s->tls);
 		s->cstate = CS_SECURE;
 		if (s->fatal_line != NULL) {
@@ -541,6 +584,7 @@ sess_client_io(struct session *s)
 		}
 		conn_start_tls(&s->cli, ssl, true);
 		s->cstate = CS_TLS_ACCEPT;
+		sess_hs_deadline(s);
 		return sess_client_io(s);
 	}
 	if (s->cstate == CS_CCC_REPLY && buf_len(&s->cli_out) == 0) {
@@ -727,25 +771,24 @@ sess_on_be(struct loop_ev *ev, uint32_t events)
 }
 
 struct session *
-sess_new(struct gw *gw, int fd, bool implicit)
+sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 {
-	struct sockaddr_storage peer, local;
-	socklen_t plen = sizeof(peer), llen = sizeof(local);
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
 	char host[NETADDR_STRLEN];
 	struct session *s;
 
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		goto fail_fd;
-	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+	netaddr_from_sockaddr(&s->client, peer);
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
 		goto fail_free;
 	if (tls_app_init(&s->tls) < 0)
 		goto fail_free;
 	s->gw = gw;
 	s->id = ++gw->next_id;
 	s->implicit = implicit;
-	netaddr_from_sockaddr(&s->client, (struct sockaddr *)&peer);
 	netaddr_from_sockaddr(&s->local, (struct sockaddr *)&local);
 	snprintf(s->tag, sizeof(s->tag), "#%llu %s", (unsigned long long)s->id,
 	    netaddr_str(&s->client, host, sizeof(host)));
@@ -756,6 +799,7 @@ sess_new(struct gw *gw, int fd, bool implicit)
 	buf_init(&s->be_in, CTRL_BUF_SIZE);
 	buf_init(&s->be_out, CTRL_BUF_SIZE);
 	loop_timer_init(&s->timer, sess_on_timer);
+	loop_timer_init(&s->hs_timer, sess_on_hs_timer);
 	s->kick.cb = sess_kick;
 	s->reap.cb = sess_reap;
 	conn_set_fd(&s->cli, fd, false);
@@ -779,6 +823,7 @@ sess_new(struct gw *gw, int fd, bool implicit)
 		}
 		conn_start_tls(&s->cli, ssl, true);
 		s->cstate = CS_TLS_ACCEPT;
+		sess_hs_deadline(s);
 	} else {
 		s->cstate = CS_PLAIN;
 	}
@@ -794,5 +839,11 @@ fail_free:
 	free(s);
 fail_fd:
 	close(fd);
+	{
+		struct ftp_addr a;
+
+		netaddr_from_sockaddr(&a, peer);
+		hosttab_session_end(&gw->hosts, &a, loop_now(gw->loop));
+	}
 	return NULL;
 }

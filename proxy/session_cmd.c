@@ -298,6 +298,7 @@ sess_command(struct session *s, const char *line, size_t len)
 	const struct config *cfg = s->gw->cfg;
 	const struct ftp_verb_info *vi;
 	struct ftp_cmd cmd;
+	struct pending *p;
 	const char *why;
 
 	switch (ftp_parse_command(line, len, &cmd)) {
@@ -419,9 +420,10 @@ sess_command(struct session *s, const char *line, size_t len)
 			SESS_SEND_LIT(s, "ABOR\r\n");
 			return true;
 		}
-		sess_fifo_push(s, PEND_REPLY)->login = cmd.verb ==
-		    FTP_VERB_USER || cmd.verb == FTP_VERB_PASS || cmd.verb ==
-		    FTP_VERB_ACCT;
+		p = sess_fifo_push(s, PEND_REPLY);
+		p->login = cmd.verb == FTP_VERB_USER || cmd.verb ==
+		    FTP_VERB_PASS || cmd.verb == FTP_VERB_ACCT;
+		p->pass = cmd.verb == FTP_VERB_PASS;
 		sess_forward(s, line, len);
 		return true;
 	}

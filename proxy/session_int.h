@@ -57,6 +57,7 @@ struct pending {
 	bool synced;		/* ABOR: our NOOP is out */
 	bool started;		/* TRANSFER: a 1xx came (data may flow) */
 	bool login;		/* REPLY: USER/PASS/ACCT (230 = logged in) */
+	bool pass;		/* REPLY: PASS (530 = a failed login) */
 	const char *local;	/* LOCAL: reply line without CRLF */
 };
 
@@ -98,6 +99,7 @@ struct session {
 	struct data_chan *data;
 	struct tls_app tls;
 	struct loop_timer timer;	/* connect, idle or closing deadline */
+	struct loop_timer hs_timer;	/* client TLS handshake deadline */
 	struct loop_deferred kick;	/* re-run the pump */
 	struct loop_deferred reap;	/* free */
 };

@@ -139,6 +139,29 @@ bad: {
 	sess_put(s, "425 The FTP server sent a malformed passive reply.");
 }
 
+/*
+ * The server refused a password. Logged in a form fail2ban can match
+ * ("login failed from ADDRESS"); true when the address is now banned.
+ */
+static bool
+sess_login_failed(struct session *s)
+{
+	const struct config *cfg = s->gw->cfg;
+	char host[NETADDR_STRLEN];
+	bool banned;
+
+	netaddr_str(&s->client, host, sizeof(host));
+	banned = hosttab_login_failed(&s->gw->hosts, &s->client,
+	    loop_now(sess_loop(s)), cfg->max_login_failures,
+	    (uint64_t)cfg->ban_time * 1000u);
+	log_msg(LOG_LVL_NOTICE, "%s: login failed from %s", s->tag, host);
+	if (banned)
+		log_msg(LOG_LVL_NOTICE, "%s: address %s banned for %u s after "
+		    "%u failed logins (max_login_failures, ban_time)", s->tag,
+		    host, cfg->ban_time, cfg->max_login_failures);
+	return banned;
+}
+
 /* Handle one reply line while BS_READY. Returns false to hold it. */
 bool
 sess_reply_line(struct session *s, const char *line, size_t len)
@@ -227,6 +250,11 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		if (kind == FTP_REPLY_LAST && code >= 200) {
 			sess_fifo_pop(s);
 			sess_data_drop(s, false);
+			if (s->gw->stopping) {
+				sess_fatal(s, "421 The gateway is shutting "
+				    "down.");
+				return true;
+			}
 		}
 		break;
 	case PEND_QUIT:
@@ -261,9 +289,19 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 	case PEND_REPLY:
 	case PEND_LOCAL:
 		if (kind == FTP_REPLY_LAST && p->login &&
-		    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC))
+		    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC)) {
 			s->logged_in = true;
+			hosttab_login_ok(&s->gw->hosts, &s->client,
+			    loop_now(sess_loop(s)));
+		}
 		sess_put_n(s, line, len);
+		if (kind == FTP_REPLY_LAST && p->pass &&
+		    code == FTP_NOT_LOGGED_IN && sess_login_failed(s)) {
+			sess_fifo_pop(s);
+			sess_fatal(s, "421 Too many failed logins: closing the "
+			    "connection.");
+			return true;
+		}
 		if (kind == FTP_REPLY_LAST)
 			sess_fifo_pop(s);
 		break;

@@ -413,6 +413,36 @@ static const struct reject_row reject_rows[] = {
 	  F ":1: backend_fingerprint: 'sha256::00' " FP_EXPECT },
 	{ B("backend_fingerprint = sha256:00:\n"),
 	  F ":1: backend_fingerprint: 'sha256:00:' " FP_EXPECT },
+	{ B("user = -x\n"),
+	  F ":1: user: '-x' is not a user name; expected an account name: "
+	  "letters, digits, '_', '-', at most 32" },
+	{ B("user = ftp gw\n"),
+	  F ":1: user: 'ftp gw' is not a user name; expected an account name: "
+	  "letters, digits, '_', '-', at most 32" },
+	{ B("user = abcdefghijklmnopqrstuvwxyz0123456\n"),
+	  F ":1: user: 'abcdefghijklmnopqrstuvwxyz0123456' is not a user name; "
+	  "expected an account name: letters, digits, '_', '-', at most 32" },
+	{ B("chroot = var/empty\n"),
+	  F ":1: chroot: 'var/empty' is not a path; expected a file path of at "
+	  "most 511 bytes" },
+	{ B("max_sessions = 0\n"),
+	  F ":1: max_sessions: '0' is not a session count; expected a whole "
+	  "number from 1 to 1000000" },
+	{ B("max_sessions_per_ip = 1000001\n"),
+	  F ":1: max_sessions_per_ip: '1000001' is not a session count; "
+	  "expected a whole number from 1 to 1000000" },
+	{ B("max_login_failures = 1001\n"),
+	  F ":1: max_login_failures: '1001' is not a count; expected a whole "
+	  "number from 0 (no limit) to 1000" },
+	{ B("ban_time = 0\n"),
+	  F ":1: ban_time: '0' is not a timeout; expected whole seconds from 1 "
+	  "to 86400" },
+	{ B("handshake_timeout = 86401\n"),
+	  F ":1: handshake_timeout: '86401' is not a timeout; expected whole "
+	  "seconds from 1 to 86400" },
+	{ B("shutdown_timeout = -1\n"),
+	  F ":1: shutdown_timeout: '-1' is not a timeout; expected whole "
+	  "seconds from 1 to 86400" },
 	{ B("backend_name = -bad.lan\n"),
 	  F ":1: backend_name: '-bad.lan' " NAME_EXPECT },
 	{ B("backend_name = a b\n"),
@@ -742,6 +772,32 @@ check_pin_and_name(const struct config *c)
 }
 
 static void
+check_limits(const struct config *c)
+{
+	assert_string_equal(c->user, "ftpsgw");
+	assert_string_equal(c->chroot, "/var/empty");
+	assert_int_equal(c->max_sessions, 1000000);
+	assert_int_equal(c->max_sessions_per_ip, 1);
+	assert_int_equal(c->max_login_failures, 0);
+	assert_int_equal(c->ban_time, 86400);
+	assert_int_equal(c->handshake_timeout, 1);
+	assert_int_equal(c->shutdown_timeout, 5);
+}
+
+static void
+check_limit_defaults(const struct config *c)
+{
+	assert_string_equal(c->user, "");
+	assert_string_equal(c->chroot, "");
+	assert_int_equal(c->max_sessions, 2000);
+	assert_int_equal(c->max_sessions_per_ip, 50);
+	assert_int_equal(c->max_login_failures, 5);
+	assert_int_equal(c->ban_time, 600);
+	assert_int_equal(c->handshake_timeout, 10);
+	assert_int_equal(c->shutdown_timeout, 30);
+}
+
+static void
 check_no_pin(const struct config *c)
 {
 	assert_false(c->have_backend_fingerprint);
@@ -853,6 +909,11 @@ static const struct accept_row accept_rows[] = {
 	{ B(BASE "backend_fingerprint = sha256:" FP64_COLONS "\n"
 	    "backend_name = ftp.lan.example\n"), check_pin_and_name },
 	{ B(BASE "backend_name = 2001:db8::10\n"), check_no_pin },
+	{ B(BASE "user = ftpsgw\nchroot = /var/empty\n"
+	    "max_sessions = 1000000\nmax_sessions_per_ip = 1\n"
+	    "max_login_failures = 0\nban_time = 86400\n"
+	    "handshake_timeout = 1\nshutdown_timeout = 5\n"), check_limits },
+	{ B(BASE), check_limit_defaults },
 	{ B(BASE "conntrack = auto\nlog_level = warning\n"),
 	  check_conntrack_auto },
 	{ B(BASE "log_level = notice\n"), check_log_notice },

@@ -1,0 +1,86 @@
+"""Faults (hardening issue, part 4): SIGTERM lets transfers finish within
+shutdown_timeout and ends the rest with a 421."""
+
+import signal
+import subprocess
+import time
+
+import lab as L
+from test_gateway import GW4, gw_config
+
+IDLE = """
+import ftplib, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+f = ftplib.FTP_TLS(context=ctx, timeout=20)
+f.connect(sys.argv[1], 21); f.login(sys.argv[3], sys.argv[4]); f.prot_p()
+print('ready', flush=True)
+try:
+    print(f.getresp(), flush=True)     # what the gateway says unasked
+except ftplib.all_errors as e:
+    print(e, flush=True)
+"""
+
+
+def slow_download(lab, certs, server, rate, out):
+    return lab.popen(lab.ns_client, [
+        "curl", "-sS", "--ssl-reqd", "--cacert", certs.ca_cert, "-u",
+        f"{server.user}:{server.password}", "--max-time", "60",
+        "--limit-rate", rate, f"ftp://{GW4}/f100M", "-o", out],
+        stderr=subprocess.PIPE)
+
+
+def wait_log(gw, text, timeout=10):
+    deadline = time.monotonic() + timeout
+    while text not in gw.log_text():
+        assert time.monotonic() < deadline, gw.log_text()[-2000:]
+        time.sleep(0.05)
+
+
+def test_sigterm_lets_transfers_finish(lab, certs, proftpd, start_gw):
+    gw = start_gw(gw_config(certs, proftpd, shutdown_timeout=30))
+    idle = lab.popen(lab.ns_client, [L.PYTHON, "-c", IDLE, GW4,
+                                     certs.ca_cert, proftpd.user,
+                                     proftpd.password],
+                     stdout=subprocess.PIPE)
+    out = lab.path("sigterm-f100M")
+    dl = None
+    try:
+        assert idle.stdout.readline().strip() == b"ready"
+        dl = slow_download(lab, certs, proftpd, "40M", out)
+        wait_log(gw, "data connection from")
+        t0 = time.monotonic()
+        gw.signal(signal.SIGTERM)
+        # The idle session is told at once.
+        assert idle.stdout.readline().decode().startswith(
+            "421 The gateway is shutting down."), gw.log_text()[-2000:]
+        # Nobody new gets in.
+        assert lab.tcp_connect(lab.ns_client, GW4, 21) in ("refused",
+                                                          "timeout")
+        assert dl.wait(timeout=60) == 0, dl.stderr.read().decode()
+        assert gw.proc.wait(timeout=10) == 0
+        assert time.monotonic() - t0 < 20
+    finally:
+        lab.stop_process(idle)
+        if dl is not None:
+            lab.stop_process(dl)
+    assert L.files_equal(out, lab.test_files()["f100M"])
+    log = gw.log_text()
+    assert "1 transfer may finish within shutdown_timeout (30 s)" in log
+    assert "ftpsgw stopped" in log
+
+
+def test_shutdown_timeout_ends_slow_transfers(lab, certs, proftpd, start_gw):
+    gw = start_gw(gw_config(certs, proftpd, shutdown_timeout=1))
+    out = lab.path("sigterm-slow")
+    dl = slow_download(lab, certs, proftpd, "5M", out)
+    try:
+        wait_log(gw, "data connection from")
+        t0 = time.monotonic()
+        gw.signal(signal.SIGTERM)
+        assert gw.proc.wait(timeout=10) == 0
+        assert 0.8 < time.monotonic() - t0 < 6
+        assert dl.wait(timeout=30) != 0
+    finally:
+        lab.stop_process(dl)
+    assert "shutdown_timeout (1 s) over: closing 1 session\n" in \
+        gw.log_text()
