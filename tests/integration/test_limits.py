@@ -3,6 +3,9 @@ address and in all, failed logins and the ban, the TLS handshake deadline,
 and bad bytes on the control channel. Each refusal is a clear reply or a
 closed connection, and a session next to it does not notice."""
 
+import os
+import pathlib
+import shutil
 import subprocess
 import time
 
@@ -201,7 +204,6 @@ def test_runs_unprivileged_with_only_cap_net_admin(lab, certs, proftpd,
     (bounding set included), has no_new_privs, and still programs the
     expectation the strict firewall needs for a transfer."""
     jail = lab.path("jail")
-    import os
     os.makedirs(jail, exist_ok=True)
     gw = start_gw(gw_config(certs, proftpd, user="nobody", chroot=jail,
                             conntrack="on"))
@@ -241,3 +243,47 @@ f.quit()
     assert r.returncode == 1
     assert "user = ftpsgw-missing: no such account (create it: adduser " \
         "--system" in r.stderr
+
+
+def test_systemd_unit_and_ambient_capabilities(lab, certs, proftpd,
+                                               start_gw, tmp_path):
+    """etc/ftpsgw.service passes systemd-analyze verify; started the way it
+    starts ftpsgw (an unprivileged user with ambient CAP_NET_BIND_SERVICE
+    and CAP_NET_ADMIN, here by setpriv), ftpsgw binds port 21, then keeps
+    CAP_NET_ADMIN alone, and transfers work."""
+    unit = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "etc", "ftpsgw.service")
+    with open(unit) as f:
+        text = f.read().replace("/usr/local/sbin/ftpsgw", L.GATEWAY_BIN)
+    (tmp_path / "ftpsgw.service").write_text(text)
+    r = subprocess.run(["systemd-analyze", "verify",
+                        str(tmp_path / "ftpsgw.service")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # The service's files: readable by its user only.
+    svc = pathlib.Path(lab.path("svc"))
+    svc.mkdir(exist_ok=True)
+    for src in (certs.gw_cert, certs.gw_key, certs.ca_cert):
+        dst = svc / os.path.basename(src)
+        shutil.copy(src, dst)
+        os.chown(dst, 65534, 65534)
+        os.chmod(dst, 0o400)
+    cfg = gw_config(certs, proftpd, conntrack="on",
+                    certificate=str(svc / os.path.basename(certs.gw_cert)),
+                    private_key=str(svc / os.path.basename(certs.gw_key)),
+                    backend_ca=str(svc / os.path.basename(certs.ca_cert)))
+    caps = "+net_bind_service,+net_admin"
+    gw = start_gw(cfg, binary="/usr/bin/setpriv", argv_extra=[
+        "--reuid=65534", "--regid=65534", "--clear-groups",
+        f"--inh-caps={caps}", f"--ambient-caps={caps}", L.GATEWAY_BIN])
+    st = proc_status(gw.pid)
+    assert st["Uid"].split()[0] == "65534"
+    assert st["CapEff"] == st["CapPrm"] == f"{1 << 12:016x}", st
+    assert st["CapAmb"] == "0" * 16
+    r = ftp_script(lab, certs, proftpd, """
+f.connect(host, 21); f.login(user, pw); f.prot_p()
+out('NLST', 'f1M' in f.nlst())
+f.quit()
+""")
+    assert r.stdout.strip() == "NLST True", r.stdout + r.stderr + \
+        gw.log_text()[-2000:]
