@@ -1,6 +1,7 @@
 """Faults (hardening issue, part 4): SIGTERM lets transfers finish within
 shutdown_timeout and ends the rest with a 421."""
 
+import os
 import signal
 import subprocess
 import time
@@ -84,3 +85,54 @@ def test_shutdown_timeout_ends_slow_transfers(lab, certs, proftpd, start_gw):
         lab.stop_process(dl)
     assert "shutdown_timeout (1 s) over: closing 1 session\n" in \
         gw.log_text()
+
+
+# Opens n connections to port 21 without reading, reports, then holds them
+# until stdin closes.
+FLOOD = """
+import socket, sys
+socks = [socket.create_connection((sys.argv[1], 21), timeout=5)
+         for _ in range(int(sys.argv[2]))]
+print('open', len(socks), flush=True)
+sys.stdin.read()
+"""
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_file_descriptors_pauses_accepting(lab, certs, proftpd,
+                                                  start_gw):
+    """With a tiny fd limit, a flood of connections makes accept fail with
+    EMFILE: ftpsgw says so, pauses accepting instead of spinning, and
+    serves again once descriptors are free."""
+    gw = start_gw(gw_config(certs, proftpd, conntrack="off"),
+                  binary="/usr/bin/prlimit",
+                  argv_extra=["--nofile=24:24", L.GATEWAY_BIN])
+    flood = lab.popen(lab.ns_client, [L.PYTHON, "-c", FLOOD, GW4, "40"],
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert flood.stdout.readline().startswith(b"open 40")
+        wait_log(gw, "out of file descriptors")
+        before = cpu_seconds(gw.pid)
+        time.sleep(2)
+        assert cpu_seconds(gw.pid) - before < 0.5, "busy loop on EMFILE"
+        assert gw.alive()
+    finally:
+        lab.stop_process(flood)
+    deadline = time.monotonic() + 10
+    while True:
+        r = lab.run(lab.ns_client, [L.PYTHON, "-c",
+                                    "import socket,sys\n"
+                                    "s=socket.create_connection((sys.argv[1],21),timeout=5)\n"
+                                    "print(s.makefile('rb').readline().decode().strip())",
+                                    GW4], check=False, timeout=30)
+        if r.stdout.startswith("220"):
+            break
+        assert time.monotonic() < deadline, r.stdout + r.stderr + \
+            gw.log_text()[-2000:]
+        time.sleep(0.2)
+    assert "raise LimitNOFILE / ulimit -n" in gw.log_text()
