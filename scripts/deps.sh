@@ -20,7 +20,7 @@ PACKAGES=(
 	libcmocka-dev
 	# integration tests and demo: namespaces, firewall, conntrack, clients
 	nftables iproute2 conntrack curl lftp openssl ca-certificates
-	python3 python3-pytest procps psmisc util-linux
+	python3 python3-pytest procps psmisc util-linux faketime
 	# fetch-servers.sh: apt-get download + dpkg -x
 	dpkg apt
 	# fuzzing, sanitizers, lint

@@ -4,6 +4,7 @@ with --cacert alone, `ftpsgw -t` checking the chain, SIGHUP reloading the
 certificate under a running transfer, and the backend pinned by
 fingerprint or checked under backend_name."""
 
+import glob
 import hashlib
 import os
 import signal
@@ -14,6 +15,9 @@ import lab as L
 from test_gateway import GW4, curl, ftp_script, gw_config, same, url
 
 TOOL = os.path.join(os.path.dirname(L.GATEWAY_BIN), "ftpsgw-certs")
+# Debian's faketime package (scripts/deps.sh), any architecture.
+FAKETIME_LIB = (glob.glob("/usr/lib/*/faketime/libfaketime.so.1") or
+                ["libfaketime.so.1 (apt-get install faketime)"])[0]
 
 # Prints the SHA-256 of the certificate a new implicit-FTPS connection gets.
 PEER_FP = """
@@ -236,3 +240,24 @@ def test_backend_name_is_the_name_checked(lab, certs, proftpd, start_gw):
     log = gw.log_text()
     assert "the certificate must name ftp.other.test" in log
     assert "hostname mismatch" in log
+
+
+def test_expiry_warning_repeats_daily(lab, certs, proftpd, start_gw):
+    """The expiry check runs once a day, not only at start: with the clock
+    running a day per second (libfaketime), a certificate valid for 32 days
+    is quiet at start and warned about once fewer than 30 days are left."""
+    ca = make_ca(lab, "daily")
+    chain, key = issue(ca, lab.path("gw-daily"), "--days", "32")
+    gw = start_gw(gw_config(certs, proftpd, certificate=chain,
+                            private_key=key),
+                  env={"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": "+0 x86400",
+                       "FAKETIME_NO_CACHE": "1"})
+    assert "expires in" not in gw.log_text()
+    # The loop sleeps until its next timer by the real clock; connections
+    # wake it so it sees the fast clock's deadlines pass.
+    deadline = time.monotonic() + 20
+    while "expires in 2" not in gw.log_text():
+        assert time.monotonic() < deadline, gw.log_text()[-2000:]
+        lab.tcp_connect(lab.ns_client, GW4, 21)
+        time.sleep(0.3)
+    assert "renew it (ftpsgw-certs issue), then send SIGHUP" in gw.log_text()
