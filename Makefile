@@ -6,11 +6,23 @@
 #   make demo       NAT lab with a real ProFTPD behind a strict router (root)
 #   make deps       install the Debian packages the build, tests and demo need
 #   make servers    fetch the FTP servers used by the tests into .cache/ (root)
-#   make asan       unit tests under ASan+UBSan
+#   make asan       unit tests under ASan+UBSan (build/asan)
+#   make check SANITIZE=1  everything built with ASan+UBSan into build/asan,
+#                   unit tests, then the integration tests against
+#                   build/asan/ftpsgw; a sanitizer report in a gateway's
+#                   log fails its test (tests/integration/conftest.py)
+#   make valgrind   unit tests (normal build) under valgrind: no memory
+#                   errors, no definite or indirect leaks
+#   make fuzz       build the libFuzzer targets (clang-14) into build/fuzz/
+#                   and run each for FUZZ_SECONDS (default 60); prints runs,
+#                   coverage and "no crash" or the crashing input per target;
+#                   FUZZ_TARGETS="command reply config" picks which
 #   make headercheck  compile every header on its own
+#   make soak       soak test, not in check (root; SOAK_SECONDS=180 SOAK_CLIENTS=8)
 
 VERSION := 0.1.0
-BUILD   ?= build
+# SANITIZE=1 builds beside the normal build, never over it.
+BUILD   ?= $(if $(filter 1,$(SANITIZE)),build/asan,build)
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 
@@ -28,6 +40,13 @@ LDFLAGS += -pie -Wl,-z,relro,-z,now
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
+# Reports, leaks at exit included, go to stderr: the integration tests keep a
+# gateway's stderr as its log and fail the test on a report (conftest.py).
+# A test that speeds up the clock preloads libfaketime ahead of the ASan
+# runtime, which ASan would otherwise refuse to start with.
+ASAN_OPTIONS  ?= detect_leaks=1:halt_on_error=1:log_path=stderr:verify_asan_link_order=0
+UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS UBSAN_OPTIONS
 else
 CFLAGS  += $(HARDEN)
 endif
@@ -98,8 +117,24 @@ $(BUILD)/.deps-ok: scripts/deps.sh
 servers: $(BUILD)/.deps-ok
 	bash scripts/fetch-servers.sh
 
+# The integration tests run this build's binaries, so SANITIZE=1 tests
+# build/asan's: lab.py takes FTPSGW_BIN (and test_gateway_certs.py the
+# ftpsgw-certs beside it), test_conntrack_live.py takes CT_LIVE.
+FTPSGW_BIN ?= $(abspath $(BUILD))/ftpsgw
+CT_LIVE    ?= $(abspath $(BUILD))/tests/ct_live
+export FTPSGW_BIN CT_LIVE
+
 integration: all $(BUILD)/tests/ct_live servers
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+ifneq ($(BUILD),build)
+# test_certs.py always runs build/ftpsgw-certs (the normal build), whatever
+# BUILD is.
+integration: certs-for-tests
+certs-for-tests:
+	$(MAKE) BUILD=build SANITIZE= build/ftpsgw-certs
+.PHONY: certs-for-tests
+endif
 
 check: $(BUILD)/.deps-ok
 	$(MAKE) all unit
@@ -109,8 +144,67 @@ demo: $(BUILD)/.deps-ok
 	$(MAKE) all servers
 	$(PYTHON) tests/integration/demo.py $(if $(KEEP),--keep)
 
-asan:
+asan: $(BUILD)/.deps-ok
 	$(MAKE) BUILD=build/asan SANITIZE=1 unit
+
+# ---- valgrind: the unit binaries of the normal build ----
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect
+
+valgrind: $(BUILD)/.deps-ok $(UNIT_BINS)
+ifeq ($(SANITIZE),1)
+	$(error make valgrind runs the normal build: valgrind cannot run ASan binaries, drop SANITIZE=1)
+endif
+	@set -e; for t in $(UNIT_BINS); do echo "== valgrind $$t"; \
+		$(VALGRIND) $$t; done
+	@echo "valgrind: $(words $(UNIT_BINS)) unit binaries clean"
+
+# ---- fuzzing: libFuzzer targets built with Debian's clang-14 ----
+FUZZ_CC      ?= clang-14
+FUZZ_BUILD   := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= command reply config
+FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN)
+FUZZ_FTP := tests/fuzz/fuzz_ftp.c proxy/ftp_line.c proxy/ftp_parse.c \
+	proxy/ftp_rewrite.c
+fuzz_command_SRCS := tests/fuzz/fuzz_command.c $(FUZZ_FTP)
+fuzz_reply_SRCS   := tests/fuzz/fuzz_reply.c $(FUZZ_FTP)
+fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c
+# -max_len: FTP inputs hold two longest lines (FTP_LINE_MAX and CRLF) plus
+# the control byte, enough for TOO_LONG at the real limit and the line
+# after it; config inputs a whole real file (gateway.conf is 4 KB) or a few
+# over-long lines (CFG_LINE_MAX is 1 KB).
+fuzz_command_MAXLEN := 8200
+fuzz_reply_MAXLEN   := 8200
+fuzz_config_MAXLEN  := 8192
+
+define fuzz_rule
+$(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
+		| $(BUILD)/.deps-ok
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$(fuzz_$(1)_SRCS)
+endef
+$(foreach t,command reply config,$(eval $(call fuzz_rule,$(t))))
+
+# Every target runs, even after one crashed; the exit status says whether
+# any did.
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	@rc=0; $(foreach t,$(FUZZ_TARGETS),bash tests/fuzz/run.sh $(t) \
+		$(FUZZ_BUILD)/fuzz_$(t) tests/fuzz/corpus_$(t) \
+		$(FUZZ_BUILD)/corpus-$(t) $(fuzz_$(t)_MAXLEN) $(FUZZ_SECONDS) \
+		|| rc=1;) exit $$rc
+
+# ---- soak test (not part of check): tests/soak/soak.py ----
+SOAK_SECONDS ?= 180
+SOAK_CLIENTS ?= 8
+
+soak: all servers
+	$(PYTHON) tests/soak/soak.py --seconds $(SOAK_SECONDS) \
+		--clients $(SOAK_CLIENTS) $(if $(SOAK_SEED),--seed $(SOAK_SEED)) \
+		--out $(abspath $(BUILD))/soak
+
+.PHONY: soak
 
 HEADERS := $(wildcard proxy/*.h conntrack/*.h certs/*.h)
 headercheck:
@@ -122,6 +216,7 @@ headercheck:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit deps servers integration check demo asan headercheck clean
+.PHONY: all unit deps servers integration check demo asan valgrind fuzz \
+	headercheck clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -71,6 +71,7 @@ struct data_chan {
 	bool fail_ours;			/* the failure is better explained by
 					 * fail_reply than by the server */
 	uint16_t port;
+	struct data_chan *prev, *next;	/* gw->data_chans */
 };
 
 static void data_pump(struct data_chan *dc);
@@ -87,10 +88,18 @@ static void
 data_reap(struct loop_deferred *d)
 {
 	struct data_chan *dc = container_of(d, struct data_chan, reap);
+	struct gw *gw = dc->p.gw;
 
+	if (dc->prev != NULL)
+		dc->prev->next = dc->next;
+	else
+		gw->data_chans = dc->next;
+	if (dc->next != NULL)
+		dc->next->prev = dc->prev;
 	buf_free(&dc->down);
 	buf_free(&dc->up);
 	free(dc);
+	gw_stop_if_done(gw);
 }
 
 static void
@@ -553,6 +562,10 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	}
 	loop_timer_set(dc_loop(dc), &dc->timer,
 	    (uint64_t)p->gw->cfg->data_timeout * 1000u);
+	dc->next = p->gw->data_chans;
+	if (dc->next != NULL)
+		dc->next->prev = dc;
+	p->gw->data_chans = dc;
 	*port_out = dc->port;
 	return dc;
 fail:
@@ -632,6 +645,17 @@ data_abort(struct data_chan *dc)
 		data_close_all(dc);
 	else
 		loop_defer(dc_loop(dc), &dc->reap);
+}
+
+void
+data_abort_all(struct gw *gw)
+{
+	struct data_chan *dc;
+
+	/* Reaping is deferred: the list stays whole during the walk. */
+	for (dc = gw->data_chans; dc != NULL; dc = dc->next)
+		if (!(dc->released && dc->state == DS_CLOSED))
+			data_abort(dc);
 }
 
 /* ---- setup: handshakes and the session-reuse check ---- */

@@ -69,6 +69,9 @@ const char *data_failure(const struct data_chan *dc, unsigned backend_code);
 /* False once the channel failed or closed: a transfer cannot use it. */
 bool data_usable(const struct data_chan *dc);
 
+/* Shutdown: close every channel, released ones still finishing included. */
+void data_abort_all(struct gw *gw);
+
 /* True once the expected peer has connected to the listener. */
 bool data_connected(const struct data_chan *dc);
 

@@ -9,11 +9,13 @@
 
 #include "proxy/ftp_parse.h"
 #include "proxy/hosttab.h"
+#include "proxy/loop.h"
 #include "proxy/portpool.h"
 #include "proxy/tls.h"
 
 struct config;
 struct ct_handle;
+struct data_chan;
 struct loop;
 struct session;
 
@@ -28,8 +30,19 @@ struct gw {
 	uint64_t next_id;
 	struct session *sessions;	/* all live sessions (doubly linked) */
 	unsigned n_sessions;
+	struct data_chan *data_chans;	/* every data channel not yet freed,
+					 * released ones finishing included */
 	unsigned ct_warned;		/* bit per conntrack error already warned about */
 	bool stopping;
 };
+
+/* Stopping (SIGTERM): the loop ends once the last session and the last
+ * data channel finishing its close are gone. */
+static inline void
+gw_stop_if_done(struct gw *gw)
+{
+	if (gw->stopping && gw->n_sessions == 0 && gw->data_chans == NULL)
+		loop_stop(gw->loop);
+}
 
 #endif

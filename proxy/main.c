@@ -19,6 +19,7 @@
 #include "certs/keys.h"
 #include "conntrack/ct.h"
 #include "proxy/config.h"
+#include "proxy/data.h"
 #include "proxy/gw.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
@@ -356,6 +357,7 @@ stop_now(struct main_ctx *m)
 	while (m->gw.sessions != NULL)
 		sess_shutdown(m->gw.sessions, "421 The gateway is shutting "
 		    "down.");
+	data_abort_all(&m->gw);
 	loop_stop(m->gw.loop);
 }
 
@@ -388,10 +390,7 @@ stop_gently(struct main_ctx *m, unsigned signo)
 	log_msg(LOG_LVL_NOTICE, "signal %u: stopping; %u transfer%s may finish "
 	    "within shutdown_timeout (%u s)", signo, busy, busy == 1 ? "" : "s",
 	    m->cfg.shutdown_timeout);
-	if (m->gw.n_sessions == 0) {
-		loop_stop(m->gw.loop);
-		return;
-	}
+	gw_stop_if_done(&m->gw);
 	loop_timer_set(m->gw.loop, &m->grace,
 	    (uint64_t)m->cfg.shutdown_timeout * 1000u);
 }

@@ -141,6 +141,11 @@ priv_drop(const struct config *cfg, bool keep_net_admin, char *what,
 		    strerror(errno));
 		return -1;
 	}
+#if defined(__SANITIZE_ADDRESS__)
+	/* Sanitizer builds only: LeakSanitizer attaches with ptrace at exit,
+	 * which a process that changed uid refuses unless dumpable. */
+	(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+#endif
 	snprintf(what, whatcap, "uid %u%s%s%s%s, capabilities: %s",
 	    (unsigned)getuid(), pw != NULL ? " (" : "",
 	    pw != NULL ? cfg->user : "", pw != NULL ? ")" : "",

@@ -167,8 +167,7 @@ sess_close(struct session *s, const char *why)
 		s->next->prev = s->prev;
 	gw->n_sessions--;
 	loop_defer(sess_loop(s), &s->reap);
-	if (gw->stopping && gw->n_sessions == 0)
-		loop_stop(gw->loop);	/* the last transfer is done */
+	gw_stop_if_done(gw);
 }
 
 /* End the session after the client got line (a 421, usually). */
@@ -244,6 +243,12 @@ sess_on_timer(struct loop_timer *t)
 
 	if (s->closing) {
 		sess_close(s, "closing timed out");
+		return;
+	}
+	if (s->gw->stopping) {
+		/* Its transfer is over and the client has not quit. */
+		sess_fatal(s, "421 The gateway is shutting down.");
+		sess_pump(s);
 		return;
 	}
 	if (s->bstate != BS_READY && s->bstate != BS_HOLD) {
@@ -519,10 +524,18 @@ sess_backend_lines(struct session *s)
 			continue;
 		}
 		if (fr != FTP_FRAME_LINE) {
-			buf_consume(&s->be_in, used);
-			log_msg(LOG_LVL_INFO, "%s: FTP server sent an over-long "
-			    "or NUL-holding line; dropped", s->tag);
-			continue;
+			/* Dropping the line would leave a command without its
+			 * reply, and the end of an endless line is not found:
+			 * the stream cannot be trusted any more. */
+			buf_consume(&s->be_in, buf_len(&s->be_in));
+			log_msg(LOG_LVL_NOTICE, "%s: FTP server sent an %s; "
+			    "ending the session", s->tag,
+			    fr == FTP_FRAME_NUL ? "FTP reply holding a NUL byte" :
+			    "over-long FTP reply line");
+			sess_fatal(s, "421 Service not available: the FTP "
+			    "server sent a reply line ftpsgw cannot read.");
+			conn_close(sess_loop(s), &s->be);
+			break;
 		}
 		if (s->bstate == BS_READY) {
 			if (!sess_reply_line(s, buf_head(&s->be_in), line_len))
@@ -694,9 +707,11 @@ sess_backend_io(struct session *s)
 		if (r == IO_EOF || r == IO_ERR) {
 			if (s->bstate == BS_READY) {
 				log_msg(LOG_LVL_INFO, "%s: the FTP server closed the "
-				    "control connection%s%s", s->tag,
+				    "control connection%s%s%s%s", s->tag,
 				    r == IO_ERR ? ": " : "",
-				    r == IO_ERR ? s->be.err_text : "");
+				    r == IO_ERR ? s->be.err_text : "",
+				    r == IO_ERR && s->be.ssl_err[0] ? ": " : "",
+				    r == IO_ERR ? s->be.ssl_err : "");
 				sess_fatal(s, "421 Service not available: the FTP "
 				    "server closed the connection.");
 			} else {

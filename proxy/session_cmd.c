@@ -312,6 +312,12 @@ sess_command(struct session *s, const char *line, size_t len)
 		break;
 	}
 	vi = ftp_verb_info(cmd.verb);
+	if (s->gw->stopping && s->fifo_len == 0) {
+		/* Its transfer ended while the gateway is stopping. */
+		sess_fatal(s, vi->action == FTP_ACT_QUIT ? "221 Goodbye." :
+		    "421 The gateway is shutting down.");
+		return true;
+	}
 	if (s->bstate == BS_HOLD && sess_be_release(s, &cmd))
 		return true;
 	/* Commands that reach the backend wait for its login preamble. */

@@ -250,11 +250,12 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		if (kind == FTP_REPLY_LAST && code >= 200) {
 			sess_fifo_pop(s);
 			sess_data_drop(s, false);
-			if (s->gw->stopping) {
-				sess_fatal(s, "421 The gateway is shutting "
-				    "down.");
-				return true;
-			}
+			/* Shutting down: the client may still QUIT (or send
+			 * one more command, answered with a 421); a moment
+			 * later the session ends anyway. */
+			if (s->gw->stopping)
+				loop_timer_set(sess_loop(s), &s->timer,
+				    SESS_CLOSE_MS);
 		}
 		break;
 	case PEND_QUIT:

@@ -1,18 +1,20 @@
 /* libFuzzer target: cfg_parse and cfg_parse_sockaddr on arbitrary bytes. */
 #include "proxy/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /*
  * Besides the sanitizers' findings, the target checks what callers rely on:
  * a message is always written, NUL-terminated and printable (peer bytes are
- * escaped), success leaves no message, and a parsed config keeps its
- * invariants. Build (from the repository root):
- *   clang-14 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE \
- *       proxy/config.c tests/fuzz/fuzz_config.c -o build/fuzz_config
- *   build/fuzz_config -max_total_time=60 tests/fuzz/corpus_config
+ * escaped), success leaves no message, a parsed config keeps its invariants,
+ * and an address cfg_parse_sockaddr accepts, written back, reads the same.
+ * `make fuzz` builds and runs it (tests/fuzz/run.sh); each crash it finds
+ * becomes a row in tests/unit/test_config.c.
  */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,6 +41,37 @@ terminated(const char *s, size_t cap)
 	return memchr(s, '\0', cap) != NULL;
 }
 
+/* "ADDR:PORT" or "[V6]:PORT" of a parsed address, parsed again, gives the
+ * same bytes: what -t prints and what a listener binds are one thing. */
+static void
+check_sockaddr_round_trip(const struct sockaddr_storage *ss, socklen_t len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	struct sockaddr_storage back;
+	char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 16];
+	socklen_t blen;
+	int n;
+
+	if (ss->ss_family == AF_INET) {
+		check(len == sizeof(*sin) && ntohs(sin->sin_port) != 0);
+		check(inet_ntop(AF_INET, &sin->sin_addr, host,
+		    sizeof(host)) != NULL);
+		n = snprintf(text, sizeof(text), "%s:%u", host,
+		    (unsigned)ntohs(sin->sin_port));
+	} else {
+		check(ss->ss_family == AF_INET6 && len == sizeof(*sin6));
+		check(ntohs(sin6->sin6_port) != 0);
+		check(inet_ntop(AF_INET6, &sin6->sin6_addr, host,
+		    sizeof(host)) != NULL);
+		n = snprintf(text, sizeof(text), "[%s]:%u", host,
+		    (unsigned)ntohs(sin6->sin6_port));
+	}
+	check(n > 0 && (size_t)n < sizeof(text));
+	check(cfg_parse_sockaddr(text, (size_t)n, &back, &blen) == 0);
+	check(blen == len && memcmp(&back, ss, len) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -61,10 +94,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check(err[0] == '\0');
 		check(cfg.n_listen >= 1 && cfg.n_listen <= CFG_LISTEN_MAX);
-		for (i = 0; i < cfg.n_listen; i++)
-			check(cfg.listen[i].addrlen > 0 &&
-			    (cfg.listen[i].addr.ss_family == AF_INET ||
-			    cfg.listen[i].addr.ss_family == AF_INET6));
+		for (i = 0; i < cfg.n_listen; i++) {
+			check_sockaddr_round_trip(&cfg.listen[i].addr,
+			    cfg.listen[i].addrlen);
+			check(cfg.listen[i].line >= 1);
+		}
 		check(cfg.certificate[0] != '\0' &&
 		    terminated(cfg.certificate, CFG_PATH_MAX));
 		check(cfg.private_key[0] != '\0' &&
@@ -79,6 +113,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(cfg.connect_timeout >= 1 && cfg.connect_timeout <= 86400);
 		check(cfg.idle_timeout >= 1 && cfg.idle_timeout <= 86400);
 		check(cfg.data_timeout >= 1 && cfg.data_timeout <= 86400);
+		check(terminated(cfg.backend_name, CFG_HOST_MAX) &&
+		    printable(cfg.backend_name));
+		/* user and chroot reach setuid and chroot(2) at startup. */
+		check(terminated(cfg.user, CFG_USER_MAX) && printable(cfg.user) &&
+		    cfg.user[0] != '-');
+		check(terminated(cfg.chroot, CFG_PATH_MAX) &&
+		    (cfg.chroot[0] == '\0' || cfg.chroot[0] == '/'));
+		check(cfg.max_sessions >= 1 && cfg.max_sessions_per_ip >= 1);
+		check(cfg.handshake_timeout >= 1 && cfg.shutdown_timeout >= 1 &&
+		    cfg.ban_time >= 1);
 	}
 
 	/* the small error buffer path: truncated but terminated */
@@ -90,5 +134,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the command-line entry point on the same bytes */
 	rc = cfg_parse_sockaddr((const char *)data, size, &ss, &len);
 	check(rc == 0 ? len > 0 : len == 0);
+	if (rc == 0)
+		check_sockaddr_round_trip(&ss, len);
 	return 0;
 }

@@ -10,6 +10,7 @@ FTPSGW_KEEP_LAB=1 keeps the lab's work directory (configs, logs) after the run.
 import os
 import re
 import sys
+import warnings
 
 import pytest
 
@@ -21,6 +22,19 @@ import servers  # noqa: E402
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# What ASan, LSan and UBSan write when they find something (`make check
+# SANITIZE=1` runs build/asan/ftpsgw with ASAN_OPTIONS sending reports to
+# stderr, which is the gateway's log): "==PID==ERROR: AddressSanitizer: ...",
+# "file.c:12:5: runtime error: ..." or the SUMMARY line.
+SANITIZER_REPORT = re.compile(
+    r"==\d+==ERROR: \w+Sanitizer|\.[ch]:\d+:\d+: runtime error: |"
+    r"SUMMARY: \w+Sanitizer")
+# LeakSanitizer stops the process's threads with ptrace and reads /proc at
+# exit; in a chroot without /proc the leak check cannot run (sanitizer builds
+# stay dumpable after the switch to `user`). That finds nothing wrong, so it
+# only warns.
+LSAN_UNAVAILABLE = "LeakSanitizer has encountered a fatal error"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -108,6 +122,27 @@ def default_gateway_config(lab, certs, backend=None):
     }
 
 
+def stop_gateways(started):
+    """Stop every gateway a test started, then fail the test if a log holds
+    a sanitizer report. Checked after the exit: LeakSanitizer reports only
+    then."""
+    for gw in started:
+        gw.stop()
+    reports = []
+    for gw in started:
+        text = gw.log_text()
+        m = SANITIZER_REPORT.search(text)
+        if m:
+            start = text.rfind("\n", 0, m.start()) + 1
+            reports.append(f"{gw.log_path}:\n{text[start:start + 4000]}")
+        elif LSAN_UNAVAILABLE in text:
+            warnings.warn(f"{gw.log_path}: no leak check (LeakSanitizer "
+                          f"could not inspect the gateway, e.g. chrooted)")
+    if reports:
+        pytest.fail("sanitizer report in the gateway log:\n" + "\n".join(reports),
+                    pytrace=False)
+
+
 @pytest.fixture
 def gateway(lab, certs, request):
     """Factory: gateway(overrides=None, name=None, backend=None, **kw)
@@ -115,7 +150,7 @@ def gateway(lab, certs, request):
     updated by overrides/kw (a value None removes the key; a list repeats
     it), waits until it listens and returns a lab.Gateway. Its config and
     log are workdir/<test name>-<n>.conf/.log. Every gateway it started is
-    stopped after the test."""
+    stopped after the test; a sanitizer report in a log fails the test."""
     started = []
     base = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
 
@@ -130,15 +165,14 @@ def gateway(lab, certs, request):
     try:
         yield start
     finally:
-        for gw in started:
-            gw.stop()
+        stop_gateways(started)
 
 
 @pytest.fixture
 def start_gw(lab, request):
     """Start gateways for one test; each logs to a file named after the test
     (kept with FTPSGW_KEEP_LAB=1, e.g. to check a sanitizer run), and all
-    are stopped at its end."""
+    are stopped at its end; a sanitizer report in a log fails the test."""
     started = []
 
     def start(config, **kw):
@@ -148,5 +182,4 @@ def start_gw(lab, request):
         return gw
 
     yield start
-    for gw in started:
-        gw.stop()
+    stop_gateways(started)
