@@ -18,6 +18,11 @@
 #                   coverage and "no crash" or the crashing input per target;
 #                   FUZZ_TARGETS="command reply config" picks which
 #   make headercheck  compile every header on its own
+#   make bench      benchmark: ftpsgw vs direct vs ProFTPD mod_proxy in the
+#                   namespace lab, then 1,000/10,000 idle sessions (root;
+#                   ~15 min; QUICK=1 for a short run; BENCH_ARGS passes more
+#                   options to bench/bench.py); see docs/performance.md
+#   make bench-sessions  the session-count part alone (bench/sessions.py)
 #   make soak       soak test, not in check (root; SOAK_SECONDS=180 SOAK_CLIENTS=8)
 
 VERSION := 0.1.0
@@ -194,6 +199,26 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 		$(FUZZ_BUILD)/fuzz_$(t) tests/fuzz/corpus_$(t) \
 		$(FUZZ_BUILD)/corpus-$(t) $(fuzz_$(t)_MAXLEN) $(FUZZ_SECONDS) \
 		|| rc=1;) exit $$rc
+
+# ---- benchmark (not part of check): bench/, docs/performance.md ----
+BENCH_ARGS ?=
+
+$(BUILD)/bench/hsloop: bench/hsloop.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lssl -lcrypto
+
+bench: $(BUILD)/.deps-ok
+	$(MAKE) all servers $(BUILD)/bench/hsloop
+	bash bench/fetch-modproxy.sh
+	$(PYTHON) bench/bench.py $(if $(QUICK),--quick) \
+		--hsloop $(abspath $(BUILD))/bench/hsloop --out $(abspath $(BUILD))/bench \
+		$(BENCH_ARGS)
+
+bench-sessions: $(BUILD)/.deps-ok
+	$(MAKE) all
+	$(PYTHON) bench/sessions.py $(BENCH_ARGS)
+
+.PHONY: bench bench-sessions
 
 # ---- soak test (not part of check): tests/soak/soak.py ----
 SOAK_SECONDS ?= 180

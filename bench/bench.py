@@ -1,0 +1,592 @@
+#!/usr/bin/python3
+"""make bench: ftpsgw against the direct transfer and ProFTPD's mod_proxy,
+in the integration tests' namespace lab, A B A B ... round after round.
+
+    python3 bench/bench.py [--quick] [--rounds N] [--download-mib N]
+        [--upload-mib N] [--latency-count N] [--idle-sessions N]
+        [--hs-seconds S] [--sessions 1000,10000|none] [--no-modproxy]
+        [--hsloop PATH] [--out DIR]
+
+Figures (each measured for every target in every round, the targets in a
+rotating order):
+  - relay CPU seconds per GiB downloaded (every process of the proxy, from
+    a cgroup per proxy: mod_proxy forks a process per session)
+  - download and upload throughput with curl (TLS 1.3 client side,
+    passive), from/to files on tmpfs (curl downloads to /dev/null)
+  - login + LIST + QUIT latency with Python's ftplib
+  - PSS per idle logged-in session (ftpsgw, mod_proxy)
+  - full and resumed TLS handshakes per second of ftpsgw CPU (TLS 1.3 and
+    1.2), against ftpsgw's implicit listener, with `openssl speed` as the
+    ceiling
+then the session-count benchmark (bench/sessions.py: 1,000 and 10,000 idle
+sessions). Prints the medians with min-max and the ratios as a table, and
+writes it with every sample to DIR (default build/bench/): results.json,
+table.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import benchlab as B    # noqa: E402
+import figures as F     # noqa: E402
+import sessions as SES  # noqa: E402
+from cpuacct import machine_busy  # noqa: E402
+
+PROFILES = {
+    "full": {"rounds": 7, "download_mib": 1024, "upload_mib": 256,
+             "latency_count": 20, "idle_sessions": 100, "hs_seconds": 3.0,
+             "speed_seconds": 2, "sessions": "1000,10000"},
+    "quick": {"rounds": 2, "download_mib": 64, "upload_mib": 32,
+              "latency_count": 5, "idle_sessions": 30, "hs_seconds": 1.0,
+              "speed_seconds": 1, "sessions": "300"},
+}
+TARGETS = ("ftpsgw", "direct", "mod_proxy")
+HS_MODES = (("full", "1.3"), ("resumed", "1.3"), ("full", "1.2"), ("resumed", "1.2"))
+HS_PORT, HS_IMPLICIT_PORT = 2221, 2990
+# Two clients load ftpsgw more than one (the machine has two cores).
+HS_CLIENTS = 2
+DOWNLOAD_NAME = "bench-download"
+UPLOAD_NAME = "bench-upload"
+GIB = 1 << 30
+MIB = 1 << 20
+# Busy cores of other work above which the machine is not quiet enough to
+# measure on; the bench waits (bounded) for less before it starts.
+QUIET_LOAD = 0.2
+QUIET_WAIT = 300
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def background_load(seconds=1.0):
+    """Busy cores over seconds while the bench itself is idle: other work
+    on the machine, which disturbs every figure."""
+    m0 = machine_busy()
+    time.sleep(seconds)
+    return (machine_busy() - m0) / seconds
+
+
+def wait_for_quiet():
+    """Wait (bounded) until other work uses less than QUIET_LOAD cores;
+    returns the last load seen."""
+    deadline = time.monotonic() + QUIET_WAIT
+    load = background_load(2.0)
+    if load >= QUIET_LOAD:
+        say(f"the machine is busy with other work ({load:.2f} cores); waiting up to "
+            f"{QUIET_WAIT} s for it to calm down")
+    while load >= QUIET_LOAD and time.monotonic() < deadline:
+        time.sleep(8)
+        load = background_load(2.0)
+    if load >= QUIET_LOAD:
+        say(f"warning: still {load:.2f} cores of other work; the figures will be "
+            "disturbed by it")
+    return load
+
+
+# ---- statistics -------------------------------------------------------------
+
+def summary(values):
+    """(median, min, max) of the numbers in values, or None."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt(s, digits=0, unit=""):
+    """'median (min-max)' of a summary, '—' for none."""
+    if s is None:
+        return "—"
+    med, lo, hi = s
+    if lo == hi:
+        return f"{med:.{digits}f}{unit}"
+    return f"{med:.{digits}f}{unit} ({lo:.{digits}f}-{hi:.{digits}f})"
+
+
+def paired(rounds, figure, key, a, b, invert=False):
+    """Per round, a's value / b's value (b / a with invert), where both
+    were measured in that round."""
+    out = []
+    for r in rounds:
+        va = r.get(figure, {}).get(a, {}).get(key)
+        vb = r.get(figure, {}).get(b, {}).get(key)
+        if va and vb:
+            out.append(vb / va if invert else va / vb)
+    return out
+
+
+def paired_diff(rounds, figure, key, a, b):
+    """Per round, a's value - b's value, where both were measured."""
+    out = []
+    for r in rounds:
+        va = r.get(figure, {}).get(a, {}).get(key)
+        vb = r.get(figure, {}).get(b, {}).get(key)
+        if va is not None and vb is not None:
+            out.append(va - vb)
+    return out
+
+
+def column(rounds, figure, target, key):
+    return [r[figure][target][key] for r in rounds
+            if target in r.get(figure, {}) and r[figure][target].get(key) is not None]
+
+
+# ---- the run ----------------------------------------------------------------
+
+class Bench:
+    def __init__(self, opts):
+        self.opts = opts
+        self.rounds = []
+        self.errors = []
+        self.meta = {}
+        self.speed = {}
+        self.sessions = None
+        self.modproxy_reason = None
+
+    def set_up(self, bl):
+        o = self.opts
+        # The handshake figure makes some 40,000 short sessions; ftpsgw
+        # closes its server connection first, so each leaves a TIME_WAIT
+        # socket on the router toward the one server address, and past some
+        # 10,000 of them connect() spends milliseconds finding a free port
+        # (see docs/performance.md). tcp_tw_reuse = 1 is the setting for a
+        # gateway that opens many short connections; --tw-reuse 0 shows the
+        # kernel's default.
+        bl.lab.run(bl.lab.ns_router, ["sysctl", "-q", "-w",
+                                      f"net.ipv4.tcp_tw_reuse={o.tw_reuse}"])
+        bl.notes.append(f"router: net.ipv4.tcp_tw_reuse = {o.tw_reuse}")
+        bl.start_proftpd()
+        bl.open_direct_path()
+        bl.start_gateway("ftpsgw", **bl.session_limits(o.idle_sessions + 20))
+        if not o.no_modproxy:
+            self.modproxy_reason = B.modproxy_available()
+            if self.modproxy_reason is None:
+                bl.start_modproxy()
+        else:
+            self.modproxy_reason = "--no-modproxy"
+        light = bl.start_light()
+        bl.start_gateway("ftpsgw-hs", backend=light, port=HS_PORT,
+                         implicit_port=HS_IMPLICIT_PORT)
+        say(f"files: {o.download_mib} MiB to download, {o.upload_mib} MiB to "
+            f"upload (random bytes, tmpfs: {bl.lab.workdir})")
+        bl.big_file(DOWNLOAD_NAME, o.download_mib * MIB)
+        self.upload_src = bl.lab.path(UPLOAD_NAME)
+        B.write_random(self.upload_src, o.upload_mib * MIB)
+        for line in bl.notes:
+            say(f"lab: {line}")
+        # A first small transfer through each target: fail early and
+        # clearly, and leave mod_proxy out (with the reason) if it fails.
+        for key in self.targets(bl):
+            try:
+                F.curl_transfer(bl, bl.targets[key], "down", "f1M", "/dev/null")
+            except RuntimeError as e:
+                if key != "mod_proxy":
+                    raise
+                self.modproxy_reason = f"mod_proxy failed its first transfer: {e}"
+                bl.targets.pop("mod_proxy")
+        version, digest = bl.gateway_version()
+        self.meta.update({"ftpsgw": version, "ftpsgw_sha256": digest,
+                          "lab_notes": list(bl.notes),
+                          "cpu_method": bl.backend_cpu.method})
+
+    @staticmethod
+    def targets(bl):
+        return [k for k in TARGETS if k in bl.targets]
+
+    def measure(self, what, key, fn):
+        """fn() -> dict, or None (error recorded) when it fails."""
+        try:
+            return fn()
+        except (RuntimeError, OSError, ValueError, KeyError,
+                subprocess.SubprocessError) as e:
+            self.errors.append(f"{what} via {key}: {e}")
+            say(f"  {what:9} {key:9} FAILED: {str(e)[:200]}")
+            return None
+
+    def one_round(self, bl, n):
+        keys = self.targets(bl)
+        order = keys[n % len(keys):] + keys[:n % len(keys)]
+        load = background_load()
+        say(f"round {n + 1}/{self.opts.rounds}: order {' '.join(order)} "
+            f"(other work before it: {load:.2f} cores)")
+        self.rounds.append({
+            "order": order,
+            "background_load": load,
+            "download": self.transfers(bl, order, "down"),
+            "upload": self.transfers(bl, order, "up"),
+            "latency": self.latencies(bl, order),
+            "memory": self.memories(bl, [k for k in order if k != "direct"]),
+            "handshakes": self.handshake_rates(bl),
+        })
+
+    def transfers(self, bl, order, direction):
+        out = {}
+        for key in order:
+            t = bl.targets[key]
+            if direction == "down":
+                r = self.measure("download", key, lambda: F.curl_transfer(
+                    bl, t, "down", DOWNLOAD_NAME, "/dev/null"))
+            else:
+                r = self.measure("upload", key, lambda: F.curl_transfer(
+                    bl, t, "up", f"upload/{UPLOAD_NAME}", self.upload_src))
+                uploaded = os.path.join(bl.backend.upload, UPLOAD_NAME)
+                if os.path.exists(uploaded):
+                    os.unlink(uploaded)
+            if r:
+                out[key] = r
+                say(f"  {direction + 'load':9} {key:9} {r['mbps']:7.0f} MB/s  proxy CPU "
+                    f"{_s(r['proxy_cpu_per_gib'])} s/GiB  server "
+                    f"{r['backend_cpu_per_gib']:.2f}  curl {r['client_cpu_per_gib']:.2f}"
+                    f"  machine {r['machine_cpu_per_gib']:.2f}")
+        return out
+
+    def latencies(self, bl, order):
+        out = {}
+        for key in order:
+            t = bl.targets[key]
+            r = self.measure("latency", key,
+                             lambda: F.latency(bl, t, self.opts.latency_count))
+            if r:
+                r["median_ms"] = statistics.median(r["samples"]) * 1000
+                out[key] = r
+                say(f"  latency   {key:9} {r['median_ms']:7.1f} ms median of "
+                    f"{len(r['samples'])}" +
+                    (f", {len(r['errors'])} failed" if r["errors"] else ""))
+        return out
+
+    def memories(self, bl, order):
+        out = {}
+        for key in order:
+            t = bl.targets[key]
+            r = self.measure("memory", key, lambda: F.idle_memory(
+                bl, t, self.opts.idle_sessions, window=16))
+            if r:
+                out[key] = r
+                say(f"  memory    {key:9} {r['kib_per_session']:7.1f} kB PSS per idle "
+                    f"session ({r['sessions']} sessions, {r['processes']} processes)")
+        return out
+
+    def handshake_rates(self, bl):
+        out = {}
+        t = bl.targets["ftpsgw-hs"]
+        for mode, version in HS_MODES:
+            name = f"{mode} TLS {version}"
+            r = self.measure("handshake", name, lambda: F.handshakes(
+                bl, t, self.opts.hsloop, mode, version, self.opts.hs_seconds,
+                clients=HS_CLIENTS))
+            if r:
+                out[name] = r
+                say(f"  handshake {name:16} {r['per_core_second']:7.0f} per ftpsgw "
+                    f"CPU-second ({r['per_second']:.0f}/s, ftpsgw load "
+                    f"{r['proxy_load']:.0%}, {r['protocol']} {r['group']}"
+                    f"{', resumed ' + str(r['reused']) if mode == 'resumed' else ''})")
+        return out
+
+    def run(self):
+        o = self.opts
+        t0 = time.monotonic()
+        self.meta.update(machine_facts())
+        self.meta["background_load_start"] = wait_for_quiet()
+        say(f"openssl speed ({o.speed_seconds} s per figure, one core) ...")
+        self.speed = F.openssl_speed(o.speed_seconds)
+        with B.BenchLab() as bl:
+            self.set_up(bl)
+            for n in range(o.rounds):
+                self.one_round(bl, n)
+        if o.sessions:
+            counts = [int(c) for c in o.sessions.split(",")]
+            self.sessions = SES.run(counts, log=say)
+        self.meta["wall_seconds"] = time.monotonic() - t0
+
+
+def _s(v):
+    return "   —" if v is None else f"{v:4.2f}"
+
+
+def cache_versions():
+    """'package version' lines of the servers and mod_proxy caches."""
+    out = []
+    for stamp in ("servers", "modproxy"):
+        try:
+            with open(os.path.join(B.REPO, ".cache", stamp, "stamp")) as f:
+                out += [ln.strip() for ln in f if ln.startswith("proftpd-")]
+        except OSError:
+            pass
+    return out
+
+
+def machine_facts():
+    def out(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return "?"
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "kernel": platform.release(),
+            "cpu": model, "cores": os.cpu_count(),
+            "curl": out(["curl", "--version"]).splitlines()[0],
+            "peers": cache_versions(),
+            "python": platform.python_version()}
+
+
+# ---- the table --------------------------------------------------------------
+
+def build_table(b):
+    """(markdown table lines, notes lines, verdicts {name: bool})."""
+    R = b.rounds
+    rows, verdicts = [], {}
+    has_mp = any("mod_proxy" in r.get("download", {}) for r in R)
+
+    def row(figure, ftpsgw, direct, modproxy, ratio, target, met):
+        rows.append((figure, ftpsgw, direct, modproxy, ratio, target,
+                     "—" if met is None else ("yes" if met else "**no**")))
+        if met is not None:
+            verdicts[figure] = met
+
+    # Relay CPU per GiB downloaded.
+    g = summary(column(R, "download", "ftpsgw", "proxy_cpu_per_gib"))
+    m = summary(column(R, "download", "mod_proxy", "proxy_cpu_per_gib"))
+    rel = summary(paired(R, "download", "proxy_cpu_per_gib", "mod_proxy", "ftpsgw"))
+    met = None if g is None else g[0] <= 1.0 and (rel is not None and rel[0] >= 5)
+    row(f"relay CPU s per GiB downloaded (TLS both sides)", fmt(g, 2), "—",
+        fmt(m, 2), f"mod_proxy ÷ ftpsgw {fmt(rel, 2, 'x')}",
+        "≤ 1.0 s and ≥ 5x less than mod_proxy", met)
+
+    for fig, label, limit in (("download", "download", 0.85), ("upload", "upload", 0.90)):
+        size = b.opts.download_mib if fig == "download" else b.opts.upload_mib
+        g = summary(column(R, fig, "ftpsgw", "mbps"))
+        d = summary(column(R, fig, "direct", "mbps"))
+        m = summary(column(R, fig, "mod_proxy", "mbps"))
+        rel = summary(paired(R, fig, "mbps", "ftpsgw", "direct"))
+        relm = summary(paired(R, fig, "mbps", "mod_proxy", "direct"))
+        ratio = f"{fmt(rel, 2)}" + (f"; mod_proxy {fmt(relm, 2)}" if has_mp else "")
+        row(f"{label} {_size(size)} throughput, MB/s", fmt(g), fmt(d), fmt(m),
+            ratio, f"≥ {limit:.2f} of direct", None if rel is None else rel[0] >= limit)
+
+    g = summary(column(R, "latency", "ftpsgw", "median_ms"))
+    d = summary(column(R, "latency", "direct", "median_ms"))
+    m = summary(column(R, "latency", "mod_proxy", "median_ms"))
+    rel = summary(paired(R, "latency", "median_ms", "ftpsgw", "direct"))
+    relm = summary(paired(R, "latency", "median_ms", "mod_proxy", "direct"))
+    row("login + LIST + QUIT latency (ftplib), ms", fmt(g, 1), fmt(d, 1), fmt(m, 1),
+        f"{fmt(rel, 2, 'x')}" + (f"; mod_proxy {fmt(relm, 2, 'x')}" if has_mp else ""),
+        "≤ 1.2x direct", None if rel is None else rel[0] <= 1.2)
+
+    fastest = {k: [min(r["latency"][k]["samples"]) * 1000 for r in R
+                   if k in r.get("latency", {})] for k in TARGETS}
+    rel = summary([min(r["latency"]["ftpsgw"]["samples"]) /
+                   min(r["latency"]["direct"]["samples"]) for r in R
+                   if {"ftpsgw", "direct"} <= set(r.get("latency", {}))])
+    row("login + LIST + QUIT latency, fastest session of each round, ms",
+        *(fmt(summary(fastest[k]), 1) for k in TARGETS), fmt(rel, 2, "x"), "—", None)
+
+    g = summary(column(R, "memory", "ftpsgw", "kib_per_session"))
+    m = summary(column(R, "memory", "mod_proxy", "kib_per_session"))
+    n = b.opts.idle_sessions
+    row(f"memory per idle logged-in session (PSS, {n} sessions), kB", fmt(g, 1), "—",
+        fmt(m, 0), f"mod_proxy ÷ ftpsgw {fmt(summary(paired(R, 'memory', 'kib_per_session', 'mod_proxy', 'ftpsgw')), 0, 'x')}",
+        "≤ 40 kB", None if g is None else g[0] <= 40)
+
+    if b.sessions:
+        for r in b.sessions["results"]:
+            label = f"{r['requested']:,} idle sessions: PSS per session, kB / total, MB"
+            total = r["total_at_requested_mib"] * MIB / 1e6
+            note = " (extrapolated from " + f"{r['sessions']:,})" if r["extrapolated"] else ""
+            target, met = "—", None
+            if r["requested"] >= 10000:
+                target, met = "10,000 in < 400 MB", total < 400
+            row(label, f"{r['kib_per_session']:.1f} / {total:.0f}{note}", "—", "—",
+                f"kernel slab +{r['kernel_slab_kib_per_session']:.1f} kB per session "
+                "(all 4 sockets and conntrack, whole lab)", target, met)
+
+    ceiling = b.speed.get("full_handshake_ceiling")
+    sign = b.speed.get("ecdsap256_sign")
+    full = {}
+    for mode, version in HS_MODES:
+        name = f"{mode} TLS {version}"
+        s = summary(column(R, "handshakes", name, "per_core_second"))
+        if mode == "full":
+            full[version] = s
+            ratio = "—" if s is None or not ceiling else \
+                f"{s[0] / ceiling:.0%} of crypto ceiling {ceiling:,.0f}/s; {s[0] / sign:.0%} of sign/s"
+            met = None if s is None or not ceiling else s[0] >= 0.8 * ceiling
+            row(f"{name} handshakes per ftpsgw CPU-second", fmt(s), "—", "—", ratio,
+                "≥ 80% of openssl speed (ECDSA P-256 + X25519)", met)
+        else:
+            rel = summary(paired(R, "handshakes", "per_core_second", name,
+                                 f"full TLS {version}"))
+            row(f"{name} handshakes per ftpsgw CPU-second", fmt(s), "—", "—",
+                f"{fmt(rel, 1, 'x')} full", "several (≥ 3x) full",
+                None if rel is None else rel[0] >= 3)
+
+    # Context rows, no target.
+    g = summary(column(R, "upload", "ftpsgw", "proxy_cpu_per_gib"))
+    m = summary(column(R, "upload", "mod_proxy", "proxy_cpu_per_gib"))
+    row("relay CPU s per GiB uploaded", fmt(g, 2), "—", fmt(m, 2), "—", "—", None)
+    for fig in ("download", "upload"):
+        added = [summary(paired_diff(R, fig, "machine_cpu_per_gib", k, "direct"))
+                 for k in ("ftpsgw", "mod_proxy")]
+        row(f"whole-machine CPU s per GiB {fig}ed (every process and the kernel)",
+            *(fmt(summary(column(R, fig, k, "machine_cpu_per_gib")), 2) for k in TARGETS),
+            f"added over direct: ftpsgw {fmt(added[0], 2)}" +
+            (f"; mod_proxy {fmt(added[1], 2)}" if has_mp else ""), "—", None)
+    for who, key in (("ProFTPD (server)", "backend_cpu_per_gib"),
+                     ("curl (client)", "client_cpu_per_gib")):
+        row(f"{who} CPU s per GiB downloaded",
+            *(fmt(summary(column(R, "download", k, key)), 2) for k in TARGETS),
+            "—", "—", None)
+    lines = ["| figure | ftpsgw median (min-max) | direct | mod_proxy | ratio | target | met? |",
+             "|---|---|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines, verdicts
+
+
+def _size(mib):
+    return f"{mib // 1024} GiB" if mib >= 1024 and mib % 1024 == 0 else f"{mib} MiB"
+
+
+def notes(b):
+    s = b.speed
+    out = []
+    if s.get("aes-128-gcm"):
+        out.append(f"openssl speed, one core, 16 KiB blocks: AES-128-GCM "
+                   f"{s['aes-128-gcm'] / 1e9:.2f} GB/s, AES-256-GCM "
+                   f"{s['aes-256-gcm'] / 1e9:.2f} GB/s; ECDSA P-256 sign "
+                   f"{s['ecdsap256_sign']:,.0f}/s, verify {s['ecdsap256_verify']:,.0f}/s; "
+                   f"ECDH X25519 {s['ecdh_x25519']:,.0f}/s, P-256 {s['ecdh_p256']:,.0f}/s "
+                   f"({s['openssl']})")
+        gib = GIB / s["aes-256-gcm"]
+        out.append(f"crypto floor of the relay (decrypt + encrypt AES-256-GCM, as "
+                   f"negotiated): {2 * gib:.2f} s per GiB; a full handshake's server "
+                   f"crypto (1 sign + 2 X25519): {s.get('full_handshake_ceiling', 0):,.0f}/s")
+    R = b.rounds
+    tls = {}
+    for fig in ("download", "upload"):
+        for r in R:
+            for k, v in r.get(fig, {}).items():
+                tls.setdefault(k, (", ".join(v["client_tls"]), v["backend_tls"]))
+    for k, (client, backend) in tls.items():
+        if k == "direct":
+            out.append(f"TLS direct: client <-> ProFTPD {client}")
+        else:
+            out.append(f"TLS {k}: client <-> {k} {client}; {k} <-> ProFTPD {backend}")
+    cross = [v["proc_cpu_per_gib"] / v["proxy_cpu_per_gib"] for r in R
+             for fig in ("download", "upload") for k, v in r.get(fig, {}).items()
+             if k == "ftpsgw" and v.get("proc_cpu_per_gib") and v.get("proxy_cpu_per_gib")]
+    if cross:
+        out.append(f"CPU accounting: one cgroup per party ({b.meta.get('cpu_method')}); "
+                   f"for ftpsgw /proc/PID/stat utime+stime gives {min(cross):.0%}-"
+                   f"{max(cross):.0%} of its cgroup figure")
+    hs = R[0]["handshakes"] if R and R[0].get("handshakes") else {}
+    if hs:
+        loads = [v["proxy_load"] for r in R for v in r["handshakes"].values()]
+        out.append(f"handshakes: {HS_CLIENTS} bench/hsloop clients (C, OpenSSL) against "
+                   "ftpsgw's implicit port, each round TCP connect + handshake + 220 "
+                   "greeting + close (ftpsgw connects to its backend, "
+                   "bench/lightftpd.py, for each); rate per second of ftpsgw CPU "
+                   f"time (ftpsgw was {min(loads):.0%}-{max(loads):.0%} busy)")
+    if b.sessions:
+        ss = b.sessions
+        out.append(f"session count: backend {ss['backend']}; RLIMIT_NOFILE "
+                   f"{ss['limit']:,} for ftpsgw, the client and the backend "
+                   f"(hard limit before: {ss['hard_limit_before']:,}; wanted "
+                   f"{ss['wanted']:,})")
+    if b.modproxy_reason:
+        out.append(f"mod_proxy left out: {b.modproxy_reason}")
+    for line in b.meta.get("lab_notes", []):
+        out.append(f"lab: {line}")
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="2 rounds, small sizes (for development)")
+    for name in ("rounds", "download_mib", "upload_mib", "latency_count",
+                 "idle_sessions"):
+        p.add_argument("--" + name.replace("_", "-"), type=int)
+    p.add_argument("--hs-seconds", type=float)
+    p.add_argument("--sessions", help="session counts, comma-separated, or 'none'")
+    p.add_argument("--no-modproxy", action="store_true")
+    p.add_argument("--tw-reuse", type=int, choices=(0, 1, 2), default=1,
+                   help="net.ipv4.tcp_tw_reuse in the router (default 1)")
+    p.add_argument("--hsloop", default=os.path.join(B.REPO, "build", "bench", "hsloop"))
+    p.add_argument("--out", default=os.path.join(B.REPO, "build", "bench"))
+    opts = p.parse_args()
+    profile = PROFILES["quick" if opts.quick else "full"]
+    for k, v in profile.items():
+        if getattr(opts, k, None) is None:
+            setattr(opts, k, v)
+    if opts.sessions == "none":
+        opts.sessions = ""
+    if os.geteuid() != 0:
+        raise SystemExit("bench.py needs root (network namespaces, nftables, cgroups)")
+    if not os.access(opts.hsloop, os.X_OK):
+        raise SystemExit(f"{opts.hsloop} missing: run make bench (it builds it)")
+    missing = B.S.servers_available()
+    if missing:
+        raise SystemExit(missing)
+
+    b = Bench(opts)
+    b.run()
+    table, verdicts = build_table(b)
+    note_lines = notes(b)
+    m = b.meta
+    head = [f"ftpsgw bench, {m['date']}: {m['ftpsgw']} (sha256 {m['ftpsgw_sha256'][:12]}), "
+            f"{m['cpu']}, {m['cores']} cores, kernel {m['kernel']}",
+            f"{opts.rounds} rounds A B A B (rotating order); {_size(opts.download_mib)} "
+            f"download, {_size(opts.upload_mib)} upload, {opts.latency_count} "
+            f"latency sessions per target and round; wall time "
+            f"{m['wall_seconds'] / 60:.1f} min",
+            f"peers: {', '.join(m['peers']) or '?'}; client {m['curl']}",
+            f"other work on the machine (busy cores while the bench idled): "
+            f"{m['background_load_start']:.2f} at the start, "
+            f"{fmt(summary([r['background_load'] for r in b.rounds]), 2)} before the rounds"]
+    say("")
+    for line in head:
+        say(line)
+    say("")
+    for line in table:
+        say(line)
+    say("")
+    for line in note_lines:
+        say(f"- {line}")
+    if b.errors:
+        say("")
+        say(f"{len(b.errors)} measurement(s) failed:")
+        for e in b.errors:
+            say(f"  {e[:300]}")
+    os.makedirs(opts.out, exist_ok=True)
+    with open(os.path.join(opts.out, "table.md"), "w") as f:
+        f.write("\n".join(head + [""] + table + [""] + [f"- {n}" for n in note_lines]) + "\n")
+    with open(os.path.join(opts.out, "results.json"), "w") as f:
+        json.dump({"meta": m, "options": vars(opts), "openssl_speed": b.speed,
+                   "rounds": b.rounds, "sessions": b.sessions, "errors": b.errors,
+                   "verdicts": verdicts}, f, indent=1, default=str)
+    say("")
+    say(f"targets met: {sum(verdicts.values())} of {len(verdicts)}; results in "
+        f"{opts.out}/results.json and table.md")
+    return 1 if b.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,441 @@
+"""The benchmark's own lab: tests/integration's three-namespace network with
+the same strict router, one ProFTPD backend, and three ways for the client
+to reach it, measured side by side.
+
+    ftpsgw     client -> 203.0.113.1:21 (ftpsgw, router) -> ProFTPD:21
+               the lab's ruleset as it is (listen ports only, conntrack
+               expectations for the data connections)
+    direct     client -> 203.0.113.1:2021 -> DNAT -> ProFTPD:21, and the
+               server's passive range 30000-30999 forwarded the same way:
+               the "forward a port range" workaround, TLS end to end
+               between client and server, the router only forwarding in
+               the kernel. Same namespaces, same hops, same client as the
+               other two: only the user-space proxy is missing.
+    mod_proxy  client -> 203.0.113.1:2121 (ProFTPD + mod_tls + mod_proxy,
+               router, reverse proxy, TLS on both sides) -> ProFTPD:21;
+               mod_proxy cannot program conntrack, so its passive range
+               50000-50999 is opened in the router's input chain.
+
+The bench-only rules are added to this lab instance's ruleset only; lab.py,
+servers.py and the tests are used as they are (imported, never changed).
+Everything stays inside the namespaces the lab makes; Lab.down() removes it.
+"""
+
+import contextlib
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+
+import lab as L          # noqa: E402
+import servers as S      # noqa: E402
+from cpuacct import CpuGroup  # noqa: E402
+
+MODPROXY_ROOT = os.path.join(REPO, ".cache", "modproxy", "root")
+# Where the lab's work directory goes: tmpfs, so that the transfer files
+# (served and uploaded) never touch a disk.
+TMPFS = "/dev/shm"
+
+GW_NAME = "ftp.example.test"        # in the gateway certificate (ftpsgw, mod_proxy)
+BE_NAME = "backend.example.test"    # in the backend certificate (direct)
+GW_PORT = 21
+GW_IMPLICIT_PORT = 990
+GW_PASSIVE = "40000-40999"
+DIRECT_PORT = 2021
+MODPROXY_PORT = 2121
+MODPROXY_PASSIVE = (50000, 50999)
+BACKEND_PASSIVE = S.PASSIVE["proftpd"]
+# ProFTPD (backend and mod_proxy) sessions at once; servers.py's 50 is too
+# few for the memory figure, which opens more than that through each proxy.
+MAX_INSTANCES = 600
+
+
+class Target:
+    """One way to reach the backend: where the client connects, the TLS name
+    it verifies, the CPU group of the proxy and its (master) process (None
+    for direct); for ftpsgw also its lab.Gateway and implicit port."""
+
+    def __init__(self, key, port, tls_name, cpu=None, proc=None):
+        self.key = key
+        self.host = L.Lab.ROUTER_PUB4
+        self.port = port
+        self.tls_name = tls_name
+        self.cpu = cpu
+        self.proc = proc
+        self.gateway = None
+        self.implicit_port = None
+        self.restarts = 0
+
+    def proxy_pids(self):
+        """Every live process of the proxy (empty for direct)."""
+        return self.cpu.pids() if self.cpu is not None else []
+
+    def __repr__(self):
+        return f"<Target {self.key} {self.host}:{self.port}>"
+
+
+def modproxy_available():
+    """None when mod_proxy and the servers are in the cache, else why not."""
+    missing = S.servers_available()
+    if missing:
+        return missing
+    if not os.path.exists(os.path.join(MODPROXY_ROOT, "usr/lib/proftpd/mod_proxy.so")):
+        return (f"mod_proxy missing from {MODPROXY_ROOT}: run "
+                "bash bench/fetch-modproxy.sh (make bench does)")
+    return None
+
+
+def _modproxy_env():
+    """The cache's libraries for proftpd, plus those fetch-modproxy.sh
+    unpacked beside mod_proxy (none where the machine has them)."""
+    dirs = glob.glob(os.path.join(MODPROXY_ROOT, "usr/lib/*-linux-gnu"))
+    dirs.append(S.library_path())
+    return {"LD_LIBRARY_PATH": ":".join(d for d in dirs if d), "LC_ALL": "C",
+            "LANG": "C"}
+
+
+class BenchLab:
+    """Lab + certificates, and the parties a benchmark asks for (start_*).
+    Use as a context manager; everything is stopped and removed at exit."""
+
+    def __init__(self):
+        self.lab = None
+        self.certs = None
+        self.backend = None         # ProFTPD (servers.Server)
+        self.backend_cpu = None
+        self.light = None           # lightftpd (process), its address
+        self.light_hostport = None
+        self.targets = {}
+        self.notes = []
+        self._groups = []
+        self._key_support = {}
+
+    # ---- lifetime --------------------------------------------------------
+
+    def __enter__(self):
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.down()
+        return False
+
+    def up(self):
+        # Lab() takes its work directory from tempfile: put it on tmpfs.
+        tempfile.tempdir = TMPFS if os.path.isdir(TMPFS) else None
+        self.lab = L.Lab(prefix="bench" + os.urandom(3).hex())
+        self.lab.up()
+        self.certs = self.lab.certs()
+        # One binary for the whole run, even if build/ftpsgw is rebuilt
+        # meanwhile.
+        if not os.access(L.GATEWAY_BIN, os.X_OK):
+            raise L.LabError(f"{L.GATEWAY_BIN} not built (run make)")
+        self.gw_binary = self.lab.path("ftpsgw")
+        shutil.copy2(L.GATEWAY_BIN, self.gw_binary)
+        return self
+
+    def start_proftpd(self):
+        """The ProFTPD backend (servers.start_proftpd, more instances
+        allowed), its CPU accounted in backend_cpu."""
+        self.backend_cpu = self._group("proftpd")
+        self.backend = S.start_proftpd(
+            self.lab, self.certs, extra=f"MaxInstances {MAX_INSTANCES}\n")
+        self.backend_cpu.add(self.backend.pid)
+        return self.backend
+
+    def down(self):
+        try:
+            if self.lab is not None:
+                self.lab.down()
+        finally:
+            for g in self._groups:
+                g.close()
+            self._groups.clear()
+            tempfile.tempdir = None
+
+    def _group(self, name):
+        g = CpuGroup(name)
+        self._groups.append(g)
+        return g
+
+    # ---- the router ------------------------------------------------------
+
+    def nft(self, *args):
+        """One nft command in the router namespace."""
+        self.lab.run(self.lab.ns_router, ["nft", *args])
+
+    def open_direct_path(self):
+        """The direct target: port 2021 and the backend's passive range
+        forwarded to ProFTPD (kernel DNAT, accepted in the forward chain)."""
+        lo, hi = BACKEND_PASSIVE
+        pub, srv = L.Lab.ROUTER_PUB4, L.Lab.SERVER4
+        self.nft("add", "table", "ip", "bench_direct")
+        self.nft("add", "chain", "ip", "bench_direct", "pre",
+                 "{ type nat hook prerouting priority dstnat; }")
+        self.nft("add", "rule", "ip", "bench_direct", "pre", "ip", "daddr", pub,
+                 "tcp", "dport", str(DIRECT_PORT), "dnat", "to", f"{srv}:21")
+        self.nft("add", "rule", "ip", "bench_direct", "pre", "ip", "daddr", pub,
+                 "tcp", "dport", f"{lo}-{hi}", "dnat", "to", srv)
+        self.nft("insert", "rule", "inet", "ftpsgw", "forward",
+                 "ct", "status", "dnat", "accept")
+        self.notes.append(
+            f"direct: router DNAT {pub}:{DIRECT_PORT} -> {srv}:21 and "
+            f"{pub}:{lo}-{hi} -> {srv} (same ports), forward chain "
+            "'ct status dnat accept'; TLS end to end client <-> ProFTPD")
+        t = Target("direct", DIRECT_PORT, BE_NAME)
+        self.targets["direct"] = t
+        return t
+
+    # ---- ftpsgw ----------------------------------------------------------
+
+    def gateway_config(self, backend, port=GW_PORT, implicit_port=GW_IMPLICIT_PORT,
+                       **overrides):
+        """gateway.conf as in tests/integration/test_gateway.py's gw_config,
+        IPv4 only, log_level info."""
+        cfg = {
+            "listen": L.hostport(L.Lab.ROUTER_PUB4, port),
+            "listen_implicit": L.hostport(L.Lab.ROUTER_PUB4, implicit_port),
+            "certificate": self.certs.gw_cert,
+            "private_key": self.certs.gw_key,
+            "backend": backend,
+            "backend_ca": self.certs.ca_cert,
+            "passive_ports": GW_PASSIVE,
+            "conntrack": "on",
+            "log_level": "info",
+        }
+        cfg.update(overrides)
+        return cfg
+
+    def start_gateway(self, key="ftpsgw", backend=None, port=GW_PORT,
+                      implicit_port=GW_IMPLICIT_PORT, **overrides):
+        """build/ftpsgw in the router namespace in front of backend
+        ('HOST:PORT', default ProFTPD), its CPU accounted in its own group.
+        Ports other than the lab's 21/990 are opened in the input chain.
+        Returns the Target (also in self.targets[key])."""
+        backend = backend or self.backend.hostport
+        extra_ports = [p for p in (port, implicit_port) if p not in (21, 990)]
+        if extra_ports:
+            self.nft("insert", "rule", "inet", "ftpsgw", "input", "tcp", "dport",
+                     "{ " + ", ".join(map(str, extra_ports)) + " }", "accept")
+        cpu = self._group(key)
+        gw = self.lab.start_gateway(
+            self.gateway_config(backend, port, implicit_port, **overrides), name=key,
+            binary=self.gw_binary)
+        cpu.add(gw.pid)
+        t = Target(key, port, GW_NAME, cpu=cpu, proc=gw.proc)
+        t.gateway = gw
+        t.implicit_port = implicit_port
+        self.targets[key] = t
+        return t
+
+    def restart_gateway(self, key="ftpsgw"):
+        """Stop the gateway of target key and start it again with the same
+        configuration (a fresh process, e.g. for a memory figure)."""
+        t = self.targets[key]
+        t.gateway.stop()
+        t.restarts += 1
+        gw = self.lab.start_gateway(_read(t.gateway.config_path),
+                                    name=f"{key}-{t.restarts}",
+                                    binary=self.gw_binary)
+        t.cpu.add(gw.pid)
+        t.gateway, t.proc = gw, gw.proc
+        return t
+
+    def gateway_version(self):
+        """'ftpsgw --version' of the binary under test and its SHA-256."""
+        r = subprocess.run([self.gw_binary, "--version"], capture_output=True,
+                           text=True, timeout=30)
+        with open(self.gw_binary, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        return (r.stdout or r.stderr).strip(), digest
+
+    def session_limits(self, sessions):
+        """Overrides that let one client address hold sessions sessions, for
+        the limit keys this build knows (max_sessions, max_sessions_per_ip;
+        older builds have none)."""
+        out = {}
+        for key in ("max_sessions", "max_sessions_per_ip"):
+            if self._gateway_knows(key, sessions):
+                out[key] = sessions
+        return out
+
+    def _gateway_knows(self, key, value):
+        if key not in self._key_support:
+            cfg = self.gateway_config(f"{L.Lab.SERVER4}:21", **{key: value})
+            r = self.lab.check_gateway_config(cfg, name=f"check-{key}",
+                                              binary=self.gw_binary)
+            text = (r.stdout + r.stderr).strip()
+            if r.returncode == 0:
+                self._key_support[key] = True
+            elif "unknown key" in text:
+                self._key_support[key] = False
+            else:
+                raise L.LabError(f"ftpsgw -t refused {key} = {value}: {text}")
+        return self._key_support[key]
+
+    # ---- the light backend -------------------------------------------------
+
+    def start_light(self, address=L.Lab.SERVER4_2, port=21, nofile=0):
+        """bench/lightftpd.py in the server namespace (no ProFTPD there on
+        this address in the bench). Returns 'ADDR:PORT'."""
+        argv = [L.PYTHON, os.path.join(HERE, "lightftpd.py"),
+                "--listen", f"{address}:{port}", "--cert", self.certs.be_cert,
+                "--key", self.certs.be_key]
+        if nofile:
+            argv += ["--nofile", str(nofile)]
+        log = self.lab.path("lightftpd.log")
+        with open(log, "wb") as f:
+            proc = self.lab.popen(self.lab.ns_server, argv, stdout=f,
+                                  stderr=subprocess.STDOUT)
+        if not self.lab.wait_tcp(self.lab.ns_server, address, port, timeout=10,
+                                 banner=b"220", proc=proc):
+            rc = self.lab.stop_process(proc)
+            raise L.LabError(f"lightftpd did not start (exit {rc}):\n{_read(log)}")
+        self.light = proc
+        self.light_hostport = f"{address}:{port}"
+        return self.light_hostport
+
+    # ---- mod_proxy -------------------------------------------------------
+
+    def start_modproxy(self):
+        """ProFTPD + mod_tls + mod_proxy in the router namespace: a reverse
+        proxy in front of the same ProFTPD, TLS 1.2/1.3 toward the client
+        (mod_tls, session reuse required as in ProFTPD's default) and toward
+        the backend (ProxyTLSEngine on, certificate verified)."""
+        lo, hi = MODPROXY_PASSIVE
+        self.nft("insert", "rule", "inet", "ftpsgw", "input", "tcp", "dport",
+                 f"{{ {MODPROXY_PORT}, {lo}-{hi} }}", "accept")
+        self.notes.append(
+            f"mod_proxy: router input chain opens tcp {MODPROXY_PORT} and its "
+            f"passive range {lo}-{hi} (mod_proxy programs no conntrack "
+            "expectations)")
+        d = self.lab.path("modproxy")
+        modules = os.path.join(d, "modules")
+        tables = os.path.join(d, "tables")
+        os.makedirs(modules)
+        os.makedirs(tables)
+        os.chmod(d, 0o755)
+        os.symlink(S.cache_path("usr/lib/proftpd/mod_tls.so"),
+                   os.path.join(modules, "mod_tls.so"))
+        os.symlink(os.path.join(MODPROXY_ROOT, "usr/lib/proftpd/mod_proxy.so"),
+                   os.path.join(modules, "mod_proxy.so"))
+        logs = {k: os.path.join(d, f"{k}.log")
+                for k in ("system", "tls", "proxy", "stderr")}
+        conf = os.path.join(d, "proftpd.conf")
+        c = self.certs
+        with open(conf, "w") as f:
+            f.write(f"""\
+# Written by bench/benchlab.py: mod_proxy as a reverse FTPS proxy.
+ServerName "mod_proxy bench"
+ServerType standalone
+UseIPv6 off
+SocketBindTight on
+DefaultAddress {L.Lab.ROUTER_PUB4}
+Port {MODPROXY_PORT}
+User nobody
+Group nogroup
+MaxInstances {MAX_INSTANCES}
+UseReverseDNS off
+<IfModule mod_ident.c>
+  IdentLookups off
+</IfModule>
+WtmpLog off
+UseLastlog off
+UseFtpUsers off
+ControlsEngine off
+DelayEngine off
+ScoreboardFile {d}/proftpd.scoreboard
+PidFile {d}/proftpd.pid
+DelayTable {d}/proftpd.delay
+SystemLog {logs['system']}
+PassivePorts {lo} {hi}
+TimeoutIdle 600
+
+ModulePath {modules}
+LoadModule mod_tls.c
+LoadModule mod_proxy.c
+
+<IfModule mod_tls.c>
+  TLSEngine on
+  TLSRequired on
+  TLSProtocol TLSv1.2 TLSv1.3
+  TLSECCertificateFile {c.gw_cert}
+  TLSECCertificateKeyFile {c.gw_key}
+  TLSVerifyClient off
+  TLSRenegotiate none
+  TLSLog {logs['tls']}
+</IfModule>
+
+<IfModule mod_proxy.c>
+  ProxyEngine on
+  ProxyLog {logs['proxy']}
+  ProxyTables {tables}
+  ProxyRole reverse
+  ProxyReverseConnectPolicy RoundRobin
+  ProxyReverseServers ftp://{L.Lab.SERVER4}:21
+  ProxyTLSEngine on
+  ProxyTLSProtocol TLSv1.2 TLSv1.3
+  ProxyTLSCACertificateFile {c.ca_cert}
+  ProxyTLSVerifyServer on
+  ProxyDataTransferPolicy client
+  ProxyTLSTransferProtectionPolicy required
+</IfModule>
+""")
+        cpu = self._group("modproxy")
+        env = _modproxy_env()
+        with open(logs["stderr"], "wb") as f:
+            proc = self.lab.popen(self.lab.ns_router,
+                                  [S.cache_path("usr/sbin/proftpd"), "-n", "-q",
+                                   "-c", conf],
+                                  stdout=f, stderr=subprocess.STDOUT, env=env)
+        cpu.add(proc.pid)
+        if not self.lab.wait_tcp(self.lab.ns_router, L.Lab.ROUTER_PUB4,
+                                 MODPROXY_PORT, timeout=S.START_TIMEOUT,
+                                 banner=b"220", proc=proc):
+            rc = self.lab.stop_process(proc)
+            text = "\n".join(f"== {k}\n{_read(p)}" for k, p in logs.items())
+            raise L.LabError(f"mod_proxy gave no 220 banner (exit {rc}):\n{text}")
+        self.modproxy_logs = logs
+        t = Target("mod_proxy", MODPROXY_PORT, GW_NAME, cpu=cpu, proc=proc)
+        self.targets["mod_proxy"] = t
+        return t
+
+    # ---- helpers ---------------------------------------------------------
+
+    def big_file(self, name, size):
+        """A file of size random bytes in the backend's home (tmpfs);
+        returns its path. Made once."""
+        path = os.path.join(self.backend.home, name)
+        if not os.path.exists(path):
+            write_random(path, size)
+        return path
+
+
+def write_random(path, size):
+    """Write size random bytes to path (mode 0644)."""
+    chunk = 1 << 20
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, chunk)
+            f.write(os.urandom(n))
+            left -= n
+    os.chmod(path, 0o644)
+
+
+def _read(path):
+    with contextlib.suppress(FileNotFoundError):
+        with open(path, errors="replace") as f:
+            return f.read()
+    return ""
