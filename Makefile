@@ -48,8 +48,10 @@ LDFLAGS += -fsanitize=address,undefined
 # Reports, leaks at exit included, go to stderr: the integration tests keep a
 # gateway's stderr as its log and fail the test on a report (conftest.py).
 # A test that speeds up the clock preloads libfaketime ahead of the ASan
-# runtime, which ASan would otherwise refuse to start with.
-ASAN_OPTIONS  ?= detect_leaks=1:halt_on_error=1:log_path=stderr:verify_asan_link_order=0
+# runtime, which ASan would otherwise refuse to start with. A small
+# quarantine keeps RSS meaningful for the tests that bound it (a 100 MB
+# reply streamed through must not look like 300 MB held).
+ASAN_OPTIONS  ?= detect_leaks=1:halt_on_error=1:log_path=stderr:quarantine_size_mb=16:verify_asan_link_order=0
 UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS UBSAN_OPTIONS
 else
