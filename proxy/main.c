@@ -500,6 +500,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
 		return 1;
 	}
+	if (m.cfg.data_path == CFG_DATA_KERNEL)
+		log_msg(LOG_LVL_WARNING, "data_path = kernel is not implemented "
+		    "in this version: data connections are relayed by ftpsgw "
+		    "(set data_path = relay to silence this)");
 	if (!m.cfg.backend_verify && !m.cfg.have_backend_fingerprint)
 		log_msg(LOG_LVL_WARNING, "backend_verify = off: the FTP server's "
 		    "certificate is not checked, so anyone on the LAN path can "
