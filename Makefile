@@ -69,7 +69,8 @@ $(PURE_OBJS): CFLAGS += -Wconversion
 
 PROXY_SRCS := proxy/main.c proxy/log.c proxy/loop.c proxy/buf.c proxy/conn.c \
 	proxy/tls.c proxy/netaddr.c proxy/session.c proxy/session_cmd.c \
-	proxy/session_reply.c proxy/data.c proxy/priv.c $(PURE) \
+	proxy/session_reply.c proxy/data.c proxy/priv.c proxy/quitter.c \
+	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
 	certs/ca_name.c certs/ca_show.c

@@ -17,6 +17,7 @@ struct config;
 struct ct_handle;
 struct data_chan;
 struct loop;
+struct quitter;
 struct session;
 
 struct gw {
@@ -32,16 +33,18 @@ struct gw {
 	unsigned n_sessions;
 	struct data_chan *data_chans;	/* every data channel not yet freed,
 					 * released ones finishing included */
+	struct quitter *quitters;	/* backend connections saying QUIT */
 	unsigned ct_warned;		/* bit per conntrack error already warned about */
 	bool stopping;
 };
 
-/* Stopping (SIGTERM): the loop ends once the last session and the last
- * data channel finishing its close are gone. */
+/* Stopping (SIGTERM): the loop ends once the last session, the last data
+ * channel finishing its close and the last backend QUIT are gone. */
 static inline void
 gw_stop_if_done(struct gw *gw)
 {
-	if (gw->stopping && gw->n_sessions == 0 && gw->data_chans == NULL)
+	if (gw->stopping && gw->n_sessions == 0 && gw->data_chans == NULL &&
+	    gw->quitters == NULL)
 		loop_stop(gw->loop);
 }
 

@@ -25,6 +25,7 @@
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
 #include "proxy/priv.h"
+#include "proxy/quitter.h"
 #include "proxy/session.h"
 #include "proxy/tls.h"
 
@@ -358,6 +359,7 @@ stop_now(struct main_ctx *m)
 		sess_shutdown(m->gw.sessions, "421 The gateway is shutting "
 		    "down.");
 	data_abort_all(&m->gw);
+	quitter_abort_all(&m->gw);
 	loop_stop(m->gw.loop);
 }
 

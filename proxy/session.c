@@ -48,6 +48,7 @@
 #include "proxy/data.h"
 #include "proxy/ftp_codes.h"
 #include "proxy/log.h"
+#include "proxy/quitter.h"
 #include "proxy/session_int.h"
 
 static void sess_pump(struct session *s);
@@ -156,7 +157,14 @@ sess_close(struct session *s, const char *why)
 	    (unsigned long long)s->cli.bytes_in,
 	    (unsigned long long)s->cli.bytes_out);
 	conn_close(sess_loop(s), &s->cli);
-	conn_close(sess_loop(s), &s->be);
+	/* Where a QUIT is in order (before AUTH, or logged in), the server
+	 * gets one and closes first; a connection in the middle of its TLS
+	 * preamble just ends. */
+	if (s->be.ev.fd >= 0 && !s->be.eof && !s->be.connecting &&
+	    (s->bstate == BS_HOLD || s->bstate == BS_READY))
+		quitter_start(gw, &s->be, !s->quit_sent);
+	else
+		conn_close(sess_loop(s), &s->be);
 	loop_timer_cancel(sess_loop(s), &s->timer);
 	loop_timer_cancel(sess_loop(s), &s->hs_timer);
 	if (s->prev != NULL)

@@ -409,6 +409,7 @@ sess_command(struct session *s, const char *line, size_t len)
 			return true;
 		}
 		sess_fifo_push(s, PEND_QUIT);
+		s->quit_sent = true;
 		sess_forward(s, line, len);
 		return true;
 	case FTP_ACT_FEAT:

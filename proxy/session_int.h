@@ -88,6 +88,7 @@ struct session {
 	bool pbsz, prot_p;
 	bool logged_in;			/* the server answered 230 */
 	bool ccc;			/* TLS was cleared by CCC */
+	bool quit_sent;			/* the client's QUIT went to the server */
 	bool be_no_epsv;		/* backend refused EPSV once */
 	bool epsv_all;			/* client sent EPSV ALL (RFC 2428) */
 	bool closing;

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import lab as L
-from test_gateway import GW4, gw_config
+from test_gateway import GW4, ftp_script, gw_config
 
 IDLE = """
 import ftplib, ssl, sys
@@ -136,3 +136,41 @@ def test_out_of_file_descriptors_pauses_accepting(lab, certs, proftpd,
             gw.log_text()[-2000:]
         time.sleep(0.2)
     assert "raise LimitNOFILE / ulimit -n" in gw.log_text()
+
+
+ABANDON_AFTER_LOGIN = """
+f.connect(host, 21); f.login(user, pw)
+f.sock.shutdown(socket.SHUT_RDWR); f.sock.close()
+"""
+
+
+def test_abandoned_sessions_leave_no_time_wait_on_the_router(lab, certs,
+                                                            proftpd,
+                                                            start_gw):
+    """A client that vanishes (after the greeting, after login) or quits:
+    ftpsgw sends the server QUIT and lets it close first, so the TIME_WAIT
+    sockets stay on the server, not on the router, where thousands of them
+    would slow every connect() to the server."""
+    gw = start_gw(gw_config(certs, proftpd))
+    for _ in range(3):
+        lab.run(lab.ns_client, [L.PYTHON, "-c",
+                                "import socket,sys\n"
+                                "s=socket.create_connection((sys.argv[1],21),timeout=5)\n"
+                                "s.makefile('rb').readline(); s.close()", GW4])
+        ftp_script(lab, certs, proftpd, ABANDON_AFTER_LOGIN)
+    r = lab.run(lab.ns_client, [
+        "curl", "-sS", "--ssl-reqd", "--cacert", certs.ca_cert, "-u",
+        f"{proftpd.user}:{proftpd.password}", f"ftp://{GW4}/f1",
+        "-o", "/dev/null"], check=False)
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 5
+    while gw.log_text().count("session closed") < 7:
+        assert time.monotonic() < deadline, gw.log_text()[-2000:]
+        time.sleep(0.1)
+    time.sleep(0.5)
+    router = lab.run(lab.ns_router, ["ss", "-tanH", "state", "time-wait",
+                                     "dst", f"{proftpd.address}:21"]).stdout
+    server = lab.run(lab.ns_server, ["ss", "-tanH", "state", "time-wait",
+                                     "src", f"{proftpd.address}:21"]).stdout
+    assert router.strip() == "", router
+    assert len(server.strip().splitlines()) >= 7, server
