@@ -316,6 +316,25 @@ sess_kick(struct loop_deferred *d)
 
 /* The data channel delivered its end (or failed): release held replies. */
 void
+sess_data_params(struct session *s, struct data_params *dp,
+    const struct ftp_addr *master_src, const struct ftp_addr *master_dst)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->gw = s->gw;
+	dp->tag = s->tag;
+	dp->master.family = master_src->family;
+	memcpy(dp->master.src, master_src->addr, sizeof(dp->master.src));
+	memcpy(dp->master.dst, master_dst->addr, sizeof(dp->master.dst));
+	dp->master.sport = master_src->port;
+	dp->master.dport = master_dst->port;
+	dp->client_tls = s->prot_p;
+	dp->after_ccc = s->ccc;
+	dp->tls_app = &s->tls;
+	dp->on_idle = sess_data_idle;
+	dp->owner = s;
+}
+
+void
 sess_data_idle(void *owner)
 {
 	struct session *s = owner;

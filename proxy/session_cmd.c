@@ -248,9 +248,7 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	}
 	sess_data_drop(s, true);	/* a new PORT replaces the previous one */
 
-	memset(&dp, 0, sizeof(dp));
-	dp.gw = s->gw;
-	dp.tag = s->tag;
+	sess_data_params(s, &dp, &s->be_local, &s->gw->backend);
 	dp.active = true;
 	dp.client = a;
 	dp.client.family = s->client.family;	/* ::ffff:a.b.c.d -> IPv4 */
@@ -260,16 +258,6 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	dp.listen.port = 0;
 	dp.backend = s->gw->backend;
 	dp.source = s->local;
-	dp.master.family = s->be_local.family;
-	memcpy(dp.master.src, s->be_local.addr, 16);
-	memcpy(dp.master.dst, s->gw->backend.addr, 16);
-	dp.master.sport = s->be_local.port;
-	dp.master.dport = s->gw->backend.port;
-	dp.client_tls = s->prot_p;
-	dp.after_ccc = s->ccc;
-	dp.tls_app = &s->tls;
-	dp.on_idle = sess_data_idle;
-	dp.owner = s;
 	s->data = data_open(&dp, &port, &reply);
 	if (s->data == NULL) {
 		sess_reply(s, reply);

@@ -158,6 +158,12 @@ void sess_fatal(struct session *s, const char *line);
  * true if it was a HOST, which is sent first and so consumed here. */
 bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);
 void sess_data_idle(void *owner);
+struct data_params;
+/* Start dp with what every data channel of s shares (its TLS state, the
+ * owner callback) and the expectation's master, the control connection
+ * from master_src to master_dst; the caller adds the mode's addresses. */
+void sess_data_params(struct session *s, struct data_params *dp,
+    const struct ftp_addr *master_src, const struct ftp_addr *master_dst);
 /* Let go of the data channel (counting its bytes): abort closes it at once,
  * otherwise a channel finishing its close_notify exchange completes it. */
 void sess_data_drop(struct session *s, bool abort);

@@ -83,9 +83,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		return;
 	}
 
-	memset(&dp, 0, sizeof(dp));
-	dp.gw = s->gw;
-	dp.tag = s->tag;
+	sess_data_params(s, &dp, &s->client, &s->local);
 	dp.client = s->client;
 	dp.listen = s->local;
 	if (s->gw->cfg->have_public_address) {
@@ -98,16 +96,6 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 	}
 	dp.listen.port = 0;
 	dp.backend = be;
-	dp.master.family = s->client.family;
-	memcpy(dp.master.src, s->client.addr, 16);
-	memcpy(dp.master.dst, s->local.addr, 16);
-	dp.master.sport = s->client.port;
-	dp.master.dport = s->local.port;
-	dp.client_tls = s->prot_p;
-	dp.after_ccc = s->ccc;
-	dp.tls_app = &s->tls;
-	dp.on_idle = sess_data_idle;
-	dp.owner = s;
 	s->data = data_open(&dp, &port, &reply);
 	sess_fifo_pop(s);
 	if (s->data == NULL) {
