@@ -435,26 +435,39 @@ def test_conntrack_expectation_admits_the_data_connection(lab, certs, proftpd,
     assert same(lab.path("ct-on"), os.path.join(proftpd.home, "f16384"))
 
 
+# Logs in, sends EPSV and prints the reply, waits for a line on stdin, then
+# prints the reply to NOOP and quits.
+EPSV_HOLD = (
+    "import ftplib,ssl,sys\n"
+    "ctx=ssl.create_default_context(cafile=sys.argv[2])\n"
+    "f=ftplib.FTP_TLS(context=ctx,timeout=10)\n"
+    "f.connect(sys.argv[1],21); f.login(sys.argv[3],sys.argv[4]); f.prot_p()\n"
+    "print(f.sendcmd('EPSV'),flush=True)\n"
+    "sys.stdin.readline()\n"
+    "print(f.sendcmd('NOOP'),flush=True)\n"
+    "f.quit()\n")
+
+
+def epsv_hold(lab, certs, server):
+    """Start EPSV_HOLD in the client namespace; returns (process, port)
+    once the 229 came. The caller stops the process."""
+    p = lab.popen(lab.ns_client, [L.PYTHON, "-c", EPSV_HOLD, GW4,
+                                  certs.ca_cert, server.user, server.password],
+                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE)
+    line = p.stdout.readline().decode()
+    if not line.startswith("229 "):
+        lab.stop_process(p)
+        raise AssertionError(line + p.stderr.read(2000).decode())
+    return p, int(line.split("|||")[1].split("|")[0])
+
+
 def test_expectation_is_visible_and_removed(lab, certs, proftpd, start_gw):
     """After EPSV the router holds one expectation client -> public:P; it is
     gone once the session ends."""
     start_gw(gw_config(certs, proftpd))
-    script = (
-        "import ftplib,ssl,sys\n"
-        "ctx=ssl.create_default_context(cafile=sys.argv[2])\n"
-        "f=ftplib.FTP_TLS(context=ctx,timeout=10)\n"
-        "f.connect(sys.argv[1],21); f.login(sys.argv[3],sys.argv[4]); f.prot_p()\n"
-        "print(f.sendcmd('EPSV'),flush=True)\n"
-        "sys.stdin.readline()\n"
-        "f.quit()\n")
-    p = lab.popen(lab.ns_client, [L.PYTHON, "-c", script, GW4, certs.ca_cert,
-                                  proftpd.user, proftpd.password],
-                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE)
+    p, port = epsv_hold(lab, certs, proftpd)
     try:
-        line = p.stdout.readline().decode()
-        assert line.startswith("229 "), line + p.stderr.read(2000).decode()
-        port = int(line.split("|||")[1].split("|")[0])
         exp = lab.conntrack_expect()
         mine = [e for e in exp.splitlines() if f"dport={port}" in e]
         assert len(mine) == 1, exp

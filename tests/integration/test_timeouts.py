@@ -7,7 +7,7 @@ import subprocess
 import time
 
 import lab as L
-from test_gateway import GW4, ftp_script, gw_config
+from test_gateway import GW4, epsv_hold, ftp_script, gw_config
 
 SILENT = "198.51.100.13"
 
@@ -133,23 +133,8 @@ def test_expired_data_port_is_released(lab, certs, proftpd, start_gw):
     """PASV and nothing else: after data_timeout the passive listener is
     closed and the expectation is gone, while the session stays open."""
     start_gw(gw_config(certs, proftpd, data_timeout=2))
-    script = (
-        "import ftplib,ssl,sys\n"
-        "ctx=ssl.create_default_context(cafile=sys.argv[2])\n"
-        "f=ftplib.FTP_TLS(context=ctx,timeout=10)\n"
-        "f.connect(sys.argv[1],21); f.login(sys.argv[3],sys.argv[4]); f.prot_p()\n"
-        "print(f.sendcmd('EPSV'),flush=True)\n"
-        "sys.stdin.readline()\n"
-        "print(f.sendcmd('NOOP'),flush=True)\n"
-        "f.quit()\n")
-    p = lab.popen(lab.ns_client, [L.PYTHON, "-c", script, GW4, certs.ca_cert,
-                                  proftpd.user, proftpd.password],
-                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                  stderr=subprocess.PIPE)
+    p, port = epsv_hold(lab, certs, proftpd)
     try:
-        line = p.stdout.readline().decode()
-        assert line.startswith("229 "), line + p.stderr.read(2000).decode()
-        port = int(line.split("|||")[1].split("|")[0])
         assert f"dport={port}" in lab.conntrack_expect()
         assert lab.tcp_connect(lab.ns_router, GW4, port) == "connected"
         time.sleep(3.5)
