@@ -71,7 +71,7 @@ struct data_chan {
 	bool fail_ours;			/* the failure is better explained by
 					 * fail_reply than by the server */
 	uint16_t port;
-	struct data_chan *prev, *next;	/* gw->data_chans */
+	struct list_link link;		/* gw->data_chans */
 };
 
 static void data_pump(struct data_chan *dc);
@@ -90,12 +90,7 @@ data_reap(struct loop_deferred *d)
 	struct data_chan *dc = container_of(d, struct data_chan, reap);
 	struct gw *gw = dc->p.gw;
 
-	if (dc->prev != NULL)
-		dc->prev->next = dc->next;
-	else
-		gw->data_chans = dc->next;
-	if (dc->next != NULL)
-		dc->next->prev = dc->prev;
+	list_unlink(&gw->data_chans, &dc->link);
 	buf_free(&dc->down);
 	buf_free(&dc->up);
 	free(dc);
@@ -562,10 +557,7 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	}
 	loop_timer_set(dc_loop(dc), &dc->timer,
 	    (uint64_t)p->gw->cfg->data_timeout * 1000u);
-	dc->next = p->gw->data_chans;
-	if (dc->next != NULL)
-		dc->next->prev = dc;
-	p->gw->data_chans = dc;
+	list_push(&p->gw->data_chans, &dc->link);
 	*port_out = dc->port;
 	return dc;
 fail:
@@ -650,12 +642,15 @@ data_abort(struct data_chan *dc)
 void
 data_abort_all(struct gw *gw)
 {
-	struct data_chan *dc;
+	struct list_link *l;
 
 	/* Reaping is deferred: the list stays whole during the walk. */
-	for (dc = gw->data_chans; dc != NULL; dc = dc->next)
+	for (l = gw->data_chans; l != NULL; l = l->next) {
+		struct data_chan *dc = container_of(l, struct data_chan, link);
+
 		if (!(dc->released && dc->state == DS_CLOSED))
 			data_abort(dc);
+	}
 }
 
 /* ---- setup: handshakes and the session-reuse check ---- */

@@ -9,15 +9,14 @@
 
 #include "proxy/ftp_parse.h"
 #include "proxy/hosttab.h"
+#include "proxy/list.h"
 #include "proxy/loop.h"
 #include "proxy/portpool.h"
 #include "proxy/tls.h"
 
 struct config;
 struct ct_handle;
-struct data_chan;
 struct loop;
-struct quitter;
 struct session;
 
 struct gw {
@@ -29,11 +28,11 @@ struct gw {
 	struct hosttab hosts;		/* sessions and failed logins per address */
 	struct ftp_addr backend;	/* resolved backend address and port */
 	uint64_t next_id;
-	struct session *sessions;	/* all live sessions (doubly linked) */
+	struct list_link *sessions;	/* all live sessions */
 	unsigned n_sessions;
-	struct data_chan *data_chans;	/* every data channel not yet freed,
+	struct list_link *data_chans;	/* every data channel not yet freed,
 					 * released ones finishing included */
-	struct quitter *quitters;	/* backend connections saying QUIT */
+	struct list_link *quitters;	/* backend connections saying QUIT */
 	unsigned ct_warned;		/* bit per conntrack error already warned about */
 	bool stopping;
 };

@@ -355,9 +355,10 @@ reload_tls(struct main_ctx *m)
 static void
 stop_now(struct main_ctx *m)
 {
-	while (m->gw.sessions != NULL)
-		sess_shutdown(m->gw.sessions, "421 The gateway is shutting "
-		    "down.");
+	struct session *s;
+
+	while ((s = sess_first(&m->gw)) != NULL)
+		sess_shutdown(s, "421 The gateway is shutting down.");
 	data_abort_all(&m->gw);
 	quitter_abort_all(&m->gw);
 	loop_stop(m->gw.loop);
@@ -384,7 +385,7 @@ stop_gently(struct main_ctx *m, unsigned signo)
 
 	m->gw.stopping = true;
 	close_listeners(m);
-	for (s = m->gw.sessions; s != NULL; s = next) {
+	for (s = sess_first(&m->gw); s != NULL; s = next) {
 		next = sess_next(s);
 		if (sess_drain(s, "421 The gateway is shutting down."))
 			busy++;

@@ -24,7 +24,7 @@ struct quitter {
 	bool sent;
 	struct loop_timer timer;
 	struct loop_deferred reap;
-	struct quitter *prev, *next;	/* gw->quitters */
+	struct list_link link;		/* gw->quitters */
 };
 
 static void
@@ -33,12 +33,7 @@ quitter_reap(struct loop_deferred *d)
 	struct quitter *q = container_of(d, struct quitter, reap);
 	struct gw *gw = q->gw;
 
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		gw->quitters = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
+	list_unlink(&gw->quitters, &q->link);
 	buf_free(&q->io);
 	free(q);
 	gw_stop_if_done(gw);
@@ -113,10 +108,7 @@ quitter_start(struct gw *gw, struct conn *c, bool send_quit)
 	q->sent = !send_quit || !buf_append(&q->io, "QUIT\r\n", 6);
 	loop_timer_init(&q->timer, quitter_on_timer);
 	q->reap.cb = quitter_reap;
-	q->next = gw->quitters;
-	if (q->next != NULL)
-		q->next->prev = q;
-	gw->quitters = q;
+	list_push(&gw->quitters, &q->link);
 	loop_timer_set(gw->loop, &q->timer, QUITTER_MS);
 	quitter_on_io(&q->c.ev, 0);
 }
@@ -124,10 +116,13 @@ quitter_start(struct gw *gw, struct conn *c, bool send_quit)
 void
 quitter_abort_all(struct gw *gw)
 {
-	struct quitter *q;
+	struct list_link *l;
 
 	/* Reaping is deferred: the list stays whole during the walk. */
-	for (q = gw->quitters; q != NULL; q = q->next)
+	for (l = gw->quitters; l != NULL; l = l->next) {
+		struct quitter *q = container_of(l, struct quitter, link);
+
 		if (q->c.ev.fd >= 0)
 			quitter_done(q);
+	}
 }

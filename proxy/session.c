@@ -167,12 +167,7 @@ sess_close(struct session *s, const char *why)
 		conn_close(sess_loop(s), &s->be);
 	loop_timer_cancel(sess_loop(s), &s->timer);
 	loop_timer_cancel(sess_loop(s), &s->hs_timer);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		gw->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	list_unlink(&gw->sessions, &s->link);
 	gw->n_sessions--;
 	loop_defer(sess_loop(s), &s->reap);
 	gw_stop_if_done(gw);
@@ -226,9 +221,17 @@ sess_shutdown(struct session *s, const char *reply)
 }
 
 struct session *
+sess_first(const struct gw *gw)
+{
+	return gw->sessions != NULL ?
+	    container_of(gw->sessions, struct session, link) : NULL;
+}
+
+struct session *
 sess_next(const struct session *s)
 {
-	return s->next;
+	return s->link.next != NULL ?
+	    container_of(s->link.next, struct session, link) : NULL;
 }
 
 bool
@@ -847,10 +850,7 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	conn_set_fd(&s->cli, fd, false);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 
-	s->next = gw->sessions;
-	if (gw->sessions != NULL)
-		gw->sessions->prev = s;
-	gw->sessions = s;
+	list_push(&gw->sessions, &s->link);
 	gw->n_sessions++;
 	log_msg(LOG_LVL_NOTICE, "%s: session opened on %s (%s FTPS)", s->tag,
 	    netaddr_str_port(&s->local, host, sizeof(host)),

@@ -24,7 +24,8 @@ struct session *sess_new(struct gw *gw, int fd, const struct sockaddr *peer,
  * 421 usually). Used at shutdown. */
 void sess_shutdown(struct session *s, const char *reply);
 
-/* The next session of gw->sessions (for walking the list). */
+/* Walking gw->sessions: the first session (NULL if none), the next one. */
+struct session *sess_first(const struct gw *gw);
 struct session *sess_next(const struct session *s);
 
 /*

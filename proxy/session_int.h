@@ -63,7 +63,7 @@ struct pending {
 
 struct session {
 	struct gw *gw;
-	struct session *prev, *next;
+	struct list_link link;		/* gw->sessions */
 	uint64_t id;
 	char tag[NETADDR_STRLEN + 24];	/* "#12 203.0.113.10" */
 	bool implicit;
