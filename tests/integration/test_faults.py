@@ -48,7 +48,7 @@ def test_sigterm_lets_transfers_finish(lab, certs, proftpd, start_gw):
     try:
         assert idle.stdout.readline().strip() == b"ready"
         dl = slow_download(lab, certs, proftpd, "40M", out)
-        wait_log(gw, "data connection from")
+        wait_log(gw, "data relay on port")  # RETR under way, not just EPSV
         t0 = time.monotonic()
         gw.signal(signal.SIGTERM)
         # The idle session is told at once.
@@ -75,7 +75,7 @@ def test_shutdown_timeout_ends_slow_transfers(lab, certs, proftpd, start_gw):
     out = lab.path("sigterm-slow")
     dl = slow_download(lab, certs, proftpd, "5M", out)
     try:
-        wait_log(gw, "data connection from")
+        wait_log(gw, "data relay on port")
         t0 = time.monotonic()
         gw.signal(signal.SIGTERM)
         assert gw.proc.wait(timeout=10) == 0
