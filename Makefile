@@ -67,8 +67,8 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
-PROXY_SRCS := proxy/main.c proxy/log.c proxy/loop.c proxy/buf.c proxy/conn.c \
-	proxy/tls.c proxy/netaddr.c proxy/session.c proxy/session_cmd.c \
+PROXY_SRCS := proxy/main.c proxy/worker.c proxy/gw.c proxy/log.c proxy/loop.c \
+	proxy/buf.c proxy/conn.c proxy/tls.c proxy/netaddr.c proxy/session.c proxy/session_cmd.c \
 	proxy/session_reply.c proxy/data.c proxy/priv.c proxy/quitter.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
@@ -82,7 +82,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/ftpsgw: $(PROXY_SRCS:%.c=$(BUILD)/%.o)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypto

@@ -44,6 +44,7 @@
 #define CFG_TIMEOUT_MAX		86400	/* one day */
 #define CFG_SESSIONS_MAX	1000000
 #define CFG_FAILURES_MAX	1000
+#define CFG_WORKERS_MAX		64
 #define CFG_FTP_PORT		21
 #define CFG_FTPS_PORT		990
 #define CFG_DNS_NAME_MAX	253
@@ -80,6 +81,7 @@ enum cfg_key_id {
 	CFG_K_MAX_LOGIN_FAILURES,
 	CFG_K_BAN_TIME,
 	CFG_K_SHUTDOWN_TIMEOUT,
+	CFG_K_WORKERS,
 	CFG_K_COUNT
 };
 
@@ -245,6 +247,9 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	    "is not a timeout", CFG_SECONDS_EXPECT },
 	[CFG_K_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", cfg_set_seconds, NULL,
 	    false, "is not a timeout", CFG_SECONDS_EXPECT },
+	[CFG_K_WORKERS] = { "workers", cfg_set_count, NULL, false,
+	    "is not a worker count",
+	    "auto (one per CPU core) or a whole number from 1 to 64" },
 };
 
 /* ---- small helpers ---- */
@@ -945,6 +950,14 @@ cfg_set_count(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 {
 	uint32_t c;
 
+	if (id == CFG_K_WORKERS) {
+		if (n == 4 && memcmp(v, "auto", 4) == 0)
+			c = 0;
+		else if (cfg_number(v, n, 1, CFG_WORKERS_MAX, &c) != 0)
+			return CFG_SET_BAD;
+		ps->cfg->workers = c;
+		return CFG_SET_OK;
+	}
 	if (id == CFG_K_MAX_LOGIN_FAILURES) {
 		if (cfg_number(v, n, 0, CFG_FAILURES_MAX, &c) != 0)
 			return CFG_SET_BAD;
@@ -1156,6 +1169,7 @@ cfg_defaults(struct config *cfg)
 	cfg->max_login_failures = 5;
 	cfg->ban_time = 600;
 	cfg->shutdown_timeout = 30;
+	cfg->workers = 0;
 }
 
 int

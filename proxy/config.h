@@ -73,6 +73,9 @@ struct config {
 	unsigned max_login_failures;	/* per address; 0 = off; default 5 */
 	unsigned ban_time;		/* s, after max_login_failures; default 600 */
 	unsigned shutdown_timeout;	/* s, SIGTERM grace; default 30 */
+
+	/* Performance. */
+	unsigned workers;		/* event loops; 0 = auto (one per core) */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */

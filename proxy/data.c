@@ -428,14 +428,14 @@ data_start_tls(struct data_chan *dc)
 	SSL *ssl;
 
 	if (dc->p.client_tls) {
-		ssl = tls_new_server(&gw->tls, dc->p.tls_app, true);
+		ssl = tls_new_server(dc->p.tls_app, true);
 		if (ssl == NULL)
 			return false;
 		conn_start_tls(&dc->cli, ssl, true);
 	}
 	/* backend_tls = off: clear text on a trusted LAN. */
 	if (gw->cfg->backend_tls != CFG_BACKEND_OFF) {
-		ssl = tls_new_backend(&gw->tls, dc->p.tls_app,
+		ssl = tls_new_backend(dc->p.tls_app,
 		    dc->p.tls_app->be_session);
 		if (ssl == NULL)
 			return false;
@@ -740,7 +740,7 @@ data_setup_step(struct data_chan *dc)
 			    "set require_session_reuse = off in gateway.conf "
 			    "(weaker: lets a third party on the client's path take "
 			    "the data connection)", dc->p.tag,
-			    tls_resume_failure(dc->cli.ssl, &dc->p.gw->tls),
+			    tls_resume_failure(dc->cli.ssl),
 			    dc->p.after_ccc ? "After CCC, a client that did not "
 			    "send its own close_notify has discarded its session "
 			    "(curl: use --ftp-ssl-ccc-mode active). " : "");

@@ -1,8 +1,10 @@
-/* The gateway-wide context made in main and passed down to every session:
- * no mutable file-scope state is shared between sessions. */
+/* The context of one worker (its event loop, its sessions) passed down to
+ * every session, and what all workers share: no mutable file-scope state. */
 #ifndef FTPSGW_PROXY_GW_H
 #define FTPSGW_PROXY_GW_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -19,16 +21,30 @@ struct ct_handle;
 struct loop;
 struct session;
 
+/*
+ * Shared by all workers, touched only when a connection is accepted, a login
+ * succeeds or fails, or a session ends: never on the data path.
+ */
+struct gw_shared {
+	pthread_mutex_t lock;		/* guards hosts and n_sessions */
+	struct hosttab hosts;		/* sessions and failed logins per address */
+	unsigned n_sessions;		/* all workers' */
+	atomic_uint_fast64_t next_id;	/* session numbers in the log */
+	unsigned n_workers;
+	atomic_uint stop_acks;		/* workers that began stopping */
+	atomic_uint stop_busy;		/* transfers they let finish */
+};
+
 struct gw {
 	struct loop *loop;
 	const struct config *cfg;
-	struct tls tls;
+	struct gw_shared *shared;
+	unsigned worker;		/* index, for the log */
+	struct tls *tls;		/* for new sessions (a reference) */
 	struct ct_handle *ct;		/* NULL: conntrack off or unavailable (auto) */
 	struct portpool ports;
-	struct hosttab hosts;		/* sessions and failed logins per address */
 	struct ftp_addr backend;	/* resolved backend address and port */
-	uint64_t next_id;
-	struct list_link *sessions;	/* all live sessions */
+	struct list_link *sessions;	/* this worker's live sessions */
 	unsigned n_sessions;
 	struct list_link *data_chans;	/* every data channel not yet freed,
 					 * released ones finishing included */
@@ -36,6 +52,24 @@ struct gw {
 	unsigned ct_warned;		/* bit per conntrack error already warned about */
 	bool stopping;
 };
+
+/* Admission of a new control connection from a: max_sessions, then
+ * max_sessions_per_ip and bans. HOST_ADMIT counts it: gw_session_end later. */
+enum gw_verdict {
+	GW_ADMIT = HOST_ADMIT,
+	GW_BANNED = HOST_BANNED,	/* *wait_s: seconds left of the ban */
+	GW_TOO_MANY_IP = HOST_TOO_MANY,
+	GW_NO_SLOT = HOST_FULL,		/* address table full */
+	GW_TOO_MANY,			/* max_sessions reached */
+};
+enum gw_verdict gw_admit(struct gw *gw, const struct ftp_addr *a,
+    uint32_t *wait_s);
+void gw_session_end(struct gw *gw, const struct ftp_addr *a);
+/* A failed login from a; true when it earns a ban (hosttab_login_failed). */
+bool gw_login_failed(struct gw *gw, const struct ftp_addr *a);
+void gw_login_ok(struct gw *gw, const struct ftp_addr *a);
+/* Sessions open on all workers. */
+unsigned gw_sessions_all(struct gw_shared *sh);
 
 /* Stopping (SIGTERM): the loop ends once the last session, the last data
  * channel finishing its close and the last backend QUIT are gone. */

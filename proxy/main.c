@@ -1,5 +1,6 @@
-/* ftpsgw: options, configuration, listeners, signals, and the run loop. */
+/* ftpsgw: options, configuration, signals, and the workers. */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -28,6 +30,7 @@
 #include "proxy/quitter.h"
 #include "proxy/session.h"
 #include "proxy/tls.h"
+#include "proxy/worker.h"
 
 /* A configuration file larger than this is surely not one. */
 #define MAIN_CONF_MAX (1024 * 1024)
@@ -37,28 +40,27 @@
 #define MAIN_HOSTS_SPARE 1024
 /* The expiry check repeats daily (ms). */
 #define MAIN_DAY_MS (24u * 3600u * 1000u)
-/* Connections accepted per listener wake-up. */
-#define MAIN_ACCEPT_BATCH 16
-/* Pause of a listener after EMFILE/ENFILE. */
-#define MAIN_ACCEPT_PAUSE_MS 1000
+/* workers = auto takes one per core, at most this many. */
+#define MAIN_AUTO_WORKERS_MAX 16
 
-struct listener {
-	struct loop_ev ev;
-	struct loop_timer pause;
-	struct gw *gw;
-	bool implicit;
-	char name[NETADDR_STRLEN];
-};
-
+/* The main thread: configuration, signals, timers, and the workers. */
 struct main_ctx {
-	struct gw gw;
 	struct config cfg;
 	const char *conf_path;
-	struct listener listeners[CFG_LISTEN_MAX];
-	size_t n_listeners;
-	struct loop_ev sig;
+	struct gw_shared shared;
+	struct tls *tls;		/* the current contexts (a reference) */
+	struct ftp_addr backend;	/* resolved at start */
+	struct worker *workers;
+	unsigned n_workers;
+	unsigned n_ready;		/* workers initialised */
+	unsigned n_done;		/* workers whose loop ended */
+	struct loop *loop;
+	struct loop_ev sig;		/* signalfd */
+	struct loop_ev done;		/* eventfd: a worker's loop ended */
 	struct loop_timer daily;	/* certificate expiry check */
 	struct loop_timer grace;	/* SIGTERM: shutdown_timeout */
+	bool stopping;
+	int rc;
 };
 
 static void
@@ -136,177 +138,10 @@ resolve_backend(struct main_ctx *m)
 		    m->cfg.backend_host, gai_strerror(rc));
 		return -1;
 	}
-	netaddr_from_sockaddr(&m->gw.backend, res->ai_addr);
-	m->gw.backend.port = m->cfg.backend_port;
+	netaddr_from_sockaddr(&m->backend, res->ai_addr);
+	m->backend.port = m->cfg.backend_port;
 	freeaddrinfo(res);
 	return 0;
-}
-
-static void
-on_accept_pause(struct loop_timer *t)
-{
-	struct listener *ls = container_of(t, struct listener, pause);
-
-	(void)loop_arm(ls->gw->loop, &ls->ev, EPOLLIN);
-}
-
-/* Turn a connection away before any session exists for it: one reply on an
- * explicit listener (nobody reads clear text on an implicit one). */
-static void
-refuse(const struct listener *ls, int fd, const char *reply)
-{
-	if (!ls->implicit)
-		(void)send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
-	close(fd);
-}
-
-/* max_sessions, max_sessions_per_ip and bans. True if fd may go on. */
-static bool
-admit(const struct listener *ls, int fd, const struct sockaddr *peer)
-{
-	struct gw *gw = ls->gw;
-	const struct config *cfg = gw->cfg;
-	char host[NETADDR_STRLEN], reply[128];
-	struct ftp_addr a;
-	uint32_t wait = 0;
-
-	netaddr_from_sockaddr(&a, peer);
-	netaddr_str(&a, host, sizeof(host));
-	if (gw->n_sessions >= cfg->max_sessions) {
-		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions (%u) reached",
-		    host, cfg->max_sessions);
-		refuse(ls, fd, "421 Too many connections to this gateway; try "
-		    "again later.\r\n");
-		return false;
-	}
-	switch (hosttab_admit(&gw->hosts, &a, loop_now(gw->loop),
-	    cfg->max_sessions_per_ip, &wait)) {
-	case HOST_ADMIT:
-		return true;
-	case HOST_BANNED:
-		log_msg(LOG_LVL_INFO, "%s refused: banned for failed logins "
-		    "(%u s left)", host, wait);
-		snprintf(reply, sizeof(reply), "421 Too many failed logins from "
-		    "your address; try again in %u second%s.\r\n", wait,
-		    wait == 1 ? "" : "s");
-		refuse(ls, fd, reply);
-		return false;
-	case HOST_TOO_MANY:
-		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions_per_ip (%u) "
-		    "open already", host, cfg->max_sessions_per_ip);
-		refuse(ls, fd, "421 Too many connections from your address.\r\n");
-		return false;
-	case HOST_FULL:
-		break;
-	}
-	log_msg(LOG_LVL_NOTICE, "%s refused: too many addresses to track "
-	    "(raise max_sessions)", host);
-	refuse(ls, fd, "421 Too many connections to this gateway; try again "
-	    "later.\r\n");
-	return false;
-}
-
-static void
-on_accept(struct loop_ev *ev, uint32_t events)
-{
-	struct listener *ls = container_of(ev, struct listener, ev);
-	struct gw *gw = ls->gw;
-	unsigned n;
-
-	(void)events;
-	for (n = 0; n < MAIN_ACCEPT_BATCH; n++) {
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
-		int fd = accept4(ev->fd, (struct sockaddr *)&peer, &plen,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE) {
-				log_msg(LOG_LVL_ERR, "listener %s: out of file "
-				    "descriptors (%s); pausing accepts for %d ms "
-				    "(raise LimitNOFILE / ulimit -n)", ls->name,
-				    strerror(errno), MAIN_ACCEPT_PAUSE_MS);
-				(void)loop_arm(gw->loop, &ls->ev, 0);
-				loop_timer_set(gw->loop, &ls->pause,
-				    MAIN_ACCEPT_PAUSE_MS);
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED) {
-				log_msg(LOG_LVL_INFO, "listener %s: accept: %s",
-				    ls->name, strerror(errno));
-			}
-			return;
-		}
-		if (admit(ls, fd, (struct sockaddr *)&peer))
-			(void)sess_new(gw, fd, (struct sockaddr *)&peer,
-			    ls->implicit);
-	}
-}
-
-static int
-open_listeners(struct main_ctx *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->cfg.n_listen; i++) {
-		const struct cfg_listen *cl = &m->cfg.listen[i];
-		struct listener *ls = &m->listeners[i];
-		struct ftp_addr a;
-		int one = 1, fd;
-
-		netaddr_from_sockaddr(&a, (const struct sockaddr *)&cl->addr);
-		netaddr_str_port(&a, ls->name, sizeof(ls->name));
-		fd = socket(cl->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			goto fail;
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (cl->addr.ss_family == AF_INET6)
-			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-			    sizeof(one));
-		if (bind(fd, (const struct sockaddr *)&cl->addr, cl->addrlen) < 0 ||
-		    listen(fd, SOMAXCONN) < 0) {
-			int e = errno;
-
-			close(fd);
-			errno = e;
-			goto fail;
-		}
-		loop_ev_init(&ls->ev, on_accept);
-		loop_timer_init(&ls->pause, on_accept_pause);
-		ls->ev.fd = fd;
-		ls->gw = &m->gw;
-		ls->implicit = cl->implicit;
-		m->n_listeners++;
-		if (loop_arm(m->gw.loop, &ls->ev, EPOLLIN) < 0)
-			goto fail;
-		continue;
-fail:
-		log_msg(LOG_LVL_ERR, "%s:%u: %s = %s: %s%s", m->conf_path,
-		    cl->line, cl->implicit ? "listen_implicit" : "listen",
-		    ls->name, strerror(errno), errno == EADDRINUSE ?
-		    " (another FTP server may be listening there: stop it or "
-		    "change the address)" : errno == EADDRNOTAVAIL ?
-		    " (not an address of this machine)" : "");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-close_listeners(struct main_ctx *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->n_listeners; i++) {
-		struct listener *ls = &m->listeners[i];
-
-		loop_timer_cancel(m->gw.loop, &ls->pause);
-		loop_forget(m->gw.loop, &ls->ev);
-		if (ls->ev.fd >= 0)
-			close(ls->ev.fd);
-		ls->ev.fd = -1;
-	}
-	m->n_listeners = 0;
 }
 
 static void
@@ -327,77 +162,57 @@ on_daily(struct loop_timer *t)
 {
 	struct main_ctx *m = container_of(t, struct main_ctx, daily);
 
-	warn_expiry(m->gw.tls.server, m->cfg.certificate);
-	loop_timer_set(m->gw.loop, &m->daily, MAIN_DAY_MS);
+	warn_expiry(m->tls->server, m->cfg.certificate);
+	loop_timer_set(m->loop, &m->daily, MAIN_DAY_MS);
 }
 
-/* SIGHUP: build and check whole new contexts, then swap. Live connections
- * keep their reference to the old ones. */
+static void
+order_all(struct main_ctx *m, unsigned orders)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n_workers; i++)
+		worker_order(&m->workers[i], orders, NULL);
+}
+
+/* SIGHUP: build and check whole new contexts, then hand them to every
+ * worker for new sessions. Sessions under way keep the ones they began
+ * with, so their data connections still resume their TLS session. */
 static void
 reload_tls(struct main_ctx *m)
 {
-	struct tls fresh;
+	struct tls *fresh;
 	char err[1024];
+	unsigned i;
 
-	if (tls_init(&fresh, &m->cfg, err, sizeof(err)) < 0) {
+	fresh = tls_new(&m->cfg, err, sizeof(err));
+	if (fresh == NULL) {
 		log_msg(LOG_LVL_ERR, "SIGHUP: certificates not reloaded, the old "
 		    "ones stay in use: %s", err);
 		return;
 	}
-	tls_free(&m->gw.tls);
-	m->gw.tls = fresh;
+	for (i = 0; i < m->n_workers; i++)
+		worker_order(&m->workers[i], WORKER_TLS, tls_ref(fresh));
+	tls_unref(m->tls);
+	m->tls = fresh;
 	log_msg(LOG_LVL_NOTICE, "SIGHUP: certificate %s reloaded",
 	    m->cfg.certificate);
-	warn_expiry(m->gw.tls.server, m->cfg.certificate);
-}
-
-/* End every session that is left, and the loop. */
-static void
-stop_now(struct main_ctx *m)
-{
-	struct session *s;
-
-	while ((s = sess_first(&m->gw)) != NULL)
-		sess_shutdown(s, "421 The gateway is shutting down.");
-	data_abort_all(&m->gw);
-	quitter_abort_all(&m->gw);
-	loop_stop(m->gw.loop);
+	warn_expiry(m->tls->server, m->cfg.certificate);
 }
 
 static void
 on_shutdown_timeout(struct loop_timer *t)
 {
 	struct main_ctx *m = container_of(t, struct main_ctx, grace);
+	unsigned n = gw_sessions_all(&m->shared);
 
 	log_msg(LOG_LVL_NOTICE, "shutdown_timeout (%u s) over: closing %u "
-	    "session%s", m->cfg.shutdown_timeout, m->gw.n_sessions,
-	    m->gw.n_sessions == 1 ? "" : "s");
-	stop_now(m);
+	    "session%s", m->cfg.shutdown_timeout, n, n == 1 ? "" : "s");
+	order_all(m, WORKER_STOP_NOW);
 }
 
 /* SIGTERM: accept nothing more; idle sessions end now, transfers under way
- * may finish within shutdown_timeout. */
-static void
-stop_gently(struct main_ctx *m, unsigned signo)
-{
-	struct session *s, *next;
-	unsigned busy = 0;
-
-	m->gw.stopping = true;
-	close_listeners(m);
-	for (s = sess_first(&m->gw); s != NULL; s = next) {
-		next = sess_next(s);
-		if (sess_drain(s, "421 The gateway is shutting down."))
-			busy++;
-	}
-	log_msg(LOG_LVL_NOTICE, "signal %u: stopping; %u transfer%s may finish "
-	    "within shutdown_timeout (%u s)", signo, busy, busy == 1 ? "" : "s",
-	    m->cfg.shutdown_timeout);
-	gw_stop_if_done(&m->gw);
-	loop_timer_set(m->gw.loop, &m->grace,
-	    (uint64_t)m->cfg.shutdown_timeout * 1000u);
-}
-
+ * may finish within shutdown_timeout. A second one ends them too. */
 static void
 on_signal(struct loop_ev *ev, uint32_t events)
 {
@@ -410,14 +225,42 @@ on_signal(struct loop_ev *ev, uint32_t events)
 			reload_tls(m);
 			continue;
 		}
-		if (m->gw.stopping) {
+		if (m->stopping) {
 			log_msg(LOG_LVL_NOTICE, "signal %u again: stopping now",
 			    si.ssi_signo);
-			stop_now(m);
-			return;
+			order_all(m, WORKER_STOP_NOW);
+			continue;
 		}
-		stop_gently(m, si.ssi_signo);
+		m->stopping = true;
+		log_msg(LOG_LVL_NOTICE, "signal %u: stopping; listeners closed, "
+		    "idle sessions ended", si.ssi_signo);
+		order_all(m, WORKER_STOP_GENTLY);
+		loop_timer_set(m->loop, &m->grace,
+		    (uint64_t)m->cfg.shutdown_timeout * 1000u);
 	}
+}
+
+/* A worker's loop ended: after a stop, or because it failed (then the
+ * others stop too). The main loop ends with the last one. */
+static void
+on_worker_done(struct loop_ev *ev, uint32_t events)
+{
+	struct main_ctx *m = container_of(ev, struct main_ctx, done);
+	uint64_t n;
+
+	(void)events;
+	if (read(ev->fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return;
+	m->n_done += (unsigned)n;
+	if (!m->stopping) {
+		log_msg(LOG_LVL_ERR, "a worker stopped unexpectedly: stopping "
+		    "the others");
+		m->stopping = true;
+		m->rc = 1;
+		order_all(m, WORKER_STOP_NOW);
+	}
+	if (m->n_done >= m->n_workers)
+		loop_stop(m->loop);
 }
 
 static int
@@ -426,6 +269,8 @@ setup_signals(struct main_ctx *m)
 	sigset_t set;
 	int fd;
 
+	/* Before any worker thread exists: they inherit the mask, and only
+	 * the main thread reads these signals. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -438,16 +283,31 @@ setup_signals(struct main_ctx *m)
 		return -1;
 	loop_ev_init(&m->sig, on_signal);
 	m->sig.fd = fd;
-	return loop_arm(m->gw.loop, &m->sig, EPOLLIN);
+	if (loop_arm(m->loop, &m->sig, EPOLLIN) < 0)
+		return -1;
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	loop_ev_init(&m->done, on_worker_done);
+	m->done.fd = fd;
+	return loop_arm(m->loop, &m->done, EPOLLIN);
 }
 
+/* One ctnetlink socket per worker. Returns 0 (each worker's ct set, or all
+ * NULL under conntrack = off or a failing auto), or -1 under conntrack = on. */
 static int
 open_conntrack(struct main_ctx *m)
 {
+	unsigned i;
+
 	if (m->cfg.conntrack == CFG_CT_OFF)
 		return 0;
-	m->gw.ct = ct_open();
-	if (m->gw.ct != NULL)
+	for (i = 0; i < m->n_workers; i++) {
+		m->workers[i].gw.ct = ct_open();
+		if (m->workers[i].gw.ct == NULL)
+			break;
+	}
+	if (i == m->n_workers)
 		return 0;
 	if (m->cfg.conntrack == CFG_CT_ON) {
 		log_msg(LOG_LVL_ERR, "conntrack = on, but ctnetlink cannot be "
@@ -458,7 +318,111 @@ open_conntrack(struct main_ctx *m)
 	    "(%s): %s Going on without expectations: data connections work "
 	    "only if the firewall admits them otherwise.", strerror(errno),
 	    ct_strerror_advice(errno));
+	while (i-- > 0) {
+		ct_close(m->workers[i].gw.ct);
+		m->workers[i].gw.ct = NULL;
+	}
 	return 0;
+}
+
+/* workers = auto: the cores this process may run on (its affinity mask,
+ * which cgroups and taskset narrow), at most MAIN_AUTO_WORKERS_MAX. */
+static unsigned
+auto_workers(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	if (n < 1)
+		return 1;
+	return n > MAIN_AUTO_WORKERS_MAX ? MAIN_AUTO_WORKERS_MAX : (unsigned)n;
+}
+
+/* Everything the workers need, short of starting them: loops, listeners,
+ * conntrack sockets (all before privileges are dropped). */
+static int
+setup_workers(struct main_ctx *m)
+{
+	struct host_entry *slots;
+	size_t cap;
+	uint32_t seed = 0;
+	unsigned i;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint32_t)getpid();
+	/* Room for every session's address and as many failing ones, with
+	 * the table at most about half full. */
+	cap = 2 * (size_t)m->cfg.max_sessions + MAIN_HOSTS_SPARE;
+	slots = calloc(cap, sizeof(*slots));
+	if (slots == NULL) {
+		log_msg(LOG_LVL_ERR, "out of memory for %zu address slots "
+		    "(max_sessions = %u)", cap, m->cfg.max_sessions);
+		return -1;
+	}
+	hosttab_init(&m->shared.hosts, slots, cap, seed ^ 0x9e3779b9u);
+	if (pthread_mutex_init(&m->shared.lock, NULL) != 0)
+		return -1;
+	m->n_workers = m->cfg.workers != 0 ? m->cfg.workers : auto_workers();
+	m->shared.n_workers = m->n_workers;
+	m->workers = calloc(m->n_workers, sizeof(*m->workers));
+	if (m->workers == NULL) {
+		log_msg(LOG_LVL_ERR, "out of memory for %u workers",
+		    m->n_workers);
+		return -1;
+	}
+	for (i = 0; i < m->n_workers; i++, m->n_ready++) {
+		struct worker *w = &m->workers[i];
+
+		if (worker_init(w, i, &m->cfg, seed + i * 0x9e3779b9u,
+		    m->done.fd) < 0) {
+			log_msg(LOG_LVL_ERR, "cannot set up worker %u: %s", i,
+			    strerror(errno));
+			m->n_ready++;	/* worker_free undoes what was done */
+			return -1;
+		}
+		w->gw.shared = &m->shared;
+		w->gw.tls = tls_ref(m->tls);
+		w->gw.backend = m->backend;
+	}
+	if (open_conntrack(m) < 0)
+		return -1;
+	for (i = 0; i < m->n_workers; i++)
+		if (worker_listen(&m->workers[i], m->conf_path,
+		    m->n_workers > 1) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+start_workers(struct main_ctx *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n_workers; i++) {
+		if (worker_start(&m->workers[i]) < 0) {
+			log_msg(LOG_LVL_ERR, "cannot start worker %u: %s", i,
+			    strerror(errno));
+			m->n_done += m->n_workers - i;	/* never ran */
+			m->stopping = true;
+			order_all(m, WORKER_STOP_NOW);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+free_workers(struct main_ctx *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n_ready; i++)
+		worker_free(&m->workers[i]);
+	free(m->workers);
+	free(m->shared.hosts.slots);
 }
 
 int
@@ -467,10 +431,7 @@ main(int argc, char **argv)
 	static struct main_ctx m;
 	bool test_only = false;
 	char err[1024];
-	struct host_entry *host_slots = NULL;
-	size_t host_cap;
-	uint32_t seed = 0;
-	int i, rc = 1;
+	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
@@ -498,8 +459,8 @@ main(int argc, char **argv)
 	if (load_config(&m) < 0 || resolve_backend(&m) < 0)
 		return 1;
 	log_set_level((enum log_level)m.cfg.log_level);
-	m.gw.cfg = &m.cfg;
-	if (tls_init(&m.gw.tls, &m.cfg, err, sizeof(err)) < 0) {
+	m.tls = tls_new(&m.cfg, err, sizeof(err));
+	if (m.tls == NULL) {
 		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
 		return 1;
 	}
@@ -511,20 +472,20 @@ main(int argc, char **argv)
 		log_msg(LOG_LVL_WARNING, "backend_verify = off: the FTP server's "
 		    "certificate is not checked, so anyone on the LAN path can "
 		    "pose as it (set backend_ca instead)");
-	warn_expiry(m.gw.tls.server, m.cfg.certificate);
+	warn_expiry(m.tls->server, m.cfg.certificate);
 	if (priv_check(&m.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
-		tls_free(&m.gw.tls);
+		tls_unref(m.tls);
 		return 1;
 	}
 	if (test_only) {
 		char be[NETADDR_STRLEN];
-		int chain = keys_check_chain(m.gw.tls.server, m.cfg.certificate,
+		int chain = keys_check_chain(m.tls->server, m.cfg.certificate,
 		    err, sizeof(err));
 
 		if (chain < 0) {
 			fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
-			tls_free(&m.gw.tls);
+			tls_unref(m.tls);
 			return 1;
 		}
 		if (chain > 0)
@@ -532,39 +493,31 @@ main(int argc, char **argv)
 		printf("ftpsgw: configuration %s OK: %zu listener%s, backend %s, "
 		    "certificate and key match%s\n", m.conf_path, m.cfg.n_listen,
 		    m.cfg.n_listen == 1 ? "" : "s",
-		    netaddr_str_port(&m.gw.backend, be, sizeof(be)),
+		    netaddr_str_port(&m.backend, be, sizeof(be)),
 		    chain == 0 ? ", chain verifies" : "");
-		tls_free(&m.gw.tls);
+		tls_unref(m.tls);
 		return 0;
 	}
 
-	m.gw.loop = loop_new();
-	if (m.gw.loop == NULL) {
+	m.rc = 1;
+	m.loop = loop_new();
+	if (m.loop == NULL) {
 		log_msg(LOG_LVL_ERR, "cannot create the event loop: %s",
 		    strerror(errno));
 		goto out;
 	}
-	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
-		seed = (uint32_t)getpid();
-	portpool_init(&m.gw.ports, m.cfg.passive_low, m.cfg.passive_high, seed);
-	/* Room for every session's address and as many failing ones, with
-	 * the table at most about half full. */
-	host_cap = 2 * (size_t)m.cfg.max_sessions + MAIN_HOSTS_SPARE;
-	host_slots = calloc(host_cap, sizeof(*host_slots));
-	if (host_slots == NULL) {
-		log_msg(LOG_LVL_ERR, "out of memory for %zu address slots "
-		    "(max_sessions = %u)", host_cap, m.cfg.max_sessions);
+	if (setup_signals(&m) < 0) {
+		log_msg(LOG_LVL_ERR, "cannot set up signal handling: %s",
+		    strerror(errno));
 		goto out;
 	}
-	hosttab_init(&m.gw.hosts, host_slots, host_cap, seed ^ 0x9e3779b9u);
-	if (open_conntrack(&m) < 0 || open_listeners(&m) < 0 ||
-	    setup_signals(&m) < 0)
+	if (setup_workers(&m) < 0)
 		goto out;
 	{
 		char what[160];
 
-		if (priv_drop(&m.cfg, m.gw.ct != NULL, what, sizeof(what), err,
-		    sizeof(err)) < 0) {
+		if (priv_drop(&m.cfg, m.workers[0].gw.ct != NULL, what,
+		    sizeof(what), err, sizeof(err)) < 0) {
 			log_msg(LOG_LVL_ERR, "%s: %s", m.conf_path, err);
 			goto out;
 		}
@@ -572,27 +525,30 @@ main(int argc, char **argv)
 	}
 	loop_timer_init(&m.grace, on_shutdown_timeout);
 	loop_timer_init(&m.daily, on_daily);
-	loop_timer_set(m.gw.loop, &m.daily, MAIN_DAY_MS);
-	{
+	loop_timer_set(m.loop, &m.daily, MAIN_DAY_MS);
+	m.rc = 0;
+	if (start_workers(&m) == 0) {
 		char be[NETADDR_STRLEN];
 
 		log_msg(LOG_LVL_NOTICE, "ftpsgw %s started: %zu listener%s, "
-		    "backend %s (%s), conntrack %s", FTPSGW_VERSION,
-		    m.n_listeners, m.n_listeners == 1 ? "" : "s",
-		    netaddr_str_port(&m.gw.backend, be, sizeof(be)),
+		    "%u worker%s, backend %s (%s), conntrack %s", FTPSGW_VERSION,
+		    m.cfg.n_listen, m.cfg.n_listen == 1 ? "" : "s", m.n_workers,
+		    m.n_workers == 1 ? "" : "s",
+		    netaddr_str_port(&m.backend, be, sizeof(be)),
 		    m.cfg.backend_tls == CFG_BACKEND_OFF ? "plain FTP" : "FTPS",
-		    m.gw.ct != NULL ? "on" : "off");
+		    m.workers[0].gw.ct != NULL ? "on" : "off");
+	} else {
+		m.rc = 1;
 	}
-	if (loop_run(m.gw.loop) < 0)
+	if (m.n_done < m.n_workers && loop_run(m.loop) < 0) {
 		log_msg(LOG_LVL_ERR, "event loop failed: %s", strerror(errno));
-	else
-		rc = 0;
+		m.rc = 1;
+		order_all(&m, WORKER_STOP_NOW);
+	}
 	log_msg(LOG_LVL_NOTICE, "ftpsgw stopped");
 out:
-	close_listeners(&m);
-	ct_close(m.gw.ct);
-	tls_free(&m.gw.tls);
-	loop_free(m.gw.loop);
-	free(host_slots);
-	return rc;
+	free_workers(&m);
+	tls_unref(m.tls);
+	loop_free(m.loop);
+	return m.rc;
 }

@@ -148,7 +148,7 @@ sess_close(struct session *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = true;
-	hosttab_session_end(&gw->hosts, &s->client, loop_now(sess_loop(s)));
+	gw_session_end(gw, &s->client);
 	sess_data_drop(s, true);
 	log_msg(LOG_LVL_NOTICE, "%s: session closed (%s): %u transfers, %llu "
 	    "bytes down and %llu up on data connections; control %llu in, "
@@ -386,7 +386,7 @@ sess_be_connect(struct session *s)
 static bool
 sess_be_start_tls(struct session *s)
 {
-	SSL *ssl = tls_new_backend(&s->gw->tls, &s->tls, NULL);
+	SSL *ssl = tls_new_backend(&s->tls, NULL);
 
 	if (ssl == NULL) {
 		sess_be_failed(s, "cannot create a TLS connection");
@@ -619,7 +619,7 @@ sess_client_io(struct session *s)
 		}
 	}
 	if (s->cstate == CS_AUTH_REPLY && buf_len(&s->cli_out) == 0) {
-		SSL *ssl = tls_new_server(&s->gw->tls, &s->tls, false);
+		SSL *ssl = tls_new_server(&s->tls, false);
 
 		if (ssl == NULL) {
 			sess_close(s, "cannot create TLS");
@@ -829,10 +829,11 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	netaddr_from_sockaddr(&s->client, peer);
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
 		goto fail_free;
-	if (tls_app_init(&s->tls) < 0)
+	if (tls_app_init(&s->tls, gw->tls) < 0)
 		goto fail_free;
 	s->gw = gw;
-	s->id = ++gw->next_id;
+	s->id = atomic_fetch_add_explicit(&gw->shared->next_id, 1,
+	    memory_order_relaxed) + 1;
 	s->implicit = implicit;
 	netaddr_from_sockaddr(&s->local, (struct sockaddr *)&local);
 	snprintf(s->tag, sizeof(s->tag), "#%llu %s", (unsigned long long)s->id,
@@ -852,12 +853,12 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 
 	list_push(&gw->sessions, &s->link);
 	gw->n_sessions++;
-	log_msg(LOG_LVL_NOTICE, "%s: session opened on %s (%s FTPS)", s->tag,
-	    netaddr_str_port(&s->local, host, sizeof(host)),
-	    implicit ? "implicit" : "explicit");
+	log_msg(LOG_LVL_NOTICE, "%s: session opened on %s (%s FTPS, worker "
+	    "%u)", s->tag, netaddr_str_port(&s->local, host, sizeof(host)),
+	    implicit ? "implicit" : "explicit", gw->worker);
 
 	if (implicit) {
-		SSL *ssl = tls_new_server(&gw->tls, &s->tls, false);
+		SSL *ssl = tls_new_server(&s->tls, false);
 
 		if (ssl == NULL) {
 			sess_close(s, "cannot create TLS");
@@ -885,7 +886,7 @@ fail_fd:
 		struct ftp_addr a;
 
 		netaddr_from_sockaddr(&a, peer);
-		hosttab_session_end(&gw->hosts, &a, loop_now(gw->loop));
+		gw_session_end(gw, &a);
 	}
 	return NULL;
 }

@@ -139,9 +139,7 @@ sess_login_failed(struct session *s)
 	bool banned;
 
 	netaddr_str(&s->client, host, sizeof(host));
-	banned = hosttab_login_failed(&s->gw->hosts, &s->client,
-	    loop_now(sess_loop(s)), cfg->max_login_failures,
-	    (uint64_t)cfg->ban_time * 1000u);
+	banned = gw_login_failed(s->gw, &s->client);
 	log_msg(LOG_LVL_NOTICE, "%s: login failed from %s", s->tag, host);
 	if (banned)
 		log_msg(LOG_LVL_NOTICE, "%s: address %s banned for %u s after "
@@ -280,8 +278,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		if (kind == FTP_REPLY_LAST && p->login &&
 		    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC)) {
 			s->logged_in = true;
-			hosttab_login_ok(&s->gw->hosts, &s->client,
-			    loop_now(sess_loop(s)));
+			gw_login_ok(s->gw, &s->client);
 		}
 		sess_put_n(s, line, len);
 		if (kind == FTP_REPLY_LAST && p->pass &&

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -61,17 +62,27 @@ tls_ticket_dec(SSL *ssl, SSL_SESSION *sess, const unsigned char *keyname,
 #define TLS_EXT_SESSION_TICKET	35
 #define TLS_EXT_PRE_SHARED_KEY	41
 
+/* SSL ex_data: what the client offered to resume (see tls_client_hello). */
+static int
+tls_offered_index(void)
+{
+	static int idx = -1;
+
+	if (idx < 0)
+		idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	return idx;
+}
+
 /* Server side: note whether the client offered to resume a session, so a
  * refused data connection can be explained precisely. */
 static int
 tls_client_hello(SSL *ssl, int *alert, void *arg)
 {
-	int idx = (int)(intptr_t)arg;
 	const unsigned char *sid = NULL, *tick = NULL;
 	size_t sid_len, tick_len = 0;
 	uintptr_t offered = 0;	/* 1: ticket or PSK, 2: session ID */
 
-	(void)alert;
+	(void)alert; (void)arg;
 	sid_len = SSL_client_hello_get0_session_id(ssl, &sid);
 	if (SSL_client_hello_get0_ext(ssl, TLS_EXT_PRE_SHARED_KEY, &tick,
 	    &tick_len) == 1 && tick_len > 0)
@@ -83,7 +94,7 @@ tls_client_hello(SSL *ssl, int *alert, void *arg)
 	 * ("middlebox compatibility"), so it counts only below 1.3. */
 	if (sid_len > 0)
 		offered |= 2;
-	SSL_set_ex_data(ssl, idx, (void *)offered);
+	SSL_set_ex_data(ssl, tls_offered_index(), (void *)offered);
 	return SSL_CLIENT_HELLO_SUCCESS;
 }
 
@@ -209,15 +220,25 @@ tls_backend_refusal(SSL *ssl, const struct config *cfg, char *buf,
 	return buf;
 }
 
-int
-tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap)
+struct tls *
+tls_new(const struct config *cfg, char *err, size_t errcap)
 {
-	memset(t, 0, sizeof(*t));
-	ERR_clear_error();
+	struct tls *t = calloc(1, sizeof(*t));
 
+	ERR_clear_error();
+	if (t == NULL) {
+		snprintf(err, errcap, "out of memory for TLS contexts");
+		return NULL;
+	}
+	atomic_init(&t->refs, 1);
+	/* ex_data indexes are made once, before any worker thread runs. */
+	(void)tls_offered_index();
+	(void)tls_pin_index();
 	t->server = SSL_CTX_new(TLS_server_method());
-	if (t->server == NULL)
-		return tls_fail(err, errcap, "SSL_CTX_new");
+	if (t->server == NULL) {
+		tls_fail(err, errcap, "SSL_CTX_new");
+		goto fail;
+	}
 	SSL_CTX_set_min_proto_version(t->server, TLS1_2_VERSION);
 	SSL_CTX_set_options(t->server, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -227,10 +248,7 @@ tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap)
 	    sizeof(tls_sid_ctx) - 1);
 	SSL_CTX_set_timeout(t->server, TLS_SESSION_LIFETIME);
 	SSL_CTX_set_session_ticket_cb(t->server, tls_ticket_gen, tls_ticket_dec, NULL);
-	t->ex_offered = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	/* The index, not t: SIGHUP copies struct tls elsewhere. */
-	SSL_CTX_set_client_hello_cb(t->server, tls_client_hello,
-	    (void *)(intptr_t)t->ex_offered);
+	SSL_CTX_set_client_hello_cb(t->server, tls_client_hello, NULL);
 	if (keys_load(t->server, cfg->certificate, cfg->private_key, err,
 	    errcap) < 0)
 		goto fail;
@@ -290,25 +308,39 @@ tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap)
 	} else {
 		SSL_CTX_set_verify(t->backend, SSL_VERIFY_NONE, NULL);
 	}
-	return 0;
+	return t;
 fail:
-	tls_free(t);
-	return -1;
+	tls_unref(t);
+	return NULL;
+}
+
+struct tls *
+tls_ref(struct tls *t)
+{
+	atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+	return t;
 }
 
 void
-tls_free(struct tls *t)
+tls_unref(struct tls *t)
 {
+	if (t == NULL ||
+	    atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+		return;
 	SSL_CTX_free(t->server);
 	SSL_CTX_free(t->backend);
-	t->server = t->backend = NULL;
+	free(t);
 }
 
 int
-tls_app_init(struct tls_app *a)
+tls_app_init(struct tls_app *a, struct tls *t)
 {
 	a->be_session = NULL;
-	return RAND_bytes(a->token, sizeof(a->token)) == 1 ? 0 : -1;
+	a->tls = NULL;
+	if (RAND_bytes(a->token, sizeof(a->token)) != 1)
+		return -1;
+	a->tls = tls_ref(t);
+	return 0;
 }
 
 void
@@ -317,12 +349,14 @@ tls_app_free(struct tls_app *a)
 	SSL_SESSION_free(a->be_session);
 	a->be_session = NULL;
 	OPENSSL_cleanse(a->token, sizeof(a->token));
+	tls_unref(a->tls);
+	a->tls = NULL;
 }
 
 SSL *
-tls_new_server(struct tls *t, struct tls_app *app, bool data)
+tls_new_server(struct tls_app *app, bool data)
 {
-	SSL *ssl = SSL_new(t->server);
+	SSL *ssl = SSL_new(app->tls->server);
 
 	if (ssl == NULL)
 		return NULL;
@@ -335,11 +369,11 @@ tls_new_server(struct tls *t, struct tls_app *app, bool data)
 }
 
 SSL *
-tls_new_backend(struct tls *t, struct tls_app *app, SSL_SESSION *resume)
+tls_new_backend(struct tls_app *app, SSL_SESSION *resume)
 {
-	const char *host = t->backend_name;
+	const char *host = app->tls->backend_name;
 	unsigned char ip[16];
-	SSL *ssl = SSL_new(t->backend);
+	SSL *ssl = SSL_new(app->tls->backend);
 
 	if (ssl == NULL)
 		return NULL;
@@ -392,11 +426,13 @@ tls_resumed_own(SSL *ssl, const struct tls_app *app)
 }
 
 const char *
-tls_resume_failure(SSL *ssl, const struct tls *t)
+tls_resume_failure(SSL *ssl)
 {
+	uintptr_t offered;
+
 	if (SSL_session_reused(ssl))
 		return "it resumed the TLS session of another connection";
-	uintptr_t offered = (uintptr_t)SSL_get_ex_data(ssl, t->ex_offered);
+	offered = (uintptr_t)SSL_get_ex_data(ssl, tls_offered_index());
 
 	if (SSL_version(ssl) == TLS1_3_VERSION)
 		offered &= 1;

@@ -5,6 +5,7 @@
 #define FTPSGW_PROXY_TLS_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 typedef struct ssl_st SSL;
@@ -14,8 +15,23 @@ struct config;
 
 #define TLS_TOKEN_LEN 16
 
+/*
+ * Both contexts, built together from the configuration and shared by every
+ * worker. Reference-counted: SIGHUP builds a new pair, and each session
+ * keeps the pair it started with, so that its data connections resume its
+ * control session (tickets and the session cache belong to one context).
+ */
+struct tls {
+	SSL_CTX *server;	/* toward FTP clients */
+	SSL_CTX *backend;	/* toward the backend FTP server */
+	const char *backend_name;	/* checked in the backend's certificate
+					 * and sent in SNI (borrowed from cfg) */
+	atomic_uint refs;
+};
+
 /* Per-session TLS state, the app data of the session's SSL objects. */
 struct tls_app {
+	struct tls *tls;	/* the session's contexts (a reference) */
 	/* Random per control connection; written into every client-side TLS
 	 * session (tickets and cache) made on its connections. */
 	unsigned char token[TLS_TOKEN_LEN];
@@ -24,34 +40,29 @@ struct tls_app {
 	SSL_SESSION *be_session;
 };
 
-struct tls {
-	SSL_CTX *server;	/* toward FTP clients */
-	SSL_CTX *backend;	/* toward the backend FTP server */
-	int ex_offered;		/* SSL ex_data: client offered resumption */
-	const char *backend_name;	/* checked in the backend's certificate
-					 * and sent in SNI (borrowed from cfg) */
-};
+/* Build both contexts from cfg, one reference held. Returns NULL with a
+ * message in err. Call first from one thread (it sets up ex_data indexes). */
+struct tls *tls_new(const struct config *cfg, char *err, size_t errcap);
+struct tls *tls_ref(struct tls *t);
+void tls_unref(struct tls *t);
 
-/* Build both contexts from cfg. Returns 0, or -1 with a message in err. */
-int tls_init(struct tls *t, const struct config *cfg, char *err, size_t errcap);
-void tls_free(struct tls *t);
-
-/* Fill a with a fresh random token; be_session NULL. Returns 0 or -1. */
-int tls_app_init(struct tls_app *a);
+/* Fill a with a fresh random token and a reference to t; be_session NULL.
+ * Returns 0 or -1. */
+int tls_app_init(struct tls_app *a, struct tls *t);
 void tls_app_free(struct tls_app *a);
 
 /* A new server-side SSL for a client conn of the session owning app;
  * data is true for data connections (they get one new ticket). */
-SSL *tls_new_server(struct tls *t, struct tls_app *app, bool data);
+SSL *tls_new_server(struct tls_app *app, bool data);
 
 /*
  * tls_new_backend - a new client-side SSL toward the backend, checking
- * t->backend_name (or the backend_fingerprint pin).
+ * app->tls->backend_name (or the backend_fingerprint pin).
  * @app:  the session's app data: sessions (tickets) received on the
  *        connection are kept in app->be_session for the next resumption
  * @resume: session to resume (data conns), or NULL
  */
-SSL *tls_new_backend(struct tls *t, struct tls_app *app, SSL_SESSION *resume);
+SSL *tls_new_backend(struct tls_app *app, SSL_SESSION *resume);
 
 /* Why the backend's certificate was refused, with the setting to change
  * ("" when the handshake failed for another reason). */
@@ -67,7 +78,7 @@ bool tls_resumed_own(SSL *ssl, const struct tls_app *app);
 
 /* Why a server-side ssl did not resume its control session, in words for
  * the log (static string). */
-const char *tls_resume_failure(SSL *ssl, const struct tls *t);
+const char *tls_resume_failure(SSL *ssl);
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" plus ", resumed" when it was. */
 const char *tls_describe(SSL *ssl, char *buf, size_t cap);

@@ -363,7 +363,7 @@ def test_implicit_ftps(lab, certs, server, start_gw):
              "-o", out)
     assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
     assert same(out, os.path.join(server.home, "f16385"))
-    assert "(implicit FTPS)" in gw.log_text()
+    assert "(implicit FTPS, worker " in gw.log_text()
 
 
 def test_ipv6_client_to_ipv4_backend(lab, certs, proftpd, start_gw):

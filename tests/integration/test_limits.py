@@ -56,6 +56,15 @@ def first_reply(lab):
     return r.stdout.strip()
 
 
+def wait_admitted(lab, timeout=5):
+    """Until a new connection gets the server's 220 again (the held ones
+    are gone)."""
+    deadline = time.monotonic() + timeout
+    while "220" not in first_reply(lab):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
 def test_sessions_per_address_and_in_all(lab, certs, proftpd, start_gw):
     gw = start_gw(gw_config(certs, proftpd, max_sessions_per_ip=2))
     p, lines = hold(lab, 2)
@@ -65,10 +74,7 @@ def test_sessions_per_address_and_in_all(lab, certs, proftpd, start_gw):
             "0 421 Too many connections from your address."
     finally:
         lab.stop_process(p)
-    deadline = time.monotonic() + 5
-    while "220" not in first_reply(lab):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_admitted(lab)
     assert "max_sessions_per_ip (2) open already" in gw.log_text()
     gw.stop()
     gw = start_gw(gw_config(certs, proftpd, max_sessions=3))

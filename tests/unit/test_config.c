@@ -440,6 +440,15 @@ static const struct reject_row reject_rows[] = {
 	{ B("handshake_timeout = 86401\n"),
 	  F ":1: handshake_timeout: '86401' is not a timeout; expected whole "
 	  "seconds from 1 to 86400" },
+	{ B("workers = 0\n"),
+	  F ":1: workers: '0' is not a worker count; expected auto (one per "
+	  "CPU core) or a whole number from 1 to 64" },
+	{ B("workers = 65\n"),
+	  F ":1: workers: '65' is not a worker count; expected auto (one per "
+	  "CPU core) or a whole number from 1 to 64" },
+	{ B("workers = automatic\n"),
+	  F ":1: workers: 'automatic' is not a worker count; expected auto "
+	  "(one per CPU core) or a whole number from 1 to 64" },
 	{ B("shutdown_timeout = -1\n"),
 	  F ":1: shutdown_timeout: '-1' is not a timeout; expected whole "
 	  "seconds from 1 to 86400" },
@@ -782,6 +791,7 @@ check_limits(const struct config *c)
 	assert_int_equal(c->ban_time, 86400);
 	assert_int_equal(c->handshake_timeout, 1);
 	assert_int_equal(c->shutdown_timeout, 5);
+	assert_int_equal(c->workers, 64);
 }
 
 static void
@@ -795,6 +805,7 @@ check_limit_defaults(const struct config *c)
 	assert_int_equal(c->ban_time, 600);
 	assert_int_equal(c->handshake_timeout, 10);
 	assert_int_equal(c->shutdown_timeout, 30);
+	assert_int_equal(c->workers, 0);	/* auto */
 }
 
 static void
@@ -912,7 +923,8 @@ static const struct accept_row accept_rows[] = {
 	{ B(BASE "user = ftpsgw\nchroot = /var/empty\n"
 	    "max_sessions = 1000000\nmax_sessions_per_ip = 1\n"
 	    "max_login_failures = 0\nban_time = 86400\n"
-	    "handshake_timeout = 1\nshutdown_timeout = 5\n"), check_limits },
+	    "handshake_timeout = 1\nshutdown_timeout = 5\nworkers = 64\n"),
+	  check_limits },
 	{ B(BASE), check_limit_defaults },
 	{ B(BASE "conntrack = auto\nlog_level = warning\n"),
 	  check_conntrack_auto },
