@@ -52,6 +52,10 @@ PROFILES = {
 TARGETS = ("ftpsgw", "direct", "mod_proxy")
 HS_MODES = (("full", "1.3"), ("resumed", "1.3"), ("full", "1.2"), ("resumed", "1.2"))
 HS_PORT, HS_IMPLICIT_PORT = 2221, 2990
+# ftpsgw with workers = 1, for the scaling figure.
+ONE_PORT, ONE_IMPLICIT_PORT = 2321, 2390
+PARALLEL = 4
+PARALLEL_NAME = "bench-parallel"
 # Two clients load ftpsgw more than one (the machine has two cores).
 HS_CLIENTS = 2
 DOWNLOAD_NAME = "bench-download"
@@ -174,12 +178,16 @@ class Bench:
                 bl.start_modproxy()
         else:
             self.modproxy_reason = "--no-modproxy"
+        bl.start_gateway("ftpsgw-1w", port=ONE_PORT,
+                         implicit_port=ONE_IMPLICIT_PORT, workers=1)
+        self.workers = len(os.listdir(f"/proc/{bl.targets['ftpsgw'].proc.pid}/task")) - 1
         light = bl.start_light()
         bl.start_gateway("ftpsgw-hs", backend=light, port=HS_PORT,
                          implicit_port=HS_IMPLICIT_PORT)
         say(f"files: {o.download_mib} MiB to download, {o.upload_mib} MiB to "
             f"upload (random bytes, tmpfs: {bl.lab.workdir})")
         bl.big_file(DOWNLOAD_NAME, o.download_mib * MIB)
+        bl.big_file(PARALLEL_NAME, o.upload_mib * MIB)
         self.upload_src = bl.lab.path(UPLOAD_NAME)
         B.write_random(self.upload_src, o.upload_mib * MIB)
         for line in bl.notes:
@@ -227,6 +235,7 @@ class Bench:
             "latency": self.latencies(bl, order),
             "memory": self.memories(bl, [k for k in order if k != "direct"]),
             "handshakes": self.handshake_rates(bl),
+            "parallel": self.parallel(bl, n),
         })
 
     def transfers(self, bl, order, direction):
@@ -248,6 +257,23 @@ class Bench:
                     f"{_s(r['proxy_cpu_per_gib'])} s/GiB  server "
                     f"{r['backend_cpu_per_gib']:.2f}  curl {r['client_cpu_per_gib']:.2f}"
                     f"  machine {r['machine_cpu_per_gib']:.2f}")
+        return out
+
+    def parallel(self, bl, n):
+        """PARALLEL downloads at once through ftpsgw with its default
+        workers (one per core) and with workers = 1, alternating which
+        goes first."""
+        out = {}
+        keys = ["ftpsgw", "ftpsgw-1w"]
+        for key in keys[n % 2:] + keys[:n % 2]:
+            t = bl.targets[key]
+            r = self.measure("parallel", key, lambda: F.parallel_downloads(
+                bl, t, PARALLEL_NAME, PARALLEL))
+            if r:
+                out[key] = r
+                say(f"  parallel  {key:9} {r['mbps']:7.0f} MB/s for {PARALLEL} "
+                    f"downloads at once, ftpsgw {r['proxy_cores']:.2f} cores "
+                    f"busy, machine {r['machine_cores']:.2f}")
         return out
 
     def latencies(self, bl, order):
@@ -437,6 +463,18 @@ def build_table(b):
             row(f"{name} handshakes per ftpsgw CPU-second", fmt(s), "—", "—",
                 f"{fmt(rel, 1, 'x')} full", "several (≥ 3x) full",
                 None if rel is None else rel[0] >= 3)
+
+    w = getattr(b, "workers", None)
+    g = summary(column(R, "parallel", "ftpsgw", "mbps"))
+    one = summary(column(R, "parallel", "ftpsgw-1w", "mbps"))
+    rel = summary(paired(R, "parallel", "mbps", "ftpsgw", "ftpsgw-1w"))
+    cores = summary(column(R, "parallel", "ftpsgw", "proxy_cores"))
+    cores1 = summary(column(R, "parallel", "ftpsgw-1w", "proxy_cores"))
+    row(f"{PARALLEL} downloads of {_size(b.opts.upload_mib)} at once, MB/s in all: "
+        f"workers = {w} (auto) / workers = 1", f"{fmt(g)} / {fmt(one)}", "—", "—",
+        f"{fmt(rel, 2, 'x')} workers = 1; ftpsgw busy {fmt(cores, 2)} / "
+        f"{fmt(cores1, 2)} cores", "grows with cores (> 1.1x)",
+        None if rel is None else rel[0] > 1.1)
 
     # Context rows, no target.
     g = summary(column(R, "upload", "ftpsgw", "proxy_cpu_per_gib"))

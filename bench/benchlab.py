@@ -228,6 +228,11 @@ class BenchLab:
         if extra_ports:
             self.nft("insert", "rule", "inet", "ftpsgw", "input", "tcp", "dport",
                      "{ " + ", ".join(map(str, extra_ports)) + " }", "accept")
+            # ftpsgw's expectations need the ftp helper on its control
+            # connections, as the lab gives ports 21 and 990.
+            self.nft("add", "rule", "inet", "ftpsgw", "pre", "tcp", "dport",
+                     "{ " + ", ".join(map(str, extra_ports)) + " }", "ct",
+                     "helper", "set", '"ftp-std"')
         cpu = self._group(key)
         gw = self.lab.start_gateway(
             self.gateway_config(backend, port, implicit_port, **overrides), name=key,

@@ -104,6 +104,42 @@ def curl_transfer(bl, t, direction, remote, local):
     }
 
 
+def parallel_downloads(bl, t, remote, count):
+    """count curl downloads of remote through t at once (each its own
+    session), to /dev/null. Aggregate throughput is all bytes over the wall
+    time from the first start to the last end; the proxy's CPU from its
+    group over the same span."""
+    url = f"ftp://{t.tls_name}:{t.port}/{remote}"
+    argv = ["curl", "-sS", "--ssl-reqd", "--cacert", bl.certs.ca_cert,
+            "--resolve", f"{t.tls_name}:{t.port}:{t.host}",
+            "--connect-timeout", "10", "--max-time", str(CURL_TIMEOUT),
+            "-u", f"{bl.backend.user}:{bl.backend.password}", "-o", "/dev/null",
+            url, "-w", "%{size_download}"]
+    settle()
+    proxy0 = t.cpu.seconds()
+    machine0 = machine_busy()
+    t0 = time.monotonic()
+    procs = [bl.lab.popen(bl.lab.ns_client, argv, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) for _ in range(count)]
+    try:
+        outs = [p.communicate(timeout=CURL_TIMEOUT + 30) for p in procs]
+    finally:
+        for p in procs:
+            bl.lab.stop_process(p)
+    wall = time.monotonic() - t0
+    proxy = t.cpu.seconds() - proxy0
+    machine = machine_busy() - machine0
+    failed = [(p.returncode, err.decode().strip()[-300:])
+              for p, (_, err) in zip(procs, outs) if p.returncode != 0]
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {count} parallel downloads via "
+                           f"{t.key} failed: {failed[0]}")
+    size = sum(int(out.decode().strip() or 0) for out, _ in outs)
+    return {"bytes": size, "seconds": wall, "mbps": size / wall / 1e6,
+            "proxy_cpu_per_gib": proxy / (size / GIB),
+            "proxy_cores": proxy / wall, "machine_cores": machine / wall}
+
+
 def latency(bl, t, count):
     """count sessions of login + LIST + QUIT with Python's ftplib, one at a
     time, each once the ProFTPD masters (backend, mod_proxy) have had no
