@@ -206,15 +206,16 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 # ---- benchmark (not part of check): bench/, docs/performance.md ----
 BENCH_ARGS ?=
 
-$(BUILD)/bench/hsloop: bench/hsloop.c
+$(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lssl -lcrypto
 
 bench: $(BUILD)/.deps-ok
-	$(MAKE) all servers $(BUILD)/bench/hsloop
+	$(MAKE) all servers $(BUILD)/bench/hsloop $(BUILD)/bench/hsmem
 	bash bench/fetch-modproxy.sh
 	$(PYTHON) bench/bench.py $(if $(QUICK),--quick) \
-		--hsloop $(abspath $(BUILD))/bench/hsloop --out $(abspath $(BUILD))/bench \
+		--hsloop $(abspath $(BUILD))/bench/hsloop \
+		--hsmem $(abspath $(BUILD))/bench/hsmem --out $(abspath $(BUILD))/bench \
 		$(BENCH_ARGS)
 
 bench-sessions: $(BUILD)/.deps-ok

@@ -300,6 +300,23 @@ def handshakes(bl, t, hsloop, mode, version, seconds, clients=1):
     }
 
 
+def hsmem(bl, binary, mode, version, seconds):
+    """bench/hsmem: OpenSSL's own CPU cost of a handshake with no network
+    (server with the gateway's certificate, client verifying it), per
+    side, as handshakes per CPU-second."""
+    argv = [binary, bl.certs.gw_cert, bl.certs.gw_key, bl.certs.ca_cert,
+            B.GW_NAME, str(seconds), mode, version]
+    r = subprocess.run(argv, capture_output=True, text=True,
+                       timeout=seconds + 30)
+    if r.returncode != 0:
+        raise RuntimeError(f"hsmem failed: {r.stderr.strip()[-300:]}")
+    o = json.loads(r.stdout)
+    return {"rounds": o["rounds"], "reused": o["reused"],
+            "server_per_cpu_second": o["rounds"] / o["server_cpu"],
+            "client_per_cpu_second": o["rounds"] / o["client_cpu"],
+            "protocol": o["protocol"], "cipher": o["cipher"]}
+
+
 def openssl_speed(seconds):
     """One core's ceiling from `openssl speed`: AES-GCM bytes/s at 16 KiB
     blocks (TLS records), ECDSA P-256 sign/verify per second, X25519 and
