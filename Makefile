@@ -68,7 +68,7 @@ PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
 PROXY_SRCS := proxy/main.c proxy/worker.c proxy/gw.c proxy/log.c proxy/loop.c \
-	proxy/buf.c proxy/conn.c proxy/tls.c proxy/netaddr.c proxy/session.c proxy/session_cmd.c \
+	proxy/buf.c proxy/conn.c proxy/tls.c proxy/cipher_pref.c proxy/netaddr.c proxy/session.c proxy/session_cmd.c \
 	proxy/session_reply.c proxy/data.c proxy/priv.c proxy/quitter.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "certs/keys.h"
+#include "proxy/cipher_pref.h"
 #include "proxy/config.h"
 #include "proxy/log.h"
 
@@ -220,8 +221,17 @@ tls_backend_refusal(SSL *ssl, const struct config *cfg, char *buf,
 	return buf;
 }
 
+/* Both sides prefer what this CPU encrypts fastest (cipher_pref). */
+static int
+tls_set_ciphers(SSL_CTX *ctx, const struct cipher_pref *pref)
+{
+	return SSL_CTX_set_ciphersuites(ctx, pref->tls13) == 1 &&
+	    SSL_CTX_set_cipher_list(ctx, pref->tls12) == 1 ? 0 : -1;
+}
+
 struct tls *
-tls_new(const struct config *cfg, char *err, size_t errcap)
+tls_new(const struct config *cfg, const struct cipher_pref *pref, char *err,
+    size_t errcap)
 {
 	struct tls *t = calloc(1, sizeof(*t));
 
@@ -249,6 +259,10 @@ tls_new(const struct config *cfg, char *err, size_t errcap)
 	SSL_CTX_set_timeout(t->server, TLS_SESSION_LIFETIME);
 	SSL_CTX_set_session_ticket_cb(t->server, tls_ticket_gen, tls_ticket_dec, NULL);
 	SSL_CTX_set_client_hello_cb(t->server, tls_client_hello, NULL);
+	if (tls_set_ciphers(t->server, pref) < 0) {
+		tls_fail(err, errcap, "cipher preferences");
+		goto fail;
+	}
 	if (keys_load(t->server, cfg->certificate, cfg->private_key, err,
 	    errcap) < 0)
 		goto fail;
@@ -270,6 +284,10 @@ tls_new(const struct config *cfg, char *err, size_t errcap)
 	SSL_CTX_set_min_proto_version(t->backend, TLS1_2_VERSION);
 	SSL_CTX_set_max_proto_version(t->backend, TLS1_2_VERSION);
 	SSL_CTX_set_options(t->backend, SSL_OP_NO_RENEGOTIATION);
+	if (tls_set_ciphers(t->backend, pref) < 0) {
+		tls_fail(err, errcap, "cipher preferences");
+		goto fail;
+	}
 	SSL_CTX_set_mode(t->backend, TLS_MODES);
 	SSL_CTX_set_session_cache_mode(t->backend, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);

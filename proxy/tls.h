@@ -11,6 +11,7 @@
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_session_st SSL_SESSION;
+struct cipher_pref;
 struct config;
 
 #define TLS_TOKEN_LEN 16
@@ -40,9 +41,11 @@ struct tls_app {
 	SSL_SESSION *be_session;
 };
 
-/* Build both contexts from cfg, one reference held. Returns NULL with a
- * message in err. Call first from one thread (it sets up ex_data indexes). */
-struct tls *tls_new(const struct config *cfg, char *err, size_t errcap);
+/* Build both contexts from cfg, ciphers in pref's order, one reference
+ * held. Returns NULL with a message in err. Call first from one thread (it
+ * sets up ex_data indexes). */
+struct tls *tls_new(const struct config *cfg, const struct cipher_pref *pref,
+    char *err, size_t errcap);
 struct tls *tls_ref(struct tls *t);
 void tls_unref(struct tls *t);
 
