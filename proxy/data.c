@@ -18,6 +18,10 @@
  *               connection to its passive port (ProFTPD blocks in accept
  *               and reads no ABOR meanwhile): connect, then reset, so it
  *               gives up and answers.  connect_timeout.  -> DS_CLOSED
+ *   DS_KERNEL   data_path = kernel: only a NAT expectation exists; the kernel
+ *               forwards the client's connection to the backend.  data_timeout
+ *               until a transfer command owns it, then nothing.
+ *               -> DS_CLOSED (timeout, release)
  *   DS_CLOSED   every fd closed; freed once the owner released it.
  */
 #include "proxy/data.h"
@@ -47,7 +51,7 @@
 #define DATA_LINGER_MS 3000
 
 enum data_state {
-	DS_LISTEN, DS_SETUP, DS_RELAY, DS_LINGER, DS_KICK, DS_CLOSED
+	DS_LISTEN, DS_SETUP, DS_RELAY, DS_LINGER, DS_KICK, DS_KERNEL, DS_CLOSED
 };
 
 struct data_chan {
@@ -261,6 +265,14 @@ data_timeout(struct loop_timer *t)
 		break;
 	case DS_KICK:
 		data_kick_done(dc);
+		break;
+	case DS_KERNEL:
+		if (dc->transfer)
+			break;	/* the kernel has it; the server reports */
+		log_msg(LOG_LVL_INFO, "%s: port %u was not used within "
+		    "data_timeout (%u s); its expectation is removed", dc->p.tag,
+		    dc->port, cfg->data_timeout);
+		data_close_all(dc);
 		break;
 	case DS_CLOSED:
 		break;
@@ -483,6 +495,58 @@ data_peer_arrived(struct data_chan *dc, int fd)
 	data_pump(dc);
 }
 
+/*
+ * data_path = kernel: pick a port for the client and program the
+ * expectation that makes the kernel forward its connection there to the
+ * backend's passive port (DESIGN.md facts 3 and 4): master = our control
+ * connection to the backend, NAT ORIGINAL with "nat-follow-master", which
+ * takes the new destination port from the NAT tuple's source port and the
+ * addresses from the master (destination: the backend; source: our LAN
+ * address, so the server sees the address of its control connection).
+ * Nothing listens on the port: the expectation is the reservation, and a
+ * port another expectation of this client holds answers EEXIST.
+ */
+static int
+data_open_kernel(struct data_chan *dc, const char **reply)
+{
+	struct gw *gw = dc->p.gw;
+	size_t tries = portpool_size(&gw->ports);
+	struct ct_expect_req req;
+	int err = -EEXIST;
+
+	memset(&req, 0, sizeof(req));
+	req.master = dc->p.master;
+	req.expect.family = dc->p.client.family;
+	memcpy(req.expect.src, dc->p.client.addr, 16);
+	memcpy(req.expect.dst, dc->p.listen.addr, 16);
+	req.timeout = gw->cfg->data_timeout;
+	req.nat_dir = CT_NAT_ORIGINAL;
+	req.nat.family = dc->p.backend.family;
+	memcpy(req.nat.src, dc->p.backend.addr, 16);
+	memcpy(req.nat.dst, dc->p.client.addr, 16);
+	req.nat.sport = dc->p.backend.port;
+	while (tries-- > 0 && err == -EEXIST) {
+		req.expect.dport = portpool_next(&gw->ports);
+		req.nat.dport = req.expect.dport;
+		err = ct_expect_add(gw->ct, &req);
+	}
+	if (err != 0) {
+		dc->port = req.expect.dport;
+		data_ct_warn(dc, -err, LOG_LVL_ERR);
+		*reply = "425 Cannot open a passive data port: the router's "
+		    "firewall could not be prepared for it.";
+		return -1;
+	}
+	dc->ct_added = true;
+	dc->ct_expect = req.expect;
+	dc->port = req.expect.dport;
+	dc->state = DS_KERNEL;
+	log_msg(LOG_LVL_DEBUG, "%s: data port %u forwarded by the kernel to the "
+	    "FTP server's port %u (data_path = kernel)", dc->p.tag, dc->port,
+	    dc->p.backend.port);
+	return 0;
+}
+
 static void
 data_on_listen(struct loop_ev *ev, uint32_t events)
 {
@@ -547,11 +611,13 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	dc->kick.cb = data_kick;
 	dc->notify.cb = data_notify;
 	dc->reap.cb = data_reap;
-	if (data_listen(dc, reply_out) < 0)
+	if (p->kernel) {
+		if (data_open_kernel(dc, reply_out) < 0)
+			goto fail;
+	} else if (data_listen(dc, reply_out) < 0 ||
+	    data_ct_add(dc, reply_out) < 0) {
 		goto fail;
-	if (data_ct_add(dc, reply_out) < 0)
-		goto fail;
-	if (loop_arm(dc_loop(dc), &dc->lst, EPOLLIN) < 0) {
+	} else if (loop_arm(dc_loop(dc), &dc->lst, EPOLLIN) < 0) {
 		*reply_out = "425 Cannot open a passive data port.";
 		goto fail;
 	}
@@ -586,8 +652,16 @@ data_usable(const struct data_chan *dc)
 }
 
 bool
+data_kernel(const struct data_chan *dc)
+{
+	return dc->p.kernel;
+}
+
+bool
 data_connected(const struct data_chan *dc)
 {
+	if (dc->state == DS_KERNEL)
+		return dc->transfer;
 	return dc->state != DS_LISTEN;
 }
 

@@ -20,6 +20,11 @@ struct data_params {
 	struct gw *gw;
 	const char *tag;		/* "#id client" log prefix (borrowed) */
 	bool active;			/* PORT/EPRT: the backend connects to us */
+	bool kernel;			/* data_path = kernel (passive only): the
+					 * kernel forwards the client's data
+					 * connection to backend (NAT expectation
+					 * whose master is our control connection
+					 * to the backend); nothing to relay */
 	struct ftp_addr client;		/* control client's address; active: and
 					 * the port its PORT/EPRT named */
 	struct ftp_addr listen;		/* address to listen on (port 0): the
@@ -43,9 +48,10 @@ struct data_params {
 /*
  * data_open - open the data listener (port from passive_ports) and program
  * the conntrack expectation for the peer that will connect to it: the
- * client (passive) or the backend (active). On success returns the channel
- * and sets *port_out; on failure returns NULL and *reply_out to the reply
- * the client should get (static text with code).
+ * client (passive) or the backend (active); with p->kernel, only the
+ * expectation, carrying NAT to the backend's passive port. On success
+ * returns the channel and sets *port_out; on failure returns NULL and
+ * *reply_out to the reply the client should get (static text with code).
  */
 struct data_chan *data_open(const struct data_params *p, uint16_t *port_out,
     const char **reply_out);
@@ -66,13 +72,17 @@ bool data_busy(const struct data_chan *dc);
  */
 const char *data_failure(const struct data_chan *dc, unsigned backend_code);
 
+/* True for a kernel data path channel (nothing relayed by ftpsgw). */
+bool data_kernel(const struct data_chan *dc);
+
 /* False once the channel failed or closed: a transfer cannot use it. */
 bool data_usable(const struct data_chan *dc);
 
 /* Shutdown: close every channel, released ones still finishing included. */
 void data_abort_all(struct gw *gw);
 
-/* True once the expected peer has connected to the listener. */
+/* True once the expected peer has connected to the listener (kernel path:
+ * once a transfer command owns the channel; ftpsgw never sees the data). */
 bool data_connected(const struct data_chan *dc);
 
 /* Bytes delivered so far to the client and to the backend. */

@@ -295,6 +295,27 @@ setup_signals(struct main_ctx *m)
 	return loop_arm(m->loop, &m->done, EPOLLIN);
 }
 
+/* data_path = kernel changes what the FTP server must accept: say so once,
+ * at start, where an admin looks when transfers fail. */
+static void
+warn_kernel_path(struct main_ctx *m)
+{
+	if (m->workers[0].gw.ct == NULL) {
+		log_msg(LOG_LVL_WARNING, "data_path = kernel: conntrack is "
+		    "unavailable, so data connections are relayed by ftpsgw");
+		return;
+	}
+	log_msg(LOG_LVL_NOTICE, "data_path = kernel: passive data connections "
+	    "are forwarded by the kernel to the FTP server, with TLS end to end "
+	    "between client and server. So the server must accept data "
+	    "connections that do not reuse its control TLS session (ProFTPD: "
+	    "TLSOptions NoSessionReuseRequired; vsftpd: require_ssl_reuse=NO) "
+	    "and present a certificate for the name clients use for this "
+	    "gateway; the ruleset needs a 'type nat' chain (any, even empty) "
+	    "for the kernel to apply the NAT. Active mode and sessions between "
+	    "IPv6 and IPv4 are still relayed.");
+}
+
 /* One ctnetlink socket per worker. Returns 0 (each worker's ct set, or all
  * NULL under conntrack = off or a failing auto), or -1 under conntrack = on. */
 static int
@@ -467,10 +488,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
 		return 1;
 	}
-	if (m.cfg.data_path == CFG_DATA_KERNEL)
-		log_msg(LOG_LVL_WARNING, "data_path = kernel is not implemented "
-		    "in this version: data connections are relayed by ftpsgw "
-		    "(set data_path = relay to silence this)");
+	if (m.cfg.data_path == CFG_DATA_KERNEL && m.cfg.conntrack == CFG_CT_OFF) {
+		fprintf(stderr, "ftpsgw: %s: data_path = kernel needs conntrack "
+		    "(the kernel forwards data connections by ftpsgw's "
+		    "expectations): set conntrack = on, or data_path = relay\n",
+		    m.conf_path);
+		tls_unref(m.tls);
+		return 1;
+	}
 	if (!m.cfg.backend_verify && !m.cfg.have_backend_fingerprint)
 		log_msg(LOG_LVL_WARNING, "backend_verify = off: the FTP server's "
 		    "certificate is not checked, so anyone on the LAN path can "
@@ -533,6 +558,8 @@ main(int argc, char **argv)
 	loop_timer_init(&m.grace, on_shutdown_timeout);
 	loop_timer_init(&m.daily, on_daily);
 	loop_timer_set(m.loop, &m.daily, MAIN_DAY_MS);
+	if (m.cfg.data_path == CFG_DATA_KERNEL)
+		warn_kernel_path(&m);
 	m.rc = 0;
 	if (start_workers(&m) == 0) {
 		char be[NETADDR_STRLEN];

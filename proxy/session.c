@@ -358,6 +358,9 @@ sess_be_failed(struct session *s, const char *what)
 	    s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
 	sess_fatal(s, "421 Service not available: the FTP server behind this "
 	    "gateway cannot be reached.");
+	/* Done with it: a failed handshake left armed would fail (and be
+	 * logged) again at every pass until the session is gone. */
+	conn_close(sess_loop(s), &s->be);
 }
 
 static int
@@ -402,6 +405,7 @@ sess_be_setup(struct session *s)
 {
 	SESS_SEND_LIT(s, "PBSZ 0\r\nPROT P\r\n");
 	s->setup_left = 2;
+	s->be_prot_p = true;
 	s->bstate = BS_SETUP;
 }
 

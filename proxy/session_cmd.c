@@ -386,6 +386,16 @@ sess_command(struct session *s, const char *line, size_t len)
 			    "expired: send PASV or EPSV again.");
 			return true;
 		}
+		if (data_kernel(s->data) && s->prot_p != s->be_prot_p) {
+			/* The data connection's TLS is end to end: the server
+			 * must expect what the client does. */
+			s->be_prot_p = s->prot_p;
+			sess_fifo_push(s, PEND_OWN);
+			if (s->prot_p)
+				SESS_SEND_LIT(s, "PROT P\r\n");
+			else
+				SESS_SEND_LIT(s, "PROT C\r\n");
+		}
 		data_transfer_started(s->data);
 		s->transfers++;
 		sess_fifo_push(s, PEND_TRANSFER);

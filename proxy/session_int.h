@@ -43,6 +43,8 @@ enum pend_kind {
 	PEND_TRANSFER,	/* 1xx relayed; final reply ordered after the data */
 	PEND_QUIT,	/* relay, then end the session */
 	PEND_LOCAL,	/* no backend reply: emit 'local' when at the head */
+	PEND_OWN,	/* our own command (data_path = kernel: PROT to match
+			 * the client's): the reply is logged, not relayed */
 	PEND_ABOR,	/* ABOR: relay everything up to the 200 of a NOOP
 			 * sent after the first reply that followed the ABOR;
 			 * that 200 is swallowed (servers answer an abort
@@ -86,6 +88,7 @@ struct session {
 					 * next complete reply */
 
 	bool pbsz, prot_p;
+	bool be_prot_p;			/* the server's protection level: P */
 	bool logged_in;			/* the server answered 230 */
 	bool ccc;			/* TLS was cleared by CCC */
 	bool quit_sent;			/* the client's QUIT went to the server */

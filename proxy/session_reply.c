@@ -53,6 +53,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 	char out[128];
 	const char *reply = NULL;
 	uint16_t port = 0;
+	bool kernel;
 	int n;
 
 	if (p->sent_epsv && code == FTP_EPSV_OK) {
@@ -83,7 +84,16 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		return;
 	}
 
-	sess_data_params(s, &dp, &s->client, &s->local);
+	/* data_path = kernel where the kernel can do it: same address
+	 * family on both sides (no NAT between IPv4 and IPv6). Its master is
+	 * our control connection to the backend (DESIGN.md fact 4). */
+	kernel = s->gw->cfg->data_path == CFG_DATA_KERNEL && s->gw->ct != NULL &&
+	    s->client.family == be.family;
+	if (kernel)
+		sess_data_params(s, &dp, &s->be_local, &s->gw->backend);
+	else
+		sess_data_params(s, &dp, &s->client, &s->local);
+	dp.kernel = kernel;
 	dp.client = s->client;
 	dp.listen = s->local;
 	if (s->gw->cfg->have_public_address) {
@@ -259,6 +269,20 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			sess_fifo_pop(s);
 			if (code < 200 || code > 299)
 				sess_data_drop(s, true);
+		}
+		break;
+	case PEND_OWN:
+		if (kind == FTP_REPLY_LAST) {
+			char esc[128];
+
+			sess_fifo_pop(s);
+			if (code >= 400)
+				log_msg(LOG_LVL_WARNING, "%s: the FTP server refused "
+				    "our PROT %s (%s): with data_path = kernel the "
+				    "data connection's protection is the client's "
+				    "choice end to end, and this server does not "
+				    "accept it", s->tag, s->be_prot_p ? "P" : "C",
+				    log_escape(esc, sizeof(esc), line, len));
 		}
 		break;
 	case PEND_ABOR:

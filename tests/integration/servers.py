@@ -183,7 +183,7 @@ def _crypt_sha512(password):
 
 
 def start_proftpd(lab, certs, address=None, address6=None, tls_options=None,
-                  tag="proftpd", extra=""):
+                  tag="proftpd", extra="", cert=None):
     """ProFTPD 1.3.8 with mod_tls, the strict way: TLSRequired on, TLS 1.2 and
     1.3, data connections must reuse the control TLS session (no
     NoSessionReuseRequired). Listens on address (default Lab.SERVER4) and
@@ -192,11 +192,14 @@ def start_proftpd(lab, certs, address=None, address6=None, tls_options=None,
     tls_options: a TLSOptions value to weaken it on purpose (e.g.
     "NoSessionReuseRequired" for the kernel data path), default none.
     tag: name of its work directory, for a second instance; extra: more
-    configuration appended at the end (e.g. a <Limit EPSV> block).
+    configuration appended at the end (e.g. a <Limit EPSV> block); cert:
+    (certificate, key) instead of the backend's (e.g. the gateway's, which
+    clients check end to end on the kernel data path).
     Logs: 'system', 'tls' (TLSLog; "client did not reuse SSL session" lands
     here), 'xfer', 'stderr'."""
     address = address or lab.SERVER4
     address6 = lab.SERVER6 if address6 is None else address6
+    cert_file, key_file = cert or (certs.be_cert, certs.be_key)
     d = lab.path(tag)
     os.makedirs(d, exist_ok=True)
     home, upload = lab.make_ftp_home(tag, FTP_UID, FTP_GID)
@@ -258,8 +261,8 @@ LoadModule mod_tls.c
   TLSEngine on
   TLSRequired on
   TLSProtocol TLSv1.2 TLSv1.3
-  TLSECCertificateFile {certs.be_cert}
-  TLSECCertificateKeyFile {certs.be_key}
+  TLSECCertificateFile {cert_file}
+  TLSECCertificateKeyFile {key_file}
   TLSVerifyClient off
   TLSRenegotiate none
   TLSLog {logs['tls']}

@@ -78,19 +78,6 @@ def test_backend_plain_ftp(lab, certs, plain_pureftpd, start_gw):
     assert "(plain FTP)" in gw.log_text()
 
 
-def test_data_path_kernel_is_announced_as_relay(lab, certs, proftpd,
-                                                start_gw):
-    """data_path = kernel (a contract key) is not implemented yet: ftpsgw
-    says so at start and relays, so the transfer still works."""
-    gw = start_gw(gw_config(certs, proftpd, data_path="kernel"))
-    out = lab.path("kernel-path")
-    r = curl(lab, certs, proftpd, url("f16384"), "-o", out)
-    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
-    assert same(out, os.path.join(proftpd.home, "f16384"))
-    assert "data_path = kernel is not implemented in this version" in \
-        gw.log_text()
-
-
 def test_public_address_is_announced_and_expected(lab, certs, proftpd,
                                                   start_gw):
     """public_address: the 227 names it, ftpsgw listens there, and the

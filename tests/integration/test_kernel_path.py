@@ -1,0 +1,108 @@
+"""data_path = kernel (DESIGN.md, "The kernel data path"; performance
+issue): passive data connections are forwarded by the kernel straight to
+the FTP server through a NAT expectation whose master is ftpsgw's control
+connection to the server. TLS on data is then end to end, so the server
+must not require session reuse and must show a certificate for the
+gateway's name. ftpsgw relays no data byte itself."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+import lab as L
+import servers as S
+from test_gateway import GW4, GW6, curl, ftp_script, gw_config, same, url
+from test_gateway_modes import add_addr, del_addr
+
+KERNEL_BE = "198.51.100.15"
+
+
+@pytest.fixture
+def open_proftpd(lab, certs):
+    """ProFTPD as the kernel path needs it: NoSessionReuseRequired, and the
+    gateway's certificate (clients verify it on data connections)."""
+    add_addr(lab, lab.ns_server, "eth0", KERNEL_BE)
+    srv = S.start_proftpd(lab, certs, address=KERNEL_BE, address6="",
+                          tls_options="NoSessionReuseRequired",
+                          tag="proftpd-kernel",
+                          cert=(certs.gw_cert, certs.gw_key))
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        del_addr(lab, lab.ns_server, "eth0", KERNEL_BE)
+
+
+def data_flows(lab):
+    """The router's conntrack entries of data connections from the client
+    that were NATed to the kernel test server."""
+    r = lab.run(lab.ns_router, ["conntrack", "-L", "-p", "tcp"], check=False)
+    return [ln for ln in r.stdout.splitlines()
+            if f"src={KERNEL_BE}" in ln and "dport=21 " not in ln and
+            "sport=21 " not in ln]
+
+
+def test_kernel_path_forwards_data(lab, certs, open_proftpd, start_gw):
+    srv = open_proftpd
+    gw = start_gw(gw_config(certs, srv, data_path="kernel",
+                            backend_name="ftp.example.test"))
+    files = lab.test_files()
+    out = lab.path("kernel-f100M")
+    r = curl(lab, certs, srv, url("f100M"), "-o", out)
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(out, os.path.join(srv.home, "f100M"))
+    up = "kernel-up"
+    r = curl(lab, certs, srv, "-T", files["f1M"], url(f"upload/{up}"))
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(os.path.join(srv.upload, up), files["f1M"])
+    r = curl(lab, certs, srv, url(""))
+    assert r.returncode == 0 and "f100M" in r.stdout, r.stderr
+    # The router tracked the client's data connections as NATed to the
+    # server's passive ports; ftpsgw relayed none of their bytes.
+    flows = data_flows(lab)
+    assert any(f"src={L.Lab.CLIENT4}" in ln and f"dst={GW4}" in ln
+               for ln in flows), flows
+    log = gw.log_text()
+    assert "data_path = kernel: passive data connections are forwarded" in log
+    assert len(re.findall(r"forwarded by the kernel to the FTP server's "
+                          r"port \d+", log)) == 3, log[-3000:]
+    assert "data relay on port" not in log
+    closed = re.findall(r"session closed \(ended\): 1 transfers, (\d+) bytes "
+                        r"down and (\d+) up on data", log)
+    assert closed == [("0", "0")] * 3, log[-3000:]
+    os.unlink(os.path.join(srv.upload, up))
+
+
+def test_ipv6_client_is_relayed(lab, certs, open_proftpd, start_gw):
+    """No NAT between IPv6 and IPv4: such a session's data is relayed."""
+    srv = open_proftpd
+    gw = start_gw(gw_config(certs, srv, data_path="kernel",
+                            backend_name="ftp.example.test"))
+    out = lab.path("kernel-v6")
+    r = curl(lab, certs, srv, "-g", url("f1M", host=GW6), "-o", out)
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(out, os.path.join(srv.home, "f1M"))
+    assert "data relay on port" in gw.log_text()
+
+
+def test_server_requiring_reuse_refuses_kernel_path(lab, certs, proftpd,
+                                                    start_gw):
+    """The default ProFTPD wants its own session resumed: end to end, the
+    client offers the gateway's, so the server refuses the data connection,
+    as ftpsgw's start message warns."""
+    gw = start_gw(gw_config(certs, proftpd, data_path="kernel"))
+    r = curl(lab, certs, proftpd, url("f16384"), "-o", lab.path("kernel-no"),
+             timeout=30)
+    assert r.returncode != 0
+    assert "TLSOptions NoSessionReuseRequired" in gw.log_text()
+
+
+def test_kernel_path_needs_conntrack(lab, certs, proftpd):
+    conf = lab.write_config(gw_config(certs, proftpd, data_path="kernel",
+                                      conntrack="off"), "kernel-ct-off")
+    r = subprocess.run([L.GATEWAY_BIN, "-c", conf], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 1
+    assert "data_path = kernel needs conntrack" in r.stderr
