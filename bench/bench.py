@@ -193,6 +193,7 @@ class Bench:
             f"upload (random bytes, tmpfs: {bl.lab.workdir})")
         bl.big_file(DOWNLOAD_NAME, o.download_mib * MIB)
         bl.big_file(PARALLEL_NAME, o.upload_mib * MIB)
+        bl.start_kernel_path(DOWNLOAD_NAME)
         self.upload_src = bl.lab.path(UPLOAD_NAME)
         B.write_random(self.upload_src, o.upload_mib * MIB)
         for line in bl.notes:
@@ -241,6 +242,7 @@ class Bench:
             "memory": self.memories(bl, [k for k in order if k != "direct"]),
             "handshakes": self.handshake_rates(bl),
             "parallel": self.parallel(bl, n),
+            "kernel": self.kernel_download(bl),
         })
 
     def transfers(self, bl, order, direction):
@@ -280,6 +282,19 @@ class Bench:
                     f"downloads at once, ftpsgw {r['proxy_cores']:.2f} cores "
                     f"busy, machine {r['machine_cores']:.2f}")
         return out
+
+    def kernel_download(self, bl):
+        """The download once more through ftpsgw with data_path = kernel."""
+        t = bl.targets["ftpsgw-kernel"]
+        r = self.measure("download", "kernel", lambda: F.curl_transfer(
+            bl, t, "down", DOWNLOAD_NAME, "/dev/null"))
+        if not r:
+            return {}
+        say(f"  download  kernel    {r['mbps']:7.0f} MB/s  proxy CPU "
+            f"{_s(r['proxy_cpu_per_gib'])} s/GiB  server "
+            f"{r['backend_cpu_per_gib']:.2f}  curl {r['client_cpu_per_gib']:.2f}"
+            f"  machine {r['machine_cpu_per_gib']:.2f}")
+        return {"ftpsgw-kernel": r}
 
     def latencies(self, bl, order):
         out = {}
@@ -480,6 +495,13 @@ def build_table(b):
             row(f"{name} handshakes per ftpsgw CPU-second", fmt(s), "—", "—",
                 f"{fmt(rel, 1, 'x')} full{libtext}", "several (≥ 3x) full",
                 None if rel is None else rel[0] >= 3)
+
+    g = summary(column(R, "kernel", "ftpsgw-kernel", "proxy_cpu_per_gib"))
+    mb = summary(column(R, "kernel", "ftpsgw-kernel", "mbps"))
+    mach = summary(column(R, "kernel", "ftpsgw-kernel", "machine_cpu_per_gib"))
+    row("ftpsgw CPU s per GiB downloaded with data_path = kernel (TLS on data "
+        "end to end; server without session reuse)", fmt(g, 3), "—", "—",
+        f"{fmt(mb)} MB/s; whole machine {fmt(mach, 2)} s per GiB", "—", None)
 
     w = getattr(b, "workers", None)
     g = summary(column(R, "parallel", "ftpsgw", "mbps"))

@@ -49,6 +49,8 @@ GW_PORT = 21
 GW_IMPLICIT_PORT = 990
 GW_PASSIVE = "40000-40999"
 DIRECT_PORT = 2021
+KERNEL_PORT, KERNEL_IMPLICIT_PORT = 2421, 2490
+KERNEL_BE = "198.51.100.15"
 MODPROXY_PORT = 2121
 MODPROXY_PASSIVE = (50000, 50999)
 BACKEND_PASSIVE = S.PASSIVE["proftpd"]
@@ -72,6 +74,9 @@ class Target:
         self.gateway = None
         self.implicit_port = None
         self.restarts = 0
+        # Another FTP server than the lab's ProFTPD (kernel data path).
+        self.backend = None
+        self.backend_cpu = None
 
     def proxy_pids(self):
         """Every live process of the proxy (empty for direct)."""
@@ -195,6 +200,34 @@ class BenchLab:
             "'ct status dnat accept'; TLS end to end client <-> ProFTPD")
         t = Target("direct", DIRECT_PORT, BE_NAME)
         self.targets["direct"] = t
+        return t
+
+    def start_kernel_path(self, download):
+        """ftpsgw with data_path = kernel, port KERNEL_PORT, in front of a
+        second ProFTPD as that path needs it (NoSessionReuseRequired, the
+        gateway's certificate) on KERNEL_BE, with the file download (a
+        name in the first backend's home) linked into its home."""
+        self.lab.run(self.lab.ns_server, ["ip", "addr", "add",
+                                          f"{KERNEL_BE}/24", "dev", "eth0"])
+        cpu = self._group("proftpd-kernel")
+        srv = S.start_proftpd(
+            self.lab, self.certs, address=KERNEL_BE, address6="",
+            tls_options="NoSessionReuseRequired", tag="proftpd-kernel",
+            cert=(self.certs.gw_cert, self.certs.gw_key),
+            extra=f"MaxInstances {MAX_INSTANCES}\n")
+        cpu.add(srv.pid)
+        os.link(os.path.join(self.backend.home, download),
+                os.path.join(srv.home, download))
+        t = self.start_gateway("ftpsgw-kernel", backend=srv.hostport,
+                               port=KERNEL_PORT,
+                               implicit_port=KERNEL_IMPLICIT_PORT,
+                               data_path="kernel", backend_name=GW_NAME)
+        t.backend, t.backend_cpu = srv, cpu
+        self.notes.append(
+            f"kernel data path: ftpsgw port {KERNEL_PORT}, data_path = kernel, "
+            f"backend a second ProFTPD on {KERNEL_BE} with TLSOptions "
+            "NoSessionReuseRequired and the gateway's certificate; TLS on "
+            "data end to end client <-> ProFTPD")
         return t
 
     # ---- ftpsgw ----------------------------------------------------------

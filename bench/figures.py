@@ -43,10 +43,10 @@ def _tls_lines(stderr):
     return re.findall(r"SSL connection using (\S+ / \S+)", stderr)
 
 
-def _backend_cipher(bl, since):
+def _backend_cipher(backend, since):
     """The last cipher ProFTPD's TLS log names after offset since: the leg
     between the backend and whoever talked to it."""
-    text = bl.backend.log_text("tls")[since:]
+    text = backend.log_text("tls")[since:]
     found = re.findall(r"(TLSv[\d.]+) (?:data )?connection accepted, using "
                        r"cipher (\S+)", text)
     return f"{found[-1][0]} / {found[-1][1]}" if found else "?"
@@ -62,22 +62,24 @@ def curl_transfer(bl, t, direction, remote, local):
     /proc/stat."""
     url = f"ftp://{t.tls_name}:{t.port}/{remote}"
     io = ["-o", local, url] if direction == "down" else ["-T", local, url]
+    server = t.backend or bl.backend
+    server_cpu = t.backend_cpu or bl.backend_cpu
     argv = ["curl", "-sS", "-v", "--ssl-reqd", "--cacert", bl.certs.ca_cert,
             "--resolve", f"{t.tls_name}:{t.port}:{t.host}",
             "--connect-timeout", "10", "--max-time", str(CURL_TIMEOUT),
-            "-u", f"{bl.backend.user}:{bl.backend.password}", *io,
+            "-u", f"{server.user}:{server.password}", *io,
             "-w", "%{size_download} %{size_upload} %{time_total} %{time_pretransfer}"]
-    log_at = len(bl.backend.log_text("tls"))
+    log_at = len(server.log_text("tls"))
     settle()
     single = t.proc if t.key.startswith("ftpsgw") else None
     proc0 = proc_stat(single.pid)[1] if single else None
     machine0 = machine_busy()
     proxy0 = t.cpu.seconds() if t.cpu else 0.0
-    backend0 = bl.backend_cpu.seconds()
+    backend0 = server_cpu.seconds()
     client0 = _children_cpu()
     r = bl.lab.run(bl.lab.ns_client, argv, check=False, timeout=CURL_TIMEOUT + 30)
     client = _children_cpu() - client0
-    backend = bl.backend_cpu.seconds() - backend0
+    backend = server_cpu.seconds() - backend0
     proxy = (t.cpu.seconds() - proxy0) if t.cpu else None
     machine = machine_busy() - machine0
     # ftpsgw is one process: /proc/PID/stat (utime+stime) as a cross-check
@@ -100,7 +102,7 @@ def curl_transfer(bl, t, direction, remote, local):
         "machine_cpu_per_gib": machine / gib,
         "proc_cpu_per_gib": proc / gib if proc is not None else None,
         "client_tls": sorted(set(_tls_lines(r.stderr))),
-        "backend_tls": _backend_cipher(bl, log_at),
+        "backend_tls": _backend_cipher(server, log_at),
     }
 
 
