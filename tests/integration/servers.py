@@ -183,7 +183,7 @@ def _crypt_sha512(password):
 
 
 def start_proftpd(lab, certs, address=None, address6=None, tls_options=None,
-                  tag="proftpd", extra="", cert=None):
+                  tag="proftpd", extra="", cert=None, tls_required="on"):
     """ProFTPD 1.3.8 with mod_tls, the strict way: TLSRequired on, TLS 1.2 and
     1.3, data connections must reuse the control TLS session (no
     NoSessionReuseRequired). Listens on address (default Lab.SERVER4) and
@@ -194,7 +194,8 @@ def start_proftpd(lab, certs, address=None, address6=None, tls_options=None,
     tag: name of its work directory, for a second instance; extra: more
     configuration appended at the end (e.g. a <Limit EPSV> block); cert:
     (certificate, key) instead of the backend's (e.g. the gateway's, which
-    clients check end to end on the kernel data path).
+    clients check end to end on the kernel data path); tls_required: the
+    TLSRequired value ("ctrl" lets data connections be clear, PROT C).
     Logs: 'system', 'tls' (TLSLog; "client did not reuse SSL session" lands
     here), 'xfer', 'stderr'."""
     address = address or lab.SERVER4
@@ -259,7 +260,7 @@ LoadModule mod_tls.c
 
 <IfModule mod_tls.c>
   TLSEngine on
-  TLSRequired on
+  TLSRequired {tls_required}
   TLSProtocol TLSv1.2 TLSv1.3
   TLSECCertificateFile {cert_file}
   TLSECCertificateKeyFile {key_file}

@@ -22,12 +22,14 @@ KERNEL_BE = "198.51.100.15"
 @pytest.fixture
 def open_proftpd(lab, certs):
     """ProFTPD as the kernel path needs it: NoSessionReuseRequired, and the
-    gateway's certificate (clients verify it on data connections)."""
+    gateway's certificate (clients verify it on data connections); clear
+    data connections allowed (TLSRequired ctrl) for the PROT C test."""
     add_addr(lab, lab.ns_server, "eth0", KERNEL_BE)
     srv = S.start_proftpd(lab, certs, address=KERNEL_BE, address6="",
                           tls_options="NoSessionReuseRequired",
                           tag="proftpd-kernel",
-                          cert=(certs.gw_cert, certs.gw_key))
+                          cert=(certs.gw_cert, certs.gw_key),
+                          tls_required="ctrl")
     try:
         yield srv
     finally:
@@ -73,6 +75,30 @@ def test_kernel_path_forwards_data(lab, certs, open_proftpd, start_gw):
                         r"down and (\d+) up on data", log)
     assert closed == [("0", "0")] * 3, log[-3000:]
     os.unlink(os.path.join(srv.upload, up))
+
+
+def test_client_protection_level_reaches_the_server(lab, certs,
+                                                    open_proftpd, start_gw):
+    """End to end, the server must expect what the client sends: a PROT C
+    client (client_tls = optional) makes ftpsgw send PROT C to the server
+    before the transfer (its own PROT P of the login preamble would have
+    the server wait for a TLS handshake), and PROT P again after."""
+    srv = open_proftpd
+    gw = start_gw(gw_config(certs, srv, data_path="kernel",
+                            backend_name="ftp.example.test",
+                            client_tls="optional"))
+    out = lab.path("kernel-clear")
+    r = curl(lab, certs, srv, url("f1M"), "-o", out, ssl="--ftp-ssl-control")
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(out, os.path.join(srv.home, "f1M"))
+    out = lab.path("kernel-private")
+    r = curl(lab, certs, srv, url("f1M"), "-o", out)
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    assert same(out, os.path.join(srv.home, "f1M"))
+    log = gw.log_text()
+    assert log.count("S> PROT C") == 1, log[-3000:]
+    assert "S> PROT P\n" not in log     # the second session needs none
+    assert "refused our PROT" not in log
 
 
 def test_ipv6_client_is_relayed(lab, certs, open_proftpd, start_gw):
