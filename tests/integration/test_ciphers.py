@@ -36,7 +36,9 @@ def download(lab, certs, proftpd, gw, name):
 def test_fastest_cipher_first(lab, certs, proftpd, start_gw):
     gw = start_gw(gw_config(certs, proftpd))
     first, aes, chacha = choice(gw)
-    assert (first == "AES-GCM") == (aes >= chacha)
+    # ChaCha20 goes first only when clearly faster (1.25x; both speeds are
+    # logged rounded, hence the slack).
+    assert (first == "AES-GCM") == (chacha < 1.25 * aes + 2), (aes, chacha)
     want = "TLS_AES_128_GCM_SHA256" if first == "AES-GCM" else \
         "TLS_CHACHA20_POLY1305_SHA256"
     assert download(lab, certs, proftpd, gw, "cipher-default") == [want] * 2
@@ -54,6 +56,6 @@ def test_chacha20_first_without_aes_instructions(lab, certs, proftpd,
     gw = start_gw(gw_config(certs, proftpd),
                   env={"OPENSSL_ia32cap": NO_AESNI})
     first, aes, chacha = choice(gw)
-    assert first == "ChaCha20-Poly1305" and chacha > aes, (aes, chacha)
+    assert first == "ChaCha20-Poly1305" and chacha > 1.25 * aes, (aes, chacha)
     assert download(lab, certs, proftpd, gw, "cipher-noaes") == \
         ["TLS_CHACHA20_POLY1305_SHA256"] * 2
