@@ -496,35 +496,43 @@ data_peer_arrived(struct data_chan *dc, int fd)
 }
 
 /*
- * data_path = kernel: pick a port for the client and program the
- * expectation that makes the kernel forward its connection there to the
- * backend's passive port (DESIGN.md facts 3 and 4): master = our control
- * connection to the backend, NAT ORIGINAL with "nat-follow-master", which
- * takes the new destination port from the NAT tuple's source port and the
- * addresses from the master (destination: the backend; source: our LAN
- * address, so the server sees the address of its control connection).
- * Nothing listens on the port: the expectation is the reservation, and a
- * port another expectation of this client holds answers EEXIST.
+ * data_path = kernel: pick a port and program the expectation that makes
+ * the kernel forward the data connection to the other side (DESIGN.md
+ * facts 3 to 5), with "nat-follow-master": the new destination port comes
+ * from the NAT tuple's source port, the addresses from the master.
+ *   passive (fact 4): the client's connection to port P of the address it
+ *     came in on; master = our control connection to the backend, NAT
+ *     ORIGINAL: to the backend's passive port, from our LAN address (the
+ *     server sees the address of its control peer).
+ *   active (fact 5): the backend's connection to port P of our LAN address
+ *     (our PORT named it); master = the client's control connection, NAT
+ *     REPLY: to the port the client named, from the address the client
+ *     connected to.
+ * Nothing listens on P: the expectation is the reservation, and a port an
+ * expectation for the same peer holds answers EEXIST.
  */
 static int
 data_open_kernel(struct data_chan *dc, const char **reply)
 {
 	struct gw *gw = dc->p.gw;
 	size_t tries = portpool_size(&gw->ports);
+	const struct ftp_addr *from = data_peer(dc);	/* who connects */
+	const struct ftp_addr *to = dc->p.active ? &dc->p.client :
+	    &dc->p.backend;
 	struct ct_expect_req req;
 	int err = -EEXIST;
 
 	memset(&req, 0, sizeof(req));
 	req.master = dc->p.master;
-	req.expect.family = dc->p.client.family;
-	memcpy(req.expect.src, dc->p.client.addr, 16);
+	req.expect.family = from->family;
+	memcpy(req.expect.src, from->addr, 16);
 	memcpy(req.expect.dst, dc->p.listen.addr, 16);
 	req.timeout = gw->cfg->data_timeout;
-	req.nat_dir = CT_NAT_ORIGINAL;
-	req.nat.family = dc->p.backend.family;
-	memcpy(req.nat.src, dc->p.backend.addr, 16);
-	memcpy(req.nat.dst, dc->p.client.addr, 16);
-	req.nat.sport = dc->p.backend.port;
+	req.nat_dir = dc->p.active ? CT_NAT_REPLY : CT_NAT_ORIGINAL;
+	req.nat.family = to->family;
+	memcpy(req.nat.src, to->addr, 16);
+	memcpy(req.nat.dst, from->addr, 16);
+	req.nat.sport = to->port;
 	while (tries-- > 0 && err == -EEXIST) {
 		req.expect.dport = portpool_next(&gw->ports);
 		req.nat.dport = req.expect.dport;
@@ -533,8 +541,10 @@ data_open_kernel(struct data_chan *dc, const char **reply)
 	if (err != 0) {
 		dc->port = req.expect.dport;
 		data_ct_warn(dc, -err, LOG_LVL_ERR);
-		*reply = "425 Cannot open a passive data port: the router's "
-		    "firewall could not be prepared for it.";
+		*reply = dc->p.active ? "425 Cannot prepare the router's "
+		    "firewall for the data connection." : "425 Cannot open a "
+		    "passive data port: the router's firewall could not be "
+		    "prepared for it.";
 		return -1;
 	}
 	dc->ct_added = true;
@@ -542,8 +552,8 @@ data_open_kernel(struct data_chan *dc, const char **reply)
 	dc->port = req.expect.dport;
 	dc->state = DS_KERNEL;
 	log_msg(LOG_LVL_DEBUG, "%s: data port %u forwarded by the kernel to the "
-	    "FTP server's port %u (data_path = kernel)", dc->p.tag, dc->port,
-	    dc->p.backend.port);
+	    "%s's port %u (data_path = kernel)", dc->p.tag, dc->port,
+	    dc->p.active ? "client" : "FTP server", to->port);
 	return 0;
 }
 

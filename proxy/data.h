@@ -20,11 +20,9 @@ struct data_params {
 	struct gw *gw;
 	const char *tag;		/* "#id client" log prefix (borrowed) */
 	bool active;			/* PORT/EPRT: the backend connects to us */
-	bool kernel;			/* data_path = kernel (passive only): the
-					 * kernel forwards the client's data
-					 * connection to backend (NAT expectation
-					 * whose master is our control connection
-					 * to the backend); nothing to relay */
+	bool kernel;			/* data_path = kernel: the kernel forwards
+					 * the data connection (NAT expectation,
+					 * master as below); nothing to relay */
 	struct ftp_addr client;		/* control client's address; active: and
 					 * the port its PORT/EPRT named */
 	struct ftp_addr listen;		/* address to listen on (port 0): the
@@ -33,9 +31,10 @@ struct data_params {
 	struct ftp_addr backend;	/* backend's address; passive: and its
 					 * passive port */
 	struct ftp_addr source;		/* active: our address toward the client */
-	struct ct_tuple master;		/* master of the expectation: the client's
-					 * control connection (passive), ours to
-					 * the backend (active); original dir */
+	struct ct_tuple master;		/* master of the expectation, original
+					 * dir: the client's control connection
+					 * (passive; kernel: active), ours to the
+					 * backend (active; kernel: passive) */
 	bool client_tls;		/* PROT P on the client side */
 	bool after_ccc;			/* the client's control TLS ended by CCC */
 	struct tls_app *tls_app;	/* session's TLS state (borrowed) */

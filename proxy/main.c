@@ -305,15 +305,15 @@ warn_kernel_path(struct main_ctx *m)
 		    "unavailable, so data connections are relayed by ftpsgw");
 		return;
 	}
-	log_msg(LOG_LVL_NOTICE, "data_path = kernel: passive data connections "
-	    "are forwarded by the kernel to the FTP server, with TLS end to end "
+	log_msg(LOG_LVL_NOTICE, "data_path = kernel: data connections (passive "
+	    "and active) are forwarded by the kernel to the FTP server, with TLS end to end "
 	    "between client and server. So the server must accept data "
 	    "connections that do not reuse its control TLS session (ProFTPD: "
 	    "TLSOptions NoSessionReuseRequired; vsftpd: require_ssl_reuse=NO) "
 	    "and present a certificate for the name clients use for this "
 	    "gateway; the ruleset needs a 'type nat' chain (any, even empty) "
-	    "for the kernel to apply the NAT. Active mode and sessions between "
-	    "IPv6 and IPv4 are still relayed.");
+	    "for the kernel to apply the NAT. Sessions between IPv6 and IPv4 "
+	    "are still relayed.");
 }
 
 /* One ctnetlink socket per worker. Returns 0 (each worker's ct set, or all

@@ -205,6 +205,7 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	const char *reply = NULL;
 	char host[NETADDR_STRLEN], line[128];
 	uint16_t port = 0;
+	bool kernel;
 	int n;
 
 	if (!s->gw->cfg->active_mode) {
@@ -248,7 +249,15 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	}
 	sess_data_drop(s, true);	/* a new PORT replaces the previous one */
 
-	sess_data_params(s, &dp, &s->be_local, &s->gw->backend);
+	/* The kernel path's master is the client's control connection
+	 * (DESIGN.md fact 5); the relay's, ours to the backend. */
+	kernel = s->gw->cfg->data_path == CFG_DATA_KERNEL && s->gw->ct != NULL &&
+	    s->client.family == s->gw->backend.family;
+	if (kernel)
+		sess_data_params(s, &dp, &s->client, &s->local);
+	else
+		sess_data_params(s, &dp, &s->be_local, &s->gw->backend);
+	dp.kernel = kernel;
 	dp.active = true;
 	dp.client = a;
 	dp.client.family = s->client.family;	/* ::ffff:a.b.c.d -> IPv4 */

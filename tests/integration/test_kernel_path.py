@@ -13,7 +13,7 @@ import pytest
 
 import lab as L
 import servers as S
-from test_gateway import GW4, GW6, curl, ftp_script, gw_config, same, url
+from test_gateway import GW4, GW6, curl, ftpc, gw_config, same, url
 from test_gateway_modes import add_addr, del_addr
 
 KERNEL_BE = "198.51.100.15"
@@ -67,13 +67,40 @@ def test_kernel_path_forwards_data(lab, certs, open_proftpd, start_gw):
     assert any(f"src={L.Lab.CLIENT4}" in ln and f"dst={GW4}" in ln
                for ln in flows), flows
     log = gw.log_text()
-    assert "data_path = kernel: passive data connections are forwarded" in log
+    assert "data_path = kernel: data connections (passive and active) are " \
+        "forwarded by the kernel" in log
     assert len(re.findall(r"forwarded by the kernel to the FTP server's "
                           r"port \d+", log)) == 3, log[-3000:]
     assert "data relay on port" not in log
     closed = re.findall(r"session closed \(ended\): 1 transfers, (\d+) bytes "
                         r"down and (\d+) up on data", log)
     assert closed == [("0", "0")] * 3, log[-3000:]
+    os.unlink(os.path.join(srv.upload, up))
+
+
+@pytest.mark.parametrize("mode", ["active", "eprt"])
+def test_active_mode_forwarded_to_the_client(lab, certs, open_proftpd,
+                                             start_gw, mode):
+    """DESIGN.md fact 5: the server's connection to the port ftpsgw named in
+    its PORT/EPRT is forwarded by the kernel to the port the client named,
+    from the gateway's public address (master: the client's control
+    connection, NAT REPLY)."""
+    srv = open_proftpd
+    gw = start_gw(gw_config(certs, srv, data_path="kernel",
+                            backend_name="ftp.example.test"))
+    files = lab.test_files()
+    dl = lab.path(f"kernel-act-{mode}")
+    up = f"kernel-act-{mode}"
+    r = ftpc(lab, certs, srv, "list", "get", "f1M", dl, "put", files["f16385"],
+             f"{srv.upload_ftp}/{up}", extra=["--mode", mode])
+    assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+    assert "f16384" in r.stdout
+    assert same(dl, os.path.join(srv.home, "f1M"))
+    assert same(os.path.join(srv.upload, up), files["f16385"])
+    log = gw.log_text()
+    assert len(re.findall(r"forwarded by the kernel to the client's port",
+                          log)) == 3, log[-3000:]
+    assert "data relay on port" not in log
     os.unlink(os.path.join(srv.upload, up))
 
 
