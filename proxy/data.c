@@ -19,7 +19,8 @@
  *               and reads no ABOR meanwhile): connect, then reset, so it
  *               gives up and answers.  connect_timeout.  -> DS_CLOSED
  *   DS_KERNEL   data_path = kernel: only a NAT expectation exists; the kernel
- *               forwards the client's connection to the backend.  data_timeout
+ *               forwards the data connection (client to backend, or the
+ *               backend's to the client in active mode).  data_timeout
  *               until a transfer command owns it, then nothing.
  *               -> DS_CLOSED (timeout, release)
  *   DS_CLOSED   every fd closed; freed once the owner released it.

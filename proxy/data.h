@@ -2,7 +2,8 @@
  * for the client; active: on the LAN side, for the backend), the client's
  * data connection (TLS server role, RFC 4217), the backend's (TLS client
  * role, resuming our control session), and the relay between them, with
- * end-of-data ordering (DESIGN.md). */
+ * end-of-data ordering (DESIGN.md). With data_path = kernel, only the
+ * conntrack expectation that has the kernel forward the connection. */
 #ifndef FTPSGW_PROXY_DATA_H
 #define FTPSGW_PROXY_DATA_H
 
