@@ -2,6 +2,7 @@
 public_address, conntrack = auto, and the ordering of the end of data
 before the backend's 226 (core gateway issue, parts 4, 6, 7, 8)."""
 
+import contextlib
 import os
 import subprocess
 import time
@@ -25,26 +26,34 @@ def del_addr(lab, ns, dev, addr):
     lab.run(ns, ["ip", "addr", "del", f"{addr}/24", "dev", dev], check=False)
 
 
+@contextlib.contextmanager
+def server_on(lab, addr, start):
+    """The server start() makes, on an extra address of the server
+    namespace; stopped and the address removed afterwards (also when it
+    fails to start)."""
+    add_addr(lab, lab.ns_server, "eth0", addr)
+    try:
+        srv = start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
+    finally:
+        del_addr(lab, lab.ns_server, "eth0", addr)
+
+
 @pytest.fixture
 def implicit_vsftpd(lab, certs):
-    add_addr(lab, lab.ns_server, "eth0", EXTRA_IMPLICIT)
-    srv = S.start_vsftpd(lab, certs, address=EXTRA_IMPLICIT, implicit=True)
-    try:
+    with server_on(lab, EXTRA_IMPLICIT, lambda: S.start_vsftpd(
+            lab, certs, address=EXTRA_IMPLICIT, implicit=True)) as srv:
         yield srv
-    finally:
-        srv.stop()
-        del_addr(lab, lab.ns_server, "eth0", EXTRA_IMPLICIT)
 
 
 @pytest.fixture
 def plain_pureftpd(lab, certs):
-    add_addr(lab, lab.ns_server, "eth0", EXTRA_PLAIN)
-    srv = S.start_pureftpd(lab, certs, address=EXTRA_PLAIN, tls_mode=0)
-    try:
+    with server_on(lab, EXTRA_PLAIN, lambda: S.start_pureftpd(
+            lab, certs, address=EXTRA_PLAIN, tls_mode=0)) as srv:
         yield srv
-    finally:
-        srv.stop()
-        del_addr(lab, lab.ns_server, "eth0", EXTRA_PLAIN)
 
 
 def test_backend_implicit_tls(lab, certs, implicit_vsftpd, start_gw):
@@ -156,15 +165,11 @@ f.quit()
 
 @pytest.fixture
 def proftpd_without_epsv(lab, certs):
-    add_addr(lab, lab.ns_server, "eth0", EXTRA_IMPLICIT)
-    srv = S.start_proftpd(lab, certs, address=EXTRA_IMPLICIT, address6="",
-                          tag="proftpd-noepsv",
-                          extra="<Limit EPSV>\n  DenyAll\n</Limit>\n")
-    try:
+    with server_on(lab, EXTRA_IMPLICIT, lambda: S.start_proftpd(
+            lab, certs, address=EXTRA_IMPLICIT, address6="",
+            tag="proftpd-noepsv",
+            extra="<Limit EPSV>\n  DenyAll\n</Limit>\n")) as srv:
         yield srv
-    finally:
-        srv.stop()
-        del_addr(lab, lab.ns_server, "eth0", EXTRA_IMPLICIT)
 
 
 def test_backend_refusing_epsv_gets_pasv(lab, certs, proftpd_without_epsv,

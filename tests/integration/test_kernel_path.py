@@ -14,7 +14,7 @@ import pytest
 import lab as L
 import servers as S
 from test_gateway import GW4, GW6, curl, ftpc, gw_config, same, url
-from test_gateway_modes import add_addr, del_addr
+from test_gateway_modes import server_on
 
 KERNEL_BE = "198.51.100.15"
 
@@ -24,17 +24,11 @@ def open_proftpd(lab, certs):
     """ProFTPD as the kernel path needs it: NoSessionReuseRequired, and the
     gateway's certificate (clients verify it on data connections); clear
     data connections allowed (TLSRequired ctrl) for the PROT C test."""
-    add_addr(lab, lab.ns_server, "eth0", KERNEL_BE)
-    srv = S.start_proftpd(lab, certs, address=KERNEL_BE, address6="",
-                          tls_options="NoSessionReuseRequired",
-                          tag="proftpd-kernel",
-                          cert=(certs.gw_cert, certs.gw_key),
-                          tls_required="ctrl")
-    try:
+    with server_on(lab, KERNEL_BE, lambda: S.start_proftpd(
+            lab, certs, address=KERNEL_BE, address6="",
+            tls_options="NoSessionReuseRequired", tag="proftpd-kernel",
+            cert=(certs.gw_cert, certs.gw_key), tls_required="ctrl")) as srv:
         yield srv
-    finally:
-        srv.stop()
-        del_addr(lab, lab.ns_server, "eth0", KERNEL_BE)
 
 
 def data_flows(lab):
