@@ -30,6 +30,11 @@ struct ct_expect_req {
 	 * every other field is matched exactly. */
 	struct ct_tuple expect;
 	uint32_t timeout;		/* seconds until the kernel drops it */
+	/* Admit every matching connection until deleted or timed out
+	 * (NF_CT_EXPECT_PERMANENT), not just the first: a passive port stays
+	 * open to the client's address while an impostor from that address
+	 * is refused, so the client's own connection still gets in. */
+	bool permanent;
 	/* Kernel data path only: NAT applied to the expected connection
 	 * (CTA_EXPECT_NAT + CTA_EXPECT_FN "nat-follow-master", fact 3/4). */
 	enum ct_nat_dir nat_dir;

@@ -319,6 +319,8 @@ build_expect(void *buf, size_t cap, const struct ct_expect_req *req,
 	with_nat = with_nat && req->nat_dir != CT_NAT_NONE;
 	lib_len = header_len() + 3 * tuple_len(family) +
 	    attr_len(sizeof(uint32_t));
+	if (req->permanent)
+		lib_len += attr_len(sizeof(uint32_t));
 	total = lib_len;
 	if (with_nat)
 		total += attr_len(attr_len(sizeof(uint32_t)) +
@@ -346,6 +348,8 @@ build_expect(void *buf, size_t cap, const struct ct_expect_req *req,
 	set_ct_tuple(ct, &mask);
 	nfexp_set_attr(exp, ATTR_EXP_MASK, ct);
 	nfexp_set_attr_u32(exp, ATTR_EXP_TIMEOUT, req->timeout);
+	if (req->permanent)
+		nfexp_set_attr_u32(exp, ATTR_EXP_FLAGS, NF_CT_EXPECT_PERMANENT);
 
 	err = build_lib(buf, cap, lib_len, IPCTNL_MSG_EXP_NEW, flags, family,
 	    seq, exp, &nlh);

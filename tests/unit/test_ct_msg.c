@@ -259,7 +259,7 @@ check_expect_msg(const struct buf *b, size_t len,
 	struct ct_tuple t, m;
 
 	parse_msg(b, len, IPCTNL_MSG_EXP_NEW, flags, r->expect.family, &top);
-	assert_int_equal(count(&top), with_nat ? 6 : 4);
+	assert_int_equal(count(&top), (with_nat ? 6 : 4) + r->permanent);
 
 	parse_tuple(top.tb[CTA_EXPECT_TUPLE], &t);
 	assert_tuple_eq(&t, &r->expect);
@@ -276,9 +276,16 @@ check_expect_msg(const struct buf *b, size_t len,
 	    r->timeout);
 
 	/* Never sent: a helper name would attach the helper to the data
-	 * connection; flags, zone, class, id stay kernel defaults. */
+	 * connection; zone, class, id stay kernel defaults; flags only to
+	 * make the expectation permanent. */
 	assert_null(top.tb[CTA_EXPECT_HELP_NAME]);
-	assert_null(top.tb[CTA_EXPECT_FLAGS]);
+	if (r->permanent) {
+		assert_non_null(top.tb[CTA_EXPECT_FLAGS]);
+		assert_int_equal(ntohl(mnl_attr_get_u32(
+		    top.tb[CTA_EXPECT_FLAGS])), NF_CT_EXPECT_PERMANENT);
+	} else {
+		assert_null(top.tb[CTA_EXPECT_FLAGS]);
+	}
 	assert_null(top.tb[CTA_EXPECT_ZONE]);
 	assert_null(top.tb[CTA_EXPECT_CLASS]);
 	assert_null(top.tb[CTA_EXPECT_ID]);
@@ -329,6 +336,32 @@ test_v4_plain(void **state)
 {
 	(void)state;
 	build_and_check(req4, CT_NAT_NONE, LEN_V4);
+}
+
+/* A permanent expectation carries CTA_EXPECT_FLAGS = PERMANENT (8 bytes
+ * more), in both families. */
+static void
+test_permanent(void **state)
+{
+	struct ct_expect_req r;
+	struct buf b;
+	size_t len = 0;
+
+	(void)state;
+	req4(&r, CT_NAT_NONE);
+	r.permanent = true;
+	assert_int_equal(ct_msg_expect_new(b.b, sizeof(b.b), &r, SEQ, &len),
+	    CT_MSG_OK);
+	assert_int_equal(len, LEN_V4 + 8);
+	check_expect_msg(&b, len, &r,
+	    NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, false);
+	req6(&r, CT_NAT_NONE);
+	r.permanent = true;
+	assert_int_equal(ct_msg_expect_new(b.b, sizeof(b.b), &r, SEQ, &len),
+	    CT_MSG_OK);
+	assert_int_equal(len, LEN_V6 + 8);
+	check_expect_msg(&b, len, &r,
+	    NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, false);
 }
 
 static void
@@ -758,6 +791,7 @@ main(void)
 		cmocka_unit_test(test_fixed_sport),
 		cmocka_unit_test(test_v4_ignores_tail_bytes),
 		cmocka_unit_test(test_timeout_update),
+		cmocka_unit_test(test_permanent),
 		cmocka_unit_test(test_del),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_bad_requests),
