@@ -356,9 +356,13 @@ conn_close(struct loop *l, struct conn *c)
 		 * shutdown and marks it non-resumable. Data connections share
 		 * their session with the control connection, so one aborted
 		 * transfer would make every later data connection fail the
-		 * servers' reuse check. Closing is our decision, not a sign the
-		 * session is compromised. */
-		SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+		 * servers' reuse check. Closing a connection whose handshake
+		 * completed is our decision, not a sign the session is
+		 * compromised; one whose handshake failed or never finished
+		 * is not vouched for. */
+		if (c->hs_done)
+			SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN |
+			    SSL_RECEIVED_SHUTDOWN);
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}

@@ -5,7 +5,12 @@
  *   DS_LISTEN   listener readable; expectation in place.  data_timeout.
  *               -> DS_SETUP (client connected), DS_CLOSED (timeout/failure)
  *   DS_SETUP    client TLS accept and backend connect + TLS connect run in
- *               parallel.  connect_timeout.
+ *               parallel.  connect_timeout for the backend and for each
+ *               client candidate's handshake.  Passive: the listener stays
+ *               open (and the expectation in place) until one connection
+ *               from the client's address passes the session-reuse check;
+ *               an impostor that fails it is closed and the channel keeps
+ *               waiting, until data_timeout from the PASV.
  *               -> DS_RELAY (both ends up), DS_CLOSED (failure)
  *   DS_RELAY    both conns, per direction: read when the buffer has room,
  *               write when it holds bytes.  data_timeout without progress.
@@ -30,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -51,15 +57,37 @@
 /* How long a finished channel waits for the peers' close_notify / FIN. */
 #define DATA_LINGER_MS 3000
 
+/* Passive connections from the client's address handshaking at once. The
+ * rightful client needs one; the rest only lets it in beside impostors. */
+#define DATA_CANDIDATES 4
+
 enum data_state {
 	DS_LISTEN, DS_SETUP, DS_RELAY, DS_LINGER, DS_KICK, DS_KERNEL, DS_CLOSED
 };
 
+struct data_chan;
+
+/* A passive data connection from the client's address that has not yet
+ * shown it belongs to this control connection (the session-reuse check). */
+struct data_cand {
+	struct conn c;			/* fd -1: free slot */
+	struct data_chan *dc;
+	struct ftp_addr peer;
+	uint64_t deadline;		/* its TLS handshake must be done by then */
+};
+
 struct data_chan {
 	struct data_params p;
+	char tag[NETADDR_STRLEN + 24];	/* p.tag points here: a released
+					 * channel may outlive its session */
 	enum data_state state;
 	struct loop_ev lst;		/* passive listener */
-	struct conn cli, be;
+	struct conn cli, be;		/* cli: passive, only once verified */
+	struct data_cand cand[DATA_CANDIDATES];
+	uint64_t listen_deadline;	/* passive: data_timeout after the PASV */
+	uint64_t setup_deadline;	/* the connection we dial (and, active,
+					 * the client's handshake) must be up */
+	const char *refusal;		/* why the last candidate was refused */
 	struct buf down, up;		/* backend->client, client->backend */
 	struct loop_timer timer;
 	struct loop_deferred kick;	/* re-run the pump outside epoll */
@@ -71,7 +99,6 @@ struct data_chan {
 	bool transfer;			/* a transfer command owns it */
 	bool released;			/* the owner let go */
 	bool notified;			/* on_idle delivered (or owner gone) */
-	bool reuse_checked;
 	const char *fail_reply;		/* static; set on failure */
 	bool fail_ours;			/* the failure is better explained by
 					 * fail_reply than by the server */
@@ -82,6 +109,7 @@ struct data_chan {
 static void data_pump(struct data_chan *dc);
 static void data_on_cli(struct loop_ev *ev, uint32_t events);
 static void data_on_be(struct loop_ev *ev, uint32_t events);
+static void data_on_cand(struct loop_ev *ev, uint32_t events);
 
 static struct loop *
 dc_loop(const struct data_chan *dc)
@@ -158,11 +186,14 @@ data_close_listener(struct data_chan *dc)
  * server that saw a plain FIN would keep a truncated upload as complete.
  * The client gets a FIN without close_notify (TLS reports truncation) so
  * it can still read our reply on the control connection. */
+static void data_cands_close(struct data_chan *dc);
+
 static void
 data_close_all(struct data_chan *dc)
 {
 	data_close_listener(dc);
 	data_ct_del(dc);
+	data_cands_close(dc);
 	conn_close(dc_loop(dc), &dc->cli);
 	if (dc->state == DS_LINGER)
 		conn_close(dc_loop(dc), &dc->be);
@@ -222,6 +253,8 @@ data_kick_done(struct data_chan *dc)
 		loop_defer(dc_loop(dc), &dc->reap);
 }
 
+static void data_setup_timeout(struct data_chan *dc);
+
 static void
 data_timeout(struct loop_timer *t)
 {
@@ -241,11 +274,7 @@ data_timeout(struct loop_timer *t)
 			data_kick_backend(dc);
 		break;
 	case DS_SETUP:
-		log_msg(LOG_LVL_INFO, "%s: data connection setup (TLS handshakes "
-		    "and the connection to the FTP server) took longer than "
-		    "connect_timeout (%u s)", dc->p.tag, cfg->connect_timeout);
-		data_fail_ours(dc, "425 Could not set up the data connection in "
-		    "time.");
+		data_setup_timeout(dc);
 		break;
 	case DS_RELAY: {
 		uint64_t idle = loop_now(dc_loop(dc)) - dc->last_progress;
@@ -410,6 +439,10 @@ data_ct_add(struct data_chan *dc, const char **reply)
 	req.expect.sport = 0;
 	req.expect.dport = dc->port;
 	req.timeout = gw->cfg->data_timeout;
+	/* Passive: an impostor from the client's address must not use up the
+	 * client's way in; deleted once the client's connection proved
+	 * itself (data_cand_promote). */
+	req.permanent = !dc->p.active;
 	err = ct_expect_add(gw->ct, &req);
 	if (err == 0) {
 		dc->ct_added = true;
@@ -431,52 +464,49 @@ data_ct_add(struct data_chan *dc, const char **reply)
 	return 0;
 }
 
-/* Start TLS on both conns: server role toward the client, client role
- * toward the backend (RFC 4217: the FTP client is always the TLS client),
- * resuming our own control session there. */
+/* TLS toward the backend (RFC 4217: the FTP client is always the TLS
+ * client), resuming our own control session there. */
 static bool
-data_start_tls(struct data_chan *dc)
+data_start_be_tls(struct data_chan *dc)
 {
-	struct gw *gw = dc->p.gw;
 	SSL *ssl;
 
-	if (dc->p.client_tls) {
-		ssl = tls_new_server(dc->p.tls_app, true);
-		if (ssl == NULL)
-			return false;
-		conn_start_tls(&dc->cli, ssl, true);
-	}
 	/* backend_tls = off: clear text on a trusted LAN. */
-	if (gw->cfg->backend_tls != CFG_BACKEND_OFF) {
-		ssl = tls_new_backend(dc->p.tls_app,
-		    dc->p.tls_app->be_session);
-		if (ssl == NULL)
-			return false;
-		conn_start_tls(&dc->be, ssl, false);
-	}
+	if (dc->p.gw->cfg->backend_tls == CFG_BACKEND_OFF)
+		return true;
+	ssl = tls_new_backend(dc->p.tls_app, dc->p.tls_app->be_session);
+	if (ssl == NULL)
+		return false;
+	conn_start_tls(&dc->be, ssl, false);
 	return true;
 }
 
-/*
- * The expected peer connected (fd). Passive: it is the client, and we
- * connect to the backend's passive port now (ProFTPD accepts before it
- * sends 150, and clients start TLS only after the 150). Active: it is the
- * backend, and we connect to the port the client's PORT/EPRT named.
- */
-static void
-data_peer_arrived(struct data_chan *dc, int fd)
+/* TLS server role on a client-side data conn (with PROT P). */
+static bool
+data_start_cli_tls(struct data_chan *dc, struct conn *c)
 {
-	struct conn *in = dc->p.active ? &dc->be : &dc->cli;
+	SSL *ssl;
+
+	if (!dc->p.client_tls)
+		return true;
+	ssl = tls_new_server(dc->p.tls_app, true);
+	if (ssl == NULL)
+		return false;
+	conn_start_tls(c, ssl, true);
+	return true;
+}
+
+/* Connect to the backend's passive port, or, active, to the port the
+ * client's PORT/EPRT named. Returns false when the channel failed. */
+static bool
+data_dial(struct data_chan *dc)
+{
 	struct conn *out = dc->p.active ? &dc->cli : &dc->be;
 	const struct ftp_addr *to = dc->p.active ? &dc->p.client : &dc->p.backend;
 	char host[NETADDR_STRLEN];
 
-	data_close_listener(dc);
-	data_ct_del(dc);
-	conn_set_fd(in, fd, false);
-	dc->state = DS_SETUP;
-	loop_timer_set(dc_loop(dc), &dc->timer,
-	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u);
+	dc->setup_deadline = loop_now(dc_loop(dc)) +
+	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
 	if (data_connect(out, to, dc->p.active ? &dc->p.source : NULL) < 0) {
 		log_msg(dc->p.active ? LOG_LVL_INFO : LOG_LVL_ERR,
 		    "%s: cannot connect to the %s %s: %s", dc->p.tag,
@@ -487,11 +517,71 @@ data_peer_arrived(struct data_chan *dc, int fd)
 		    "425 Cannot open the data "
 		    "connection to your PORT address." : "425 Cannot open the "
 		    "data connection to the FTP server.");
+		return false;
+	}
+	if (!data_start_be_tls(dc) ||
+	    (dc->p.active && !data_start_cli_tls(dc, &dc->cli))) {
+		data_fail(dc, "425 Cannot set up TLS.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Active: the backend connected (fd); we connect to the port the client's
+ * PORT/EPRT named. Only the backend's address may use the port, and
+ * nobody else can be it.
+ */
+static void
+data_backend_arrived(struct data_chan *dc, int fd)
+{
+	data_close_listener(dc);
+	data_ct_del(dc);
+	conn_set_fd(&dc->be, fd, false);
+	dc->state = DS_SETUP;
+	if (data_dial(dc))
+		data_pump(dc);
+}
+
+/*
+ * Passive: a connection from the client's address (fd). It becomes a
+ * candidate; the first one to pass the session-reuse check becomes the
+ * client's data connection (data_cands_step). The backend is dialled at
+ * the first arrival: ProFTPD accepts before it sends 150, and clients
+ * start TLS only after the 150.
+ */
+static void
+data_client_arrived(struct data_chan *dc, int fd, const struct ftp_addr *peer)
+{
+	struct data_cand *k = NULL;
+	char host[NETADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < DATA_CANDIDATES && k == NULL; i++)
+		if (dc->cand[i].c.ev.fd < 0)
+			k = &dc->cand[i];
+	if (k == NULL) {
+		log_msg(LOG_LVL_WARNING, "%s: data connection from %s to port %u "
+		    "refused: %d others from that address are still proving "
+		    "they belong to this session", dc->p.tag,
+		    netaddr_str_port(peer, host, sizeof(host)), dc->port,
+		    DATA_CANDIDATES);
+		close(fd);
 		return;
 	}
-	if (!data_start_tls(dc)) {
+	conn_set_fd(&k->c, fd, false);
+	k->peer = *peer;
+	k->deadline = loop_now(dc_loop(dc)) +
+	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
+	if (!data_start_cli_tls(dc, &k->c)) {
+		conn_close(dc_loop(dc), &k->c);
 		data_fail(dc, "425 Cannot set up TLS.");
 		return;
+	}
+	if (dc->state == DS_LISTEN) {
+		dc->state = DS_SETUP;
+		if (!data_dial(dc))
+			return;
 	}
 	data_pump(dc);
 }
@@ -565,7 +655,7 @@ data_on_listen(struct loop_ev *ev, uint32_t events)
 	unsigned n;
 
 	(void)events;
-	for (n = 0; n < 8 && dc->state == DS_LISTEN; n++) {
+	for (n = 0; n < 8 && dc->lst.fd >= 0; n++) {
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		struct ftp_addr peer;
@@ -596,8 +686,11 @@ data_on_listen(struct loop_ev *ev, uint32_t events)
 		log_msg(LOG_LVL_DEBUG, "%s: data connection from %s on port %u",
 		    dc->p.tag, netaddr_str_port(&peer, host, sizeof(host)),
 		    dc->port);
-		data_peer_arrived(dc, fd);
-		return;
+		if (dc->p.active) {
+			data_backend_arrived(dc, fd);
+			return;
+		}
+		data_client_arrived(dc, fd, &peer);
 	}
 }
 
@@ -606,16 +699,23 @@ data_open(const struct data_params *p, uint16_t *port_out,
     const char **reply_out)
 {
 	struct data_chan *dc = calloc(1, sizeof(*dc));
+	size_t i;
 
 	if (dc == NULL) {
 		*reply_out = "425 Out of memory.";
 		return NULL;
 	}
 	dc->p = *p;
+	snprintf(dc->tag, sizeof(dc->tag), "%s", p->tag);
+	dc->p.tag = dc->tag;
 	dc->state = DS_LISTEN;
 	loop_ev_init(&dc->lst, data_on_listen);
 	conn_init(&dc->cli, data_on_cli);
 	conn_init(&dc->be, data_on_be);
+	for (i = 0; i < DATA_CANDIDATES; i++) {
+		conn_init(&dc->cand[i].c, data_on_cand);
+		dc->cand[i].dc = dc;
+	}
 	buf_init(&dc->down, DATA_BUF_SIZE);
 	buf_init(&dc->up, DATA_BUF_SIZE);
 	loop_timer_init(&dc->timer, data_timeout);
@@ -632,6 +732,8 @@ data_open(const struct data_params *p, uint16_t *port_out,
 		*reply_out = "425 Cannot open a passive data port.";
 		goto fail;
 	}
+	dc->listen_deadline = loop_now(dc_loop(dc)) +
+	    (uint64_t)p->gw->cfg->data_timeout * 1000u;
 	loop_timer_set(dc_loop(dc), &dc->timer,
 	    (uint64_t)p->gw->cfg->data_timeout * 1000u);
 	list_push(&p->gw->data_chans, &dc->link);
@@ -748,6 +850,181 @@ data_log_io_error(struct data_chan *dc, const char *side, const struct conn *c)
 	    c->ssl_err);
 }
 
+static const char data_reuse_reply[] = "425 Data connection refused: it must "
+    "reuse the TLS session of the control connection (enable TLS session "
+    "resumption in your FTP client).";
+
+/*
+ * SECURITY: may this client-side data connection (handshake done) carry the
+ * transfer? With require_session_reuse it must have resumed a session of
+ * this very control connection, else anyone who can reach the port first
+ * (from the client's own address, behind the same NAT) could take the
+ * transfer or supply the upload. A fresh session made on a data connection
+ * is dropped from the cache either way: nothing resumable is left behind.
+ * Logs a refusal, naming from (the peer) and what the admin can do.
+ */
+static bool
+data_client_admissible(struct data_chan *dc, SSL *ssl,
+    const struct ftp_addr *from)
+{
+	char host[NETADDR_STRLEN];
+
+	if (ssl == NULL)
+		return true;	/* PROT C: nothing to prove with */
+	if (!SSL_session_reused(ssl))
+		tls_forget_session(ssl);
+	if (!dc->p.gw->cfg->require_session_reuse ||
+	    tls_resumed_own(ssl, dc->p.tls_app))
+		return true;
+	log_msg(LOG_LVL_NOTICE, "%s: data connection from %s to port %u refused: "
+	    "it did not resume the control connection's TLS session (%s)%s. "
+	    "%sIf this is the client itself, enable TLS session reuse in it "
+	    "(curl, lftp and FileZilla do it by default; Python's ftplib "
+	    "needs session=ftp.sock.session), or set require_session_reuse = "
+	    "off in gateway.conf (weaker: lets a third party on the client's "
+	    "path take the data connection)", dc->p.tag,
+	    netaddr_str_port(from, host, sizeof(host)), dc->port,
+	    tls_resume_failure(ssl), dc->p.active ? "" : "; still waiting for "
+	    "the client's own connection until data_timeout", dc->p.after_ccc ?
+	    "After CCC, a client that did not send its own close_notify has "
+	    "discarded its session (curl: use --ftp-ssl-ccc-mode active). " : "");
+	/* A session that got this far belongs to whoever presented it, not to
+	 * this control connection: it is resumable no more. */
+	tls_forget_session(ssl);
+	return false;
+}
+
+/* Close every client candidate (passive). */
+static void
+data_cands_close(struct data_chan *dc)
+{
+	size_t i;
+
+	for (i = 0; i < DATA_CANDIDATES; i++)
+		conn_close(dc_loop(dc), &dc->cand[i].c);
+}
+
+/* k proved itself: it becomes the client's data connection; the port
+ * closes to everyone else. */
+static void
+data_cand_promote(struct data_chan *dc, struct data_cand *k)
+{
+	loop_forget(dc_loop(dc), &k->c.ev);
+	dc->cli = k->c;
+	dc->cli.ev.cb = data_on_cli;
+	dc->cli.ev.armed = 0;
+	conn_init(&k->c, data_on_cand);
+	data_cands_close(dc);
+	data_close_listener(dc);
+	data_ct_del(dc);
+}
+
+/* Drive the candidates' handshakes; promote the first admissible one. */
+static void
+data_cands_step(struct data_chan *dc)
+{
+	size_t i;
+
+	for (i = 0; i < DATA_CANDIDATES && dc->cli.ev.fd < 0; i++) {
+		struct data_cand *k = &dc->cand[i];
+		char host[NETADDR_STRLEN];
+
+		if (k->c.ev.fd < 0)
+			continue;
+		if (!k->c.hs_done) {
+			enum io_result r = conn_handshake(&k->c);
+
+			if (r == IO_AGAIN) {
+				conn_arm(dc_loop(dc), &k->c, false, false);
+				continue;
+			}
+			if (r == IO_ERR) {
+				log_msg(LOG_LVL_INFO, "%s: TLS handshake on the data "
+				    "connection from %s failed: %s%s%s",
+				    dc->p.tag, netaddr_str_port(&k->peer, host,
+				    sizeof(host)), k->c.err_text ? k->c.err_text :
+				    "error", k->c.ssl_err[0] ? ": " : "",
+				    k->c.ssl_err);
+				dc->refusal = "425 TLS negotiation on the data "
+				    "connection failed.";
+				conn_close(dc_loop(dc), &k->c);
+				continue;
+			}
+		}
+		if (!data_client_admissible(dc, k->c.ssl, &k->peer)) {
+			dc->refusal = data_reuse_reply;
+			conn_close(dc_loop(dc), &k->c);
+			continue;
+		}
+		data_cand_promote(dc, k);
+	}
+}
+
+/* Arm the setup timer for the nearest deadline. */
+static void
+data_setup_rearm(struct data_chan *dc)
+{
+	uint64_t now = loop_now(dc_loop(dc)), next = UINT64_MAX;
+	size_t i;
+
+	if (dc->be.connecting || !dc->be.hs_done ||
+	    (dc->p.active && (dc->cli.connecting || !dc->cli.hs_done)))
+		next = dc->setup_deadline;
+	if (!dc->p.active && dc->cli.ev.fd < 0) {
+		if (dc->listen_deadline < next)
+			next = dc->listen_deadline;
+		for (i = 0; i < DATA_CANDIDATES; i++)
+			if (dc->cand[i].c.ev.fd >= 0 &&
+			    dc->cand[i].deadline < next)
+				next = dc->cand[i].deadline;
+	}
+	if (next != UINT64_MAX)
+		loop_timer_set(dc_loop(dc), &dc->timer,
+		    next > now ? next - now : 0);
+}
+
+static void
+data_setup_timeout(struct data_chan *dc)
+{
+	const struct config *cfg = dc->p.gw->cfg;
+	uint64_t now = loop_now(dc_loop(dc));
+	size_t i;
+
+	for (i = 0; i < DATA_CANDIDATES && dc->cli.ev.fd < 0; i++) {
+		struct data_cand *k = &dc->cand[i];
+		char host[NETADDR_STRLEN];
+
+		if (k->c.ev.fd < 0 || k->deadline > now)
+			continue;
+		log_msg(LOG_LVL_INFO, "%s: the data connection from %s did not "
+		    "finish its TLS handshake within connect_timeout (%u s); "
+		    "closed", dc->p.tag, netaddr_str_port(&k->peer, host,
+		    sizeof(host)), cfg->connect_timeout);
+		dc->refusal = "425 Could not set up the data connection in time.";
+		conn_close(dc_loop(dc), &k->c);
+	}
+	if (now >= dc->setup_deadline && (dc->be.connecting || !dc->be.hs_done ||
+	    (dc->p.active && (dc->cli.connecting || !dc->cli.hs_done)))) {
+		log_msg(LOG_LVL_INFO, "%s: data connection setup (TLS handshakes "
+		    "and the connection to the %s) took longer than "
+		    "connect_timeout (%u s)", dc->p.tag, dc->p.active ?
+		    "client's active-mode port" : "FTP server",
+		    cfg->connect_timeout);
+		data_fail_ours(dc, "425 Could not set up the data connection in "
+		    "time.");
+		return;
+	}
+	if (!dc->p.active && dc->cli.ev.fd < 0 && now >= dc->listen_deadline) {
+		log_msg(LOG_LVL_INFO, "%s: no data connection to port %u proved "
+		    "it belongs to this session within data_timeout (%u s)",
+		    dc->p.tag, dc->port, cfg->data_timeout);
+		data_fail_ours(dc, dc->refusal != NULL ? dc->refusal :
+		    "425 No data connection was made within the time limit.");
+		return;
+	}
+	data_setup_rearm(dc);
+}
+
 /* Returns false when the channel failed. */
 static bool
 data_setup_step(struct data_chan *dc)
@@ -770,9 +1047,9 @@ data_setup_step(struct data_chan *dc)
 			    netaddr_str_port(to, host, sizeof(host)),
 			    out->err_text);
 			(dc->p.active ? data_fail_ours : data_fail)(dc, dc->p.active ?
-		    "425 Cannot open the data "
-			    "connection to your PORT address." : "425 Cannot "
-			    "open the data connection to the FTP server.");
+			    "425 Cannot open the data connection to your PORT "
+			    "address." : "425 Cannot open the data connection "
+			    "to the FTP server.");
 			return false;
 		}
 	}
@@ -801,42 +1078,29 @@ data_setup_step(struct data_chan *dc)
 			    "ftpsgw's TLS session on the data connection; servers "
 			    "that require reuse will refuse it", dc->p.tag);
 	}
-	if (!dc->cli.connecting && !dc->cli.hs_done) {
-		r = conn_handshake(&dc->cli);
-		if (r == IO_ERR) {
-			data_log_io_error(dc, "TLS handshake on the client", &dc->cli);
-			data_fail_ours(dc, "425 TLS negotiation on the data "
-			    "connection failed.");
-			return false;
+	if (dc->p.active) {
+		/* We dialled the address the client named: the handshake and
+		 * the check run on that one connection. */
+		if (!dc->cli.connecting && !dc->cli.hs_done) {
+			r = conn_handshake(&dc->cli);
+			if (r == IO_ERR) {
+				data_log_io_error(dc, "TLS handshake on the client",
+				    &dc->cli);
+				data_fail_ours(dc, "425 TLS negotiation on the data "
+				    "connection failed.");
+				return false;
+			}
+			if (r == IO_OK && !data_client_admissible(dc,
+			    dc->cli.ssl, &dc->p.client)) {
+				data_fail_ours(dc, data_reuse_reply);
+				return false;
+			}
 		}
+	} else {
+		data_cands_step(dc);
 	}
-	if (dc->cli.hs_done && dc->cli.ssl != NULL && !dc->reuse_checked) {
-		dc->reuse_checked = true;
-		/* SECURITY: a data connection must resume the TLS session of
-		 * this very control connection, else anyone who can reach
-		 * the port first could take the transfer. */
-		if (dc->p.gw->cfg->require_session_reuse &&
-		    !tls_resumed_own(dc->cli.ssl, dc->p.tls_app)) {
-			log_msg(LOG_LVL_NOTICE, "%s: data connection refused: the "
-			    "client did not resume the control connection's TLS "
-			    "session (%s). %sEnable TLS session reuse in the "
-			    "client (curl, lftp and FileZilla do it by default; "
-			    "Python's ftplib needs session=ftp.sock.session), or "
-			    "set require_session_reuse = off in gateway.conf "
-			    "(weaker: lets a third party on the client's path take "
-			    "the data connection)", dc->p.tag,
-			    tls_resume_failure(dc->cli.ssl),
-			    dc->p.after_ccc ? "After CCC, a client that did not "
-			    "send its own close_notify has discarded its session "
-			    "(curl: use --ftp-ssl-ccc-mode active). " : "");
-			data_fail_ours(dc, "425 Data connection refused: it must "
-			    "reuse the TLS session of the control connection "
-			    "(enable TLS session resumption in your FTP client).");
-			return false;
-		}
-	}
-	if (dc->cli.hs_done && dc->be.hs_done && !dc->be.connecting &&
-	    !dc->cli.connecting) {
+	if (dc->cli.ev.fd >= 0 && dc->cli.hs_done && !dc->cli.connecting &&
+	    dc->be.hs_done && !dc->be.connecting) {
 		dc->state = DS_RELAY;
 		dc->last_progress = loop_now(dc_loop(dc));
 		loop_timer_set(dc_loop(dc), &dc->timer,
@@ -850,6 +1114,8 @@ data_setup_step(struct data_chan *dc)
 			    "clear", dc->be.ssl ? tls_describe(dc->be.ssl, b,
 			    sizeof(b)) : "clear");
 		}
+	} else {
+		data_setup_rearm(dc);
 	}
 	return true;
 }
@@ -996,4 +1262,11 @@ data_on_be(struct loop_ev *ev, uint32_t events)
 {
 	(void)events;
 	data_pump(container_of(ev, struct data_chan, be.ev));
+}
+
+static void
+data_on_cand(struct loop_ev *ev, uint32_t events)
+{
+	(void)events;
+	data_pump(container_of(ev, struct data_cand, c.ev)->dc);
 }

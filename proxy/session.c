@@ -333,6 +333,13 @@ sess_data_params(struct session *s, struct data_params *dp,
 	dp->client_tls = s->prot_p;
 	dp->after_ccc = s->ccc;
 	dp->tls_app = &s->tls;
+	/* Data connections get no tickets: a TLS 1.3 client that offers each
+	 * ticket once (curl) finds a fresh one, made here on the control
+	 * connection and bound to its token, before the 227/229/200. */
+	if (s->prot_p && !s->ccc && s->cli.ssl != NULL &&
+	    tls_renew_ticket(s->cli.ssl) < 0)
+		log_msg(LOG_LVL_DEBUG, "%s: no fresh TLS ticket for the client",
+		    s->tag);
 	dp->on_idle = sess_data_idle;
 	dp->owner = s;
 }
@@ -602,7 +609,10 @@ sess_client_io(struct session *s)
 		if (r == IO_AGAIN)
 			return true;
 		loop_timer_cancel(sess_loop(s), &s->hs_timer);
-		tls_mark_session(s->cli.ssl, &s->tls);
+		if (tls_bind_control(s->cli.ssl, &s->tls) < 0)
+			log_msg(LOG_LVL_WARNING, "%s: the control connection's TLS "
+			    "session cannot carry its token: its data "
+			    "connections will be refused", s->tag);
 		s->cstate = CS_SECURE;
 		if (s->fatal_line != NULL) {
 			sess_put(s, s->fatal_line);

@@ -26,34 +26,78 @@
 
 static const unsigned char tls_sid_ctx[] = "ftpsgw";
 
-/* Server side: called before each ticket is made; stamps the session. */
+/* SSL ex_data: set on the client-side control connection's SSL (value 1).
+ * Only such an SSL may bind a token to a session (see tls_bind_token). */
+static int
+tls_control_index(void)
+{
+	static int idx = -1;
+
+	if (idx < 0)
+		idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	return idx;
+}
+
+static bool
+tls_is_control(SSL *ssl)
+{
+	return SSL_get_ex_data(ssl, tls_control_index()) != NULL;
+}
+
+/*
+ * SECURITY: the one place a token is written into a session. Only a
+ * control connection binds, and only a session that has none: a token,
+ * once bound, is never overwritten (a data connection that could restamp
+ * a session it resumed would let another connection's session pass this
+ * session's check). Returns true when sess now carries a token.
+ */
+static bool
+tls_bind_token(SSL *ssl, SSL_SESSION *sess, const struct tls_app *app)
+{
+	void *data = NULL;
+	size_t len = 0;
+
+	if (app == NULL || sess == NULL || !tls_is_control(ssl))
+		return false;
+	if (SSL_SESSION_get0_ticket_appdata(sess, &data, &len) == 1 &&
+	    len == sizeof(app->token))
+		return true;
+	return SSL_SESSION_set1_ticket_appdata(sess, app->token,
+	    sizeof(app->token)) == 1;
+}
+
+/* Server side: called before each ticket is made. Data connections get no
+ * tickets at all (tls_new_server); on a control connection the ticket
+ * carries the connection's token. */
 static int
 tls_ticket_gen(SSL *ssl, void *arg)
 {
-	const struct tls_app *app = SSL_get_app_data(ssl);
-	SSL_SESSION *sess = SSL_get_session(ssl);
-
 	(void)arg;
-	if (app != NULL && sess != NULL)
-		(void)SSL_SESSION_set1_ticket_appdata(sess, app->token,
-		    sizeof(app->token));
+	(void)tls_bind_token(ssl, SSL_get_session(ssl), SSL_get_app_data(ssl));
 	return 1;
 }
 
-/* Server side: accept what OpenSSL decrypted; renew as it suggests. */
+/* Server side: accept what OpenSSL decrypted. A control connection renews
+ * as OpenSSL suggests; a data connection never gets a ticket (TLS 1.2
+ * would otherwise issue one on resumption, or whenever the client offers
+ * an empty ticket extension). */
 static SSL_TICKET_RETURN
 tls_ticket_dec(SSL *ssl, SSL_SESSION *sess, const unsigned char *keyname,
     size_t keyname_len, SSL_TICKET_STATUS status, void *arg)
 {
-	(void)ssl; (void)sess; (void)keyname; (void)keyname_len; (void)arg;
+	bool control = tls_is_control(ssl);
+
+	(void)sess; (void)keyname; (void)keyname_len; (void)arg;
 	switch (status) {
 	case SSL_TICKET_SUCCESS:
 		return SSL_TICKET_RETURN_USE;
 	case SSL_TICKET_SUCCESS_RENEW:
-		return SSL_TICKET_RETURN_USE_RENEW;
+		return control ? SSL_TICKET_RETURN_USE_RENEW :
+		    SSL_TICKET_RETURN_USE;
 	case SSL_TICKET_EMPTY:
 	case SSL_TICKET_NO_DECRYPT:
-		return SSL_TICKET_RETURN_IGNORE_RENEW;
+		return control ? SSL_TICKET_RETURN_IGNORE_RENEW :
+		    SSL_TICKET_RETURN_IGNORE;
 	default:
 		return SSL_TICKET_RETURN_ABORT;
 	}
@@ -243,6 +287,7 @@ tls_new(const struct config *cfg, const struct cipher_pref *pref, char *err,
 	atomic_init(&t->refs, 1);
 	/* ex_data indexes are made once, before any worker thread runs. */
 	(void)tls_offered_index();
+	(void)tls_control_index();
 	(void)tls_pin_index();
 	t->server = SSL_CTX_new(TLS_server_method());
 	if (t->server == NULL) {
@@ -379,10 +424,25 @@ tls_new_server(struct tls_app *app, bool data)
 	if (ssl == NULL)
 		return NULL;
 	SSL_set_app_data(ssl, app);
-	/* Data connections get one fresh ticket (not two): curl offers each
-	 * TLS 1.3 ticket only once, so it needs a new one per transfer. */
-	if (data)
-		SSL_set_num_tickets(ssl, 1);
+	if (data) {
+		/*
+		 * SECURITY: no tickets on data connections (DESIGN.md fact 7).
+		 * A ticket minted on a data handshake, before the reuse check
+		 * has run, would be a session its holder could present as this
+		 * control connection's. TLS 1.3: no NewSessionTicket (which
+		 * also keeps clients that never read a data connection, such
+		 * as rclone, from closing it with unread bytes and a reset);
+		 * TLS 1.2: tls_ticket_dec declines to issue or renew one.
+		 * (Not SSL_OP_NO_TICKET: TLS 1.2 clients resume the control
+		 * session with its ticket, and in TLS 1.3 that option means
+		 * stateful tickets.) Clients get fresh tickets on the control
+		 * connection instead (tls_renew_ticket).
+		 */
+		SSL_set_num_tickets(ssl, 0);
+	} else if (SSL_set_ex_data(ssl, tls_control_index(), (void *)1) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
 	return ssl;
 }
 
@@ -414,16 +474,36 @@ fail:
 	return NULL;
 }
 
-void
-tls_mark_session(SSL *ssl, const struct tls_app *app)
+int
+tls_bind_control(SSL *ssl, struct tls_app *app)
 {
 	SSL_SESSION *sess = SSL_get_session(ssl);
+	void *data = NULL;
+	size_t len = 0;
 
-	/* TLS 1.2 session-ID resumption finds this very object in the cache;
-	 * tickets were stamped by tls_ticket_gen. */
-	if (sess != NULL)
-		(void)SSL_SESSION_set1_ticket_appdata(sess, app->token,
-		    sizeof(app->token));
+	if (sess == NULL)
+		return -1;
+	/* A control connection that resumed one of our control sessions (only
+	 * its key holder can) takes over that session's token: its data
+	 * connections then resume either, and no session changes hands. */
+	if (SSL_session_reused(ssl) &&
+	    SSL_SESSION_get0_ticket_appdata(sess, &data, &len) == 1 &&
+	    len == sizeof(app->token)) {
+		memcpy(app->token, data, len);
+		return 0;
+	}
+	/* A fresh session (TLS 1.2 session-ID resumption finds this very
+	 * object in the cache); TLS 1.3 tickets were stamped as they were
+	 * made. */
+	return tls_bind_token(ssl, sess, app) ? 0 : -1;
+}
+
+int
+tls_renew_ticket(SSL *ssl)
+{
+	if (SSL_version(ssl) != TLS1_3_VERSION)
+		return 0;	/* TLS 1.2 session IDs stay resumable */
+	return SSL_new_session_ticket(ssl) == 1 ? 0 : -1;
 }
 
 bool
@@ -441,6 +521,16 @@ tls_resumed_own(SSL *ssl, const struct tls_app *app)
 	    len != sizeof(app->token))
 		return false;
 	return CRYPTO_memcmp(data, app->token, len) == 0;
+}
+
+void
+tls_forget_session(SSL *ssl)
+{
+	SSL_SESSION *sess = SSL_get0_session(ssl);
+
+	/* Marks it non-resumable too, wherever else it is referenced. */
+	if (sess != NULL)
+		(void)SSL_CTX_remove_session(SSL_get_SSL_CTX(ssl), sess);
 }
 
 const char *

@@ -33,8 +33,9 @@ struct tls {
 /* Per-session TLS state, the app data of the session's SSL objects. */
 struct tls_app {
 	struct tls *tls;	/* the session's contexts (a reference) */
-	/* Random per control connection; written into every client-side TLS
-	 * session (tickets and cache) made on its connections. */
+	/* Random per control connection (or adopted from the control session
+	 * it resumed); bound to the sessions its control connection creates
+	 * (tickets and cache), never to one a data connection made. */
 	unsigned char token[TLS_TOKEN_LEN];
 	/* Newest session of our backend connections (owned): the control
 	 * connection's, or a ticket received on a data connection resuming it. */
@@ -54,8 +55,12 @@ void tls_unref(struct tls *t);
 int tls_app_init(struct tls_app *a, struct tls *t);
 void tls_app_free(struct tls_app *a);
 
-/* A new server-side SSL for a client conn of the session owning app;
- * data is true for data connections (they get one new ticket). */
+/*
+ * tls_new_server - a new server-side SSL for a client conn of the session
+ * owning app. data is true for data connections: they get no session
+ * tickets (TLS 1.3 or 1.2) and can never bind a token; false for the
+ * control connection, the only one that binds (tls_bind_control).
+ */
 SSL *tls_new_server(struct tls_app *app, bool data);
 
 /*
@@ -72,12 +77,32 @@ SSL *tls_new_backend(struct tls_app *app, SSL_SESSION *resume);
 const char *tls_backend_refusal(SSL *ssl, const struct config *cfg,
     char *buf, size_t cap);
 
-/* After the client control handshake: mark its session with app's token. */
-void tls_mark_session(SSL *ssl, const struct tls_app *app);
+/*
+ * tls_bind_control - after the client control handshake: bind app's token
+ * to its session (TLS 1.3 tickets already carry it), or, when the client
+ * resumed one of our control sessions, adopt that session's token. A
+ * session's token is never overwritten. Returns 0, or -1 when the session
+ * cannot carry a token (then no data connection can pass the check).
+ */
+int tls_bind_control(SSL *ssl, struct tls_app *app);
 
-/* SECURITY: true when ssl resumed a session made on app's control
- * connection (not merely any cached session). */
+/*
+ * tls_renew_ticket - TLS 1.3 control connection: queue one fresh ticket
+ * (sent with our next write), so that clients which offer each ticket only
+ * once (curl) have one for their next data connection; data connections
+ * themselves get none. No-op below TLS 1.3. Returns 0 or -1.
+ */
+int tls_renew_ticket(SSL *ssl);
+
+/* SECURITY: true when ssl resumed a session whose token is app's: one that
+ * app's control connection (or the control session it resumed) created,
+ * not merely any cached session. */
 bool tls_resumed_own(SSL *ssl, const struct tls_app *app);
+
+/* Make ssl's session non-resumable and drop it from the server cache: a
+ * data connection refused by the reuse check, or a full handshake made on a
+ * data connection, leaves nothing behind to resume. */
+void tls_forget_session(SSL *ssl);
 
 /* Why a server-side ssl did not resume its control session, in words for
  * the log (static string). */

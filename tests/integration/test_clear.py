@@ -76,13 +76,13 @@ def test_curl_ccc_passive_mode_loses_its_session(lab, certs, proftpd,
                                                  start_gw):
     """curl's default CCC mode frees its TLS connection without sending
     close_notify, so OpenSSL discards the session curl would resume: the
-    data connection is refused with a log line naming the curl option; with
-    require_session_reuse = off the transfer works."""
+    data connection is refused with a log line naming the curl option (curl
+    gives up when its data connection closes, before the 425 that follows
+    data_timeout); with require_session_reuse = off the transfer works."""
     gw = start_gw(gw_config(certs, proftpd, allow_ccc="on"))
     out = lab.path("ccc-passive")
     r = curl(lab, certs, proftpd, "--ftp-ssl-ccc", url("f16385"), "-o", out)
     assert r.returncode != 0
-    assert "425" in r.stderr
     assert "curl: use --ftp-ssl-ccc-mode active" in gw.log_text(), \
         gw.log_text()[-3000:]
     gw.stop()

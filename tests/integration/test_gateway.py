@@ -222,9 +222,11 @@ def test_ftplib_with_session_reuse(lab, certs, server, start_gw, mode):
 
 def test_no_session_reuse_is_refused_with_advice(lab, certs, proftpd, start_gw):
     """A client that does not resume the control TLS session on its data
-    connection gets a 425 quickly, the log tells the admin the remedy, and
-    the control session stays usable."""
-    gw = start_gw(gw_config(certs, proftpd))
+    connection gets a 425 once data_timeout has passed (the port stays open
+    meanwhile for the client's own connection, in case the refused one was
+    an impostor from its address: test_theft.py), the log tells the admin
+    the remedy, and the control session stays usable."""
+    gw = start_gw(gw_config(certs, proftpd, data_timeout="3"))
     body = """
 f.connect(host, 21); f.login(user, pw); f.prot_p()
 F.reuse = False

@@ -1,0 +1,47 @@
+"""Uploads from clients that never read a data connection while they write
+(issue 12, part 1; DESIGN.md fact 7).
+
+rclone (Go's crypto/tls) closes its upload data connection without reading
+from it. A TLS 1.3 ticket sent there stays
+unread, and closing a socket with unread bytes makes the kernel send a
+reset instead of a FIN: the server then sees a truncated upload. ftpsgw
+sends no ticket on data connections, so every upload arrives whole.
+"""
+
+import os
+import subprocess
+
+import pytest
+
+from test_gateway import GW4, gw_config, remove_uploads, same
+
+ROUNDS = 4
+
+
+def rclone(lab, certs, server, local, remote):
+    obscured = subprocess.run(["rclone", "obscure", server.password],
+                              capture_output=True, text=True,
+                              check=True).stdout.strip()
+    env = {"SSL_CERT_FILE": certs.ca_cert, "RCLONE_CONFIG": "/nonexistent",
+           "HOME": lab.path("rclone-home"), "PATH": os.environ["PATH"]}
+    os.makedirs(env["HOME"], exist_ok=True)
+    argv = ["env", *[f"{k}={v}" for k, v in env.items()], "rclone",
+            "copyto", local, f":ftp:{remote}", "--ftp-host", GW4,
+            "--ftp-user", server.user, "--ftp-pass", obscured,
+            "--ftp-explicit-tls", "--retries", "1",
+            "--low-level-retries", "1", "--contimeout", "10s",
+            "--timeout", "30s"]
+    return lab.run(lab.ns_client, argv, check=False, timeout=90)
+
+
+def test_rclone_uploads_arrive_whole(lab, certs, proftpd, start_gw):
+    gw = start_gw(gw_config(certs, proftpd))
+    src = lab.test_files()["f1M"]
+    names = [f"rclone-up-{i}" for i in range(ROUNDS)]
+    remove_uploads(proftpd, names)
+    for n in names:
+        r = rclone(lab, certs, proftpd, src, f"{proftpd.upload_ftp}/{n}")
+        assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+        assert same(os.path.join(proftpd.upload, n), src), n
+    assert "TLSv1.3" in gw.log_text()
+    remove_uploads(proftpd, names)
