@@ -67,13 +67,17 @@ conn_ssl_result(struct conn *c, int ret, uint32_t *wait)
 	case SSL_ERROR_ZERO_RETURN:
 		return IO_EOF;
 	case SSL_ERROR_SYSCALL:
-		if (errno == 0)
+		if (errno == 0) {
+			c->fin_only = true;
 			return conn_fail(c, "closed without TLS close_notify");
+		}
 		return conn_fail(c, strerror(errno));
 	default:
 		if (ERR_GET_REASON(ERR_peek_error()) ==
-		    SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			c->fin_only = true;
 			return conn_fail(c, "closed without TLS close_notify");
+		}
 		return conn_fail(c, "TLS protocol error");
 	}
 }
@@ -345,6 +349,15 @@ conn_await_clear(struct conn *c, struct buf *b)
 			return IO_ERR;
 		}
 	}
+}
+
+void
+conn_shutdown_plain(struct conn *c)
+{
+	if (c->shut)
+		return;
+	(void)shutdown(c->ev.fd, SHUT_WR);
+	c->shut = true;
 }
 
 void

@@ -27,6 +27,8 @@ struct conn {
 	bool eof;		/* read side finished (clean) */
 	bool shut;		/* our close_notify (and FIN) went out */
 	bool more;		/* OpenSSL holds readable bytes epoll cannot see */
+	bool fin_only;		/* the peer ended with a TCP FIN and no TLS
+				 * close_notify (IO_ERR was returned) */
 	enum io_result pending;	/* EOF/ERR seen after data; reported next read */
 	/* The events each blocked operation waits for (0 = not blocked). */
 	uint32_t rd_wait, wr_wait, hs_wait;
@@ -84,6 +86,10 @@ enum io_result conn_close_notify(struct conn *c);
  * conn is plain TCP; IO_AGAIN; IO_EOF; IO_ERR.
  */
 enum io_result conn_await_clear(struct conn *c, struct buf *b);
+
+/* Send FIN only, no close_notify: the end toward a peer that left without
+ * its own close_notify (writing one would only meet a reset). Idempotent. */
+void conn_shutdown_plain(struct conn *c);
 
 /* Close without close_notify: unregister, free SSL, close fd. */
 void conn_close(struct loop *l, struct conn *c);

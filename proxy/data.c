@@ -1123,6 +1123,27 @@ data_setup_step(struct data_chan *dc)
 /* ---- relay ---- */
 
 /*
+ * An upload the client ended with a plain TCP FIN and no TLS close_notify
+ * (netkit ftp-ssl closes its socket before its SSL_shutdown) is taken as
+ * the end of the upload and closed cleanly toward the server, as ProFTPD
+ * and vsftpd take such an end from a client connected to them. Passing
+ * the bare FIN on instead makes a TLS 1.2 server drop the session every
+ * later data connection resumes. A reset, or such an end on a download,
+ * still fails the channel.
+ */
+static bool
+data_plain_end_of_upload(struct data_chan *dc, const struct conn *src)
+{
+	if (src != &dc->cli || !src->fin_only || dc->cli.bytes_in == 0 ||
+	    dc->cli.bytes_out != 0)
+		return false;
+	log_msg(LOG_LVL_INFO, "%s: the client ended its upload on port %u "
+	    "with a TCP FIN but no TLS close_notify; taken as the end of the "
+	    "upload, as FTP servers take it", dc->p.tag, dc->port);
+	return true;
+}
+
+/*
  * Move bytes src -> buf -> dst and carry the end of the stream across:
  * a clean end (close_notify) becomes close_notify + FIN on dst once buf is
  * empty; an unclean end fails the channel (dst then sees no close_notify,
@@ -1139,7 +1160,10 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 		r = conn_read(src, b);
 		if (r == IO_OK)
 			*progress = true;
-		else if (r == IO_ERR) {
+		else if (r == IO_ERR && data_plain_end_of_upload(dc, src)) {
+			src->eof = true;
+			*progress = true;
+		} else if (r == IO_ERR) {
 			data_log_io_error(dc, src_name, src);
 			data_fail(dc, "426 Data connection closed; transfer "
 			    "aborted.");
@@ -1179,6 +1203,11 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 static bool
 data_answer_close(struct data_chan *dc, struct conn *c, struct buf *toward)
 {
+	/* A peer that closed without close_notify gets none: it has gone. */
+	if (c->eof && c->fin_only) {
+		conn_shutdown_plain(c);
+		return true;
+	}
 	if (c->eof && !c->shut && buf_len(toward) == 0 &&
 	    conn_shutdown(c) == IO_ERR) {
 		data_fail(dc, "426 Data connection closed; transfer aborted.");

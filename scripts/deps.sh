@@ -21,7 +21,7 @@ PACKAGES=(
 	# integration tests and demo: namespaces, firewall, conntrack, clients
 	nftables iproute2 conntrack curl lftp openssl ca-certificates
 	# clients that never read a data connection while uploading (issue 12)
-	rclone
+	rclone ftp-ssl
 	python3 python3-pytest procps psmisc util-linux faketime
 	# fetch-servers.sh: apt-get download + dpkg -x
 	dpkg apt

@@ -1,8 +1,8 @@
 """Uploads from clients that never read a data connection while they write
 (issue 12, part 1; DESIGN.md fact 7).
 
-rclone (Go's crypto/tls) closes its upload data connection without reading
-from it. A TLS 1.3 ticket sent there stays
+rclone (Go's crypto/tls) and netkit's ftp-ssl close their upload data
+connection without reading from it. A TLS 1.3 ticket sent there stays
 unread, and closing a socket with unread bytes makes the kernel send a
 reset instead of a FIN: the server then sees a truncated upload. ftpsgw
 sends no ticket on data connections, so every upload arrives whole.
@@ -44,4 +44,30 @@ def test_rclone_uploads_arrive_whole(lab, certs, proftpd, start_gw):
         assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
         assert same(os.path.join(proftpd.upload, n), src), n
     assert "TLSv1.3" in gw.log_text()
+    remove_uploads(proftpd, names)
+
+
+def test_netkit_ftp_ssl_upload_arrives_whole(lab, certs, proftpd, start_gw):
+    """ftp-ssl also closes its data socket before its SSL_shutdown, so the
+    upload ends with a FIN and no close_notify: ftpsgw takes that as the
+    end of the upload, as ProFTPD does for ftp-ssl connected to it
+    directly, and every later upload of the session still resumes."""
+    gw = start_gw(gw_config(certs, proftpd))
+    src = lab.test_files()["f1M"]
+    names = [f"ftpssl-up-{i}" for i in range(ROUNDS)]
+    remove_uploads(proftpd, names)
+    script = (f"user {proftpd.user} {proftpd.password}\nbinary\n" +
+              "".join(f"put {src} {proftpd.upload_ftp}/{n}\n" for n in names) +
+              "bye\n")
+    r = lab.run(lab.ns_client, ["ftp-ssl", "-n", "-p", "-v", "-z", "secure",
+                                "-z", "verify=1", "-z",
+                                f"cacert={certs.ca_cert}", GW4],
+                check=False, input=script, timeout=120)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out + gw.log_text()[-3000:]
+    assert "426" not in out, out + gw.log_text()[-3000:]
+    assert out.count("226 ") >= ROUNDS, out
+    for n in names:
+        assert same(os.path.join(proftpd.upload, n), src), n + "\n" + out
+    assert "TCP FIN but no TLS close_notify" in gw.log_text()
     remove_uploads(proftpd, names)
