@@ -57,6 +57,12 @@
 /* How long a finished channel waits for the peers' close_notify / FIN. */
 #define DATA_LINGER_MS 3000
 
+/* Released channels still finishing (answering close_notify, or kicking
+ * the server) per worker; past this a released channel closes at once, so
+ * a flood of tiny transfers whose clients never close their data
+ * connections cannot pile up descriptors. Each holds at most two. */
+#define DATA_LINGERING_MAX 64
+
 /* Passive connections from the client's address handshaking at once. The
  * rightful client needs one; the rest only lets it in beside impostors. */
 #define DATA_CANDIDATES 4
@@ -98,6 +104,7 @@ struct data_chan {
 	struct ct_tuple ct_expect;
 	bool transfer;			/* a transfer command owns it */
 	bool released;			/* the owner let go */
+	bool lingering;			/* counted in gw->data_lingering */
 	bool notified;			/* on_idle delivered (or owner gone) */
 	const char *fail_reply;		/* static; set on failure */
 	bool fail_ours;			/* the failure is better explained by
@@ -124,6 +131,8 @@ data_reap(struct loop_deferred *d)
 	struct gw *gw = dc->p.gw;
 
 	list_unlink(&gw->data_chans, &dc->link);
+	if (dc->lingering)
+		gw->data_lingering--;
 	buf_free(&dc->down);
 	buf_free(&dc->up);
 	free(dc);
@@ -802,8 +811,24 @@ data_release(struct data_chan *dc)
 	if (dc == NULL)
 		return;
 	dc->released = true;
-	if (dc->state == DS_LINGER || dc->state == DS_KICK)
-		return;		/* finishes on its own, bounded by its timer */
+	if (dc->state == DS_LINGER || dc->state == DS_KICK) {
+		struct gw *gw = dc->p.gw;
+
+		if (gw->data_lingering < DATA_LINGERING_MAX) {
+			gw->data_lingering++;
+			dc->lingering = true;
+			return;	/* finishes on its own, bounded by its timer */
+		}
+		/* SECURITY: the transfer is complete (or lost); only the
+		 * courtesy of a clean close is cut short. */
+		log_msg(LOG_LVL_DEBUG, "%s: %u released data channels still "
+		    "closing; closing this one at once", dc->p.tag,
+		    gw->data_lingering);
+		if (dc->state == DS_KICK) {
+			data_kick_done(dc);
+			return;
+		}
+	}
 	if (dc->state != DS_CLOSED)
 		data_close_all(dc);
 	else

@@ -48,6 +48,7 @@ struct gw {
 	unsigned n_sessions;
 	struct list_link *data_chans;	/* every data channel not yet freed,
 					 * released ones finishing included */
+	unsigned data_lingering;	/* released ones still finishing */
 	struct list_link *quitters;	/* backend connections saying QUIT */
 	unsigned ct_warned;		/* bit per conntrack error already warned about */
 	bool stopping;
