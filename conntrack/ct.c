@@ -81,7 +81,7 @@ find_ack(const struct ct_handle *h, const void *buf, size_t n, uint32_t seq,
  * lost, so the outcome is unknown.
  */
 static int
-transact(struct ct_handle *h, size_t len, uint32_t seq)
+transact_id(struct ct_handle *h, size_t len, uint32_t seq, uint32_t *id)
 {
 	int fd = mnl_socket_get_fd(h->nl);
 	bool overrun = false;
@@ -119,6 +119,9 @@ transact(struct ct_handle *h, size_t len, uint32_t seq)
 				err = -errno;
 			break;
 		}
+		/* A GET's answer comes before its ack. */
+		if (id != NULL)
+			(void)ct_msg_expect_id(h->rx, (size_t)n, seq, id);
 		if (find_ack(h, h->rx, (size_t)n, seq, &err))
 			goto out;
 	}
@@ -126,6 +129,12 @@ transact(struct ct_handle *h, size_t len, uint32_t seq)
 		err = -ENOBUFS;
 out:
 	return err;
+}
+
+static int
+transact(struct ct_handle *h, size_t len, uint32_t seq)
+{
+	return transact_id(h, len, seq, NULL);
 }
 
 /* Map a builder failure to the errno ct_expect_add/del report. */
@@ -229,11 +238,20 @@ send_built(struct ct_handle *h, enum ct_msg_err e, size_t len, uint32_t seq)
 int
 ct_expect_add(struct ct_handle *h, const struct ct_expect_req *req)
 {
+	return ct_expect_add_id(h, req, NULL);
+}
+
+int
+ct_expect_add_id(struct ct_handle *h, const struct ct_expect_req *req,
+    uint32_t *id)
+{
 	enum ct_msg_err e;
 	uint32_t seq;
 	size_t len;
 	int err;
 
+	if (id != NULL)
+		*id = 0;
 	if (h == NULL || req == NULL)
 		return -EINVAL;
 	seq = next_seq(h);
@@ -250,12 +268,29 @@ ct_expect_add(struct ct_handle *h, const struct ct_expect_req *req)
 		/* Nothing more to do: the expectation expires with the
 		 * helper's timeout; the caller gets the first error. */
 	}
+	if (err == 0 && id != NULL) {
+		/* Its identity, so that deleting it later can never remove
+		 * one made afterwards for the same tuple. Unknown (0) if it
+		 * is gone already or the kernel does not say. */
+		seq = next_seq(h);
+		e = ct_msg_expect_get(h->tx, sizeof(h->tx), &req->expect, seq,
+		    &len);
+		if (e == CT_MSG_OK && transact_id(h, len, seq, id) != 0)
+			*id = 0;
+	}
 out:
 	return err;
 }
 
 int
 ct_expect_del(struct ct_handle *h, const struct ct_tuple *expect)
+{
+	return ct_expect_del_id(h, expect, 0);
+}
+
+int
+ct_expect_del_id(struct ct_handle *h, const struct ct_tuple *expect,
+    uint32_t id)
 {
 	enum ct_msg_err e;
 	uint32_t seq;
@@ -264,7 +299,7 @@ ct_expect_del(struct ct_handle *h, const struct ct_tuple *expect)
 	if (h == NULL || expect == NULL)
 		return -EINVAL;
 	seq = next_seq(h);
-	e = ct_msg_expect_del(h->tx, sizeof(h->tx), expect, seq, &len);
+	e = ct_msg_expect_del_id(h->tx, sizeof(h->tx), expect, id, seq, &len);
 	return send_built(h, e, len, seq);
 }
 

@@ -69,6 +69,22 @@ int ct_expect_add(struct ct_handle *h, const struct ct_expect_req *req)
     __attribute__((warn_unused_result));
 
 /*
+ * ct_expect_add_id - ct_expect_add, and read back the kernel's identity of
+ * the new expectation into *@id (0 when it could not be learnt, e.g. the
+ * connection it expects already came and consumed it).
+ */
+int ct_expect_add_id(struct ct_handle *h, const struct ct_expect_req *req,
+    uint32_t *id) __attribute__((warn_unused_result));
+
+/*
+ * ct_expect_del_id - delete the expectation @id (from ct_expect_add_id)
+ * whose tuple is @expect: -ENOENT if it is gone, also when another
+ * expectation has the same tuple now. @id 0 deletes whatever has the tuple.
+ */
+int ct_expect_del_id(struct ct_handle *h, const struct ct_tuple *expect,
+    uint32_t id) __attribute__((warn_unused_result));
+
+/*
  * ct_expect_del - delete the expectation whose tuple is @expect (sport 0 as
  * given at creation). Returns 0 or a negative errno (-ENOENT when it is gone,
  * e.g. because the data connection arrived and consumed it).

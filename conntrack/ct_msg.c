@@ -442,6 +442,77 @@ ct_msg_expect_del(void *buf, size_t cap, const struct ct_tuple *expect,
 }
 
 enum ct_msg_err
+ct_msg_expect_del_id(void *buf, size_t cap, const struct ct_tuple *expect,
+    uint32_t id, uint32_t seq, size_t *len)
+{
+	struct nlmsghdr *nlh;
+	enum ct_msg_err err;
+
+	err = ct_msg_expect_del(buf, cap, expect, seq, len);
+	if (err != CT_MSG_OK || id == 0)
+		return err;
+	if (cap < *len + attr_len(sizeof(uint32_t)))
+		return CT_MSG_ENOSPC;
+	nlh = buf;
+	memset((char *)buf + *len, 0, attr_len(sizeof(uint32_t)));
+	mnl_attr_put_u32(nlh, CTA_EXPECT_ID, htonl(id));
+	*len = nlh->nlmsg_len;
+	return CT_MSG_OK;
+}
+
+enum ct_msg_err
+ct_msg_expect_get(void *buf, size_t cap, const struct ct_tuple *expect,
+    uint32_t seq, size_t *len)
+{
+	enum ct_msg_err err;
+
+	err = check_buf(buf, len);
+	if (err != CT_MSG_OK)
+		return err;
+	if (expect == NULL)
+		return CT_MSG_EBUF;
+	err = check_tuple(expect, expect->family, true);
+	if (err != CT_MSG_OK)
+		return err;
+	return build_by_tuple(buf, cap, IPCTNL_MSG_EXP_GET, expect, seq, len);
+}
+
+static int
+expect_id_cb(const struct nlattr *a, void *data)
+{
+	uint32_t *id = data;
+
+	if (mnl_attr_get_type(a) == CTA_EXPECT_ID &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*id = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+bool
+ct_msg_expect_id(const void *buf, size_t n, uint32_t seq, uint32_t *id)
+{
+	const struct nlmsghdr *nlh = buf;
+	int len = n > INT32_MAX ? INT32_MAX : (int)n;
+
+	if (buf == NULL || id == NULL)
+		return false;
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		uint32_t got = 0;
+
+		if (nlh->nlmsg_seq != seq || nlh->nlmsg_type !=
+		    ((NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_NEW) ||
+		    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+			continue;
+		if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), expect_id_cb,
+		    &got) != MNL_CB_OK || got == 0)
+			continue;
+		*id = got;
+		return true;
+	}
+	return false;
+}
+
+enum ct_msg_err
 ct_msg_probe(void *buf, size_t cap, uint32_t seq, size_t *len)
 {
 	struct ct_tuple none;

@@ -3,6 +3,7 @@
 #ifndef FTPSGW_CONNTRACK_CT_MSG_H
 #define FTPSGW_CONNTRACK_CT_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,6 +75,35 @@ enum ct_msg_err ct_msg_expect_timeout(void *buf, size_t cap,
 enum ct_msg_err ct_msg_expect_del(void *buf, size_t cap,
     const struct ct_tuple *expect, uint32_t seq, size_t *len)
     __attribute__((warn_unused_result));
+
+/*
+ * ct_msg_expect_del_id - as ct_msg_expect_del, plus CTA_EXPECT_ID @id: the
+ * kernel deletes the expectation only if it is still the one that got @id
+ * (ENOENT otherwise), never another one made later for the same tuple.
+ * @id 0 builds the plain delete. Parameters and return as
+ * ct_msg_expect_new().
+ */
+enum ct_msg_err ct_msg_expect_del_id(void *buf, size_t cap,
+    const struct ct_tuple *expect, uint32_t id, uint32_t seq, size_t *len)
+    __attribute__((warn_unused_result));
+
+/*
+ * ct_msg_expect_get - build IPCTNL_MSG_EXP_GET for the expectation whose
+ * tuple is @expect; the kernel answers with the expectation (an
+ * IPCTNL_MSG_EXP_NEW message, see ct_msg_expect_id) and an ack.
+ * Validation, parameters and return as ct_msg_expect_del().
+ */
+enum ct_msg_err ct_msg_expect_get(void *buf, size_t cap,
+    const struct ct_tuple *expect, uint32_t seq, size_t *len)
+    __attribute__((warn_unused_result));
+
+/*
+ * ct_msg_expect_id - find, in the @n bytes of one netlink datagram at @buf,
+ * the expectation message answering request @seq and read its
+ * CTA_EXPECT_ID. Returns true with *@id set (never 0: 0 is returned as
+ * false) when found.
+ */
+bool ct_msg_expect_id(const void *buf, size_t n, uint32_t seq, uint32_t *id);
 
 /*
  * ct_msg_probe - build IPCTNL_MSG_EXP_GET for a tuple that never exists

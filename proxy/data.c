@@ -102,6 +102,7 @@ struct data_chan {
 	uint64_t last_progress;
 	bool ct_added;
 	struct ct_tuple ct_expect;
+	uint32_t ct_id;			/* the kernel's identity of it (0: unknown) */
 	bool transfer;			/* a transfer command owns it */
 	bool released;			/* the owner let go */
 	bool lingering;			/* counted in gw->data_lingering */
@@ -172,7 +173,9 @@ data_ct_del(struct data_chan *dc)
 	if (!dc->ct_added)
 		return;
 	dc->ct_added = false;
-	err = ct_expect_del(dc->p.gw->ct, &dc->ct_expect);
+	/* SECURITY: by identity: the tuple may belong to another session's
+	 * expectation by now (same client, same port after ours was used). */
+	err = ct_expect_del_id(dc->p.gw->ct, &dc->ct_expect, dc->ct_id);
 	/* ENOENT: the kernel consumed it when the data connection came. */
 	if (err < 0 && err != -ENOENT)
 		log_msg(LOG_LVL_INFO, "%s: removing the conntrack expectation "
@@ -452,7 +455,7 @@ data_ct_add(struct data_chan *dc, const char **reply)
 	 * client's way in; deleted once the client's connection proved
 	 * itself (data_cand_promote). */
 	req.permanent = !dc->p.active;
-	err = ct_expect_add(gw->ct, &req);
+	err = ct_expect_add_id(gw->ct, &req, &dc->ct_id);
 	if (err == 0) {
 		dc->ct_added = true;
 		dc->ct_expect = req.expect;
@@ -636,7 +639,7 @@ data_open_kernel(struct data_chan *dc, const char **reply)
 	while (tries-- > 0 && err == -EEXIST) {
 		req.expect.dport = portpool_next(&gw->ports);
 		req.nat.dport = req.expect.dport;
-		err = ct_expect_add(gw->ct, &req);
+		err = ct_expect_add_id(gw->ct, &req, &dc->ct_id);
 	}
 	if (err != 0) {
 		dc->port = req.expect.dport;

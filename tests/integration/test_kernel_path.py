@@ -13,7 +13,7 @@ import pytest
 
 import lab as L
 import servers as S
-from test_gateway import GW4, GW6, curl, ftpc, gw_config, same, url
+from test_gateway import GW4, GW6, curl, ftp_script, ftpc, gw_config, same, url
 from test_gateway_modes import server_on
 
 KERNEL_BE = "198.51.100.15"
@@ -153,3 +153,51 @@ def test_kernel_path_needs_conntrack(lab, certs, proftpd):
                        text=True, timeout=30)
     assert r.returncode == 1
     assert "data_path = kernel needs conntrack" in r.stderr
+
+
+def test_expectation_removed_by_its_own_identity(lab, certs, open_proftpd,
+                                                 start_gw):
+    """Issue 12, part 6. With one passive port, session A's expectation is
+    used by A's data connection; session B (same client address) then gets
+    an expectation for the very same tuple. When A's transfer ends, ftpsgw
+    removes A's expectation by the identity the kernel gave it, never B's:
+    B's data connection still gets through the strict firewall."""
+    srv = open_proftpd
+    gw = start_gw(gw_config(certs, srv, data_path="kernel",
+                            backend_name="ftp.example.test",
+                            passive_ports="40000-40000"))
+    r = ftp_script(lab, certs, srv, """
+def session():
+    s = F(context=ctx, timeout=10)
+    s.connect(host, 21); s.login(user, pw); s.prot_p(); s.voidcmd('TYPE I')
+    return s
+a, b = session(), session()
+conn = a.transfercmd('RETR f1M')
+got = len(conn.recv(1024))
+port_b = b.makepasv()[1]
+out('PORTS', conn.getpeername()[1], port_b)
+while True:
+    d = conn.recv(65536)
+    if not d:
+        break
+    got += len(d)
+conn.close()
+out('A', got, a.voidresp()[:3])
+import socket
+s = socket.create_connection((host, port_b), timeout=5)
+b.sendcmd('RETR f16385')
+s = b.context.wrap_socket(s, server_hostname=host)
+n = 0
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    n += len(d)
+s.close()
+out('B', n, b.voidresp()[:3])
+a.quit(); b.quit()
+""", timeout=90)
+    log = gw.log_text()
+    assert "PORTS 40000 40000" in r.stdout, r.stdout + r.stderr + log[-3000:]
+    assert "A 1048576 226" in r.stdout, r.stdout + r.stderr + log[-3000:]
+    assert "B 16385 226" in r.stdout, r.stdout + r.stderr + log[-3000:]

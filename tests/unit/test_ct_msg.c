@@ -495,6 +495,99 @@ test_del(void **state)
 	check_by_tuple(&b, len, IPCTNL_MSG_EXP_DELETE, &r.expect);
 }
 
+/* A delete by identity: the tuple and CTA_EXPECT_ID; id 0 is the plain
+ * delete. */
+static void
+test_del_id(void **state)
+{
+	struct ct_expect_req r;
+	struct attrs top;
+	struct ct_tuple t;
+	struct buf b;
+	size_t len;
+
+	(void)state;
+	req6(&r, CT_NAT_NONE);
+	assert_int_equal(ct_msg_expect_del_id(b.b, sizeof(b.b), &r.expect,
+	    0xdeadbeefu, SEQ, &len), CT_MSG_OK);
+	assert_int_equal(len, LEN_DEL_V6 + 8);
+	parse_msg(&b, len, IPCTNL_MSG_EXP_DELETE, NLM_F_REQUEST | NLM_F_ACK,
+	    AF_INET6, &top);
+	assert_int_equal(count(&top), 2);
+	parse_tuple(top.tb[CTA_EXPECT_TUPLE], &t);
+	assert_tuple_eq(&t, &r.expect);
+	assert_non_null(top.tb[CTA_EXPECT_ID]);
+	assert_int_equal(ntohl(mnl_attr_get_u32(top.tb[CTA_EXPECT_ID])),
+	    0xdeadbeefu);
+
+	assert_int_equal(ct_msg_expect_del_id(b.b, sizeof(b.b), &r.expect, 0,
+	    SEQ, &len), CT_MSG_OK);
+	assert_int_equal(len, LEN_DEL_V6);
+	check_by_tuple(&b, len, IPCTNL_MSG_EXP_DELETE, &r.expect);
+	/* no room for the id */
+	assert_int_equal(ct_msg_expect_del_id(b.b, LEN_DEL_V6, &r.expect, 7,
+	    SEQ, &len), CT_MSG_ENOSPC);
+}
+
+static void
+test_get(void **state)
+{
+	struct ct_expect_req r;
+	struct buf b;
+	size_t len;
+
+	(void)state;
+	req4(&r, CT_NAT_NONE);
+	assert_int_equal(ct_msg_expect_get(b.b, sizeof(b.b), &r.expect, SEQ,
+	    &len), CT_MSG_OK);
+	check_by_tuple(&b, len, IPCTNL_MSG_EXP_GET, &r.expect);
+	r.expect.dport = 0;
+	assert_int_equal(ct_msg_expect_get(b.b, sizeof(b.b), &r.expect, SEQ,
+	    &len), CT_MSG_EPORT);
+}
+
+/* Append one expectation message (type, seq, optional id) to a datagram. */
+static size_t
+put_reply(unsigned char *p, uint16_t type, uint32_t seq, uint32_t id)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(p);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	mnl_attr_put_u32(nlh, CTA_EXPECT_TIMEOUT, htonl(30));
+	if (id != 0)
+		mnl_attr_put_u32(nlh, CTA_EXPECT_ID, htonl(id));
+	return nlh->nlmsg_len;
+}
+
+/* The answer to a GET: only the expectation message of our sequence number
+ * counts; others, an id-less one and garbage lengths are passed over. */
+static void
+test_expect_id(void **state)
+{
+	struct buf b;
+	uint16_t exp_new = EXP_TYPE(IPCTNL_MSG_EXP_NEW);
+	size_t n = 0;
+	uint32_t id = 0;
+
+	(void)state;
+	memset(b.b, 0, sizeof(b.b));
+	n += put_reply(b.b + n, exp_new, SEQ - 1, 1111);	/* stale */
+	n += put_reply(b.b + n, EXP_TYPE(IPCTNL_MSG_EXP_DELETE), SEQ, 2222);
+	n += put_reply(b.b + n, exp_new, SEQ, 0);		/* no id */
+	assert_false(ct_msg_expect_id(b.b, n, SEQ, &id));
+	n += put_reply(b.b + n, exp_new, SEQ, 0x01020304u);
+	assert_true(ct_msg_expect_id(b.b, n, SEQ, &id));
+	assert_int_equal(id, 0x01020304u);
+	assert_false(ct_msg_expect_id(b.b, n, SEQ + 1, &id));
+	/* a truncated datagram never reads past its end */
+	assert_false(ct_msg_expect_id(b.b, 10, SEQ, &id));
+	assert_false(ct_msg_expect_id(NULL, n, SEQ, &id));
+}
+
 static void
 test_probe(void **state)
 {
@@ -792,6 +885,9 @@ main(void)
 		cmocka_unit_test(test_v4_ignores_tail_bytes),
 		cmocka_unit_test(test_timeout_update),
 		cmocka_unit_test(test_permanent),
+		cmocka_unit_test(test_del_id),
+		cmocka_unit_test(test_get),
+		cmocka_unit_test(test_expect_id),
 		cmocka_unit_test(test_del),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_bad_requests),
