@@ -66,3 +66,24 @@ gw_sessions_all(struct gw_shared *sh)
 	pthread_mutex_unlock(&sh->lock);
 	return n;
 }
+
+/* The round-robin pool keeps no record of ports in use: giving one back
+ * has nothing to undo yet. */
+uint16_t
+gw_port_next(struct gw *gw)
+{
+	return portpool_next(&gw->ports);
+}
+
+void
+gw_port_release(struct gw *gw, uint16_t port)
+{
+	(void)gw;
+	(void)port;
+}
+
+size_t
+gw_port_count(const struct gw *gw)
+{
+	return portpool_size(&gw->ports);
+}

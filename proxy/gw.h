@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -70,6 +71,18 @@ bool gw_login_failed(struct gw *gw, const struct ftp_addr *a);
 void gw_login_ok(struct gw *gw, const struct ftp_addr *a);
 /* Sessions open on all workers. */
 unsigned gw_sessions_all(struct gw_shared *sh);
+
+/*
+ * Passive ports (passive_ports), for data.c. gw_port_next hands out a port
+ * to bind or to program an expectation for; 0 means none is left. Every
+ * port it returned goes back with gw_port_release exactly once: when the
+ * kernel refused it (EADDRINUSE, EEXIST), or when the data channel that
+ * used it has closed its sockets. gw_port_count bounds the caller's
+ * retries.
+ */
+uint16_t gw_port_next(struct gw *gw);
+void gw_port_release(struct gw *gw, uint16_t port);
+size_t gw_port_count(const struct gw *gw);
 
 /* Stopping (SIGTERM): the loop ends once the last session, the last data
  * channel finishing its close and the last backend QUIT are gone. */
