@@ -1,7 +1,13 @@
-/* What the workers share: per-address accounting under one lock. */
+/* What the workers share: per-address accounting and the passive port
+ * pool, each under its own lock. */
 #include "proxy/gw.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
 #include "proxy/config.h"
+#include "proxy/log.h"
 
 enum gw_verdict
 gw_admit(struct gw *gw, const struct ftp_addr *a, uint32_t *wait_s)
@@ -67,23 +73,68 @@ gw_sessions_all(struct gw_shared *sh)
 	return n;
 }
 
-/* The round-robin pool keeps no record of ports in use: giving one back
- * has nothing to undo yet. */
+/*
+ * 64 bits from the kernel's CSPRNG. getrandom(2) without flags blocks only
+ * before the kernel's pool was first seeded, long before a router serves
+ * FTP; for 8 bytes it then never returns short. Returns 0 or -1 (errno).
+ */
+static int
+gw_random(uint64_t *out)
+{
+	ssize_t n;
+
+	do
+		n = getrandom(out, sizeof(*out), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(*out))
+		return 0;
+	if (n >= 0)
+		errno = EIO;
+	return -1;
+}
+
+/* SECURITY: every passive port is an independent CSPRNG draw (portpool.c),
+ * so a client's own PASV replies say nothing about anyone else's port.
+ * Without random bits no port is handed out (fail closed): a predictable
+ * port is what lets a same-address attacker race a client to it. */
 uint16_t
 gw_port_next(struct gw *gw)
 {
-	return portpool_next(&gw->ports);
+	struct gw_shared *sh = gw->shared;
+	uint64_t rnd;
+	uint16_t port;
+
+	if (gw_random(&rnd) < 0) {
+		log_msg(LOG_LVL_ERR, "cannot read random numbers (getrandom: "
+		    "%s): refusing passive data ports rather than choosing "
+		    "predictable ones; check the kernel's random number "
+		    "generator", strerror(errno));
+		return 0;
+	}
+	pthread_mutex_lock(&sh->ports_lock);
+	port = portpool_next(&sh->ports, loop_now(gw->loop), rnd);
+	pthread_mutex_unlock(&sh->ports_lock);
+	return port;
 }
 
 void
 gw_port_release(struct gw *gw, uint16_t port)
 {
-	(void)gw;
-	(void)port;
+	struct gw_shared *sh = gw->shared;
+	bool held;
+
+	pthread_mutex_lock(&sh->ports_lock);
+	held = portpool_release(&sh->ports, port, loop_now(gw->loop));
+	pthread_mutex_unlock(&sh->ports_lock);
+	if (!held)
+		log_msg(LOG_LVL_ERR, "internal error: passive port %u given "
+		    "back but not held (please report this); the pool is "
+		    "unchanged", (unsigned)port);
 }
 
+/* The range never changes after start: no lock needed. */
 size_t
 gw_port_count(const struct gw *gw)
 {
-	return portpool_size(&gw->ports);
+	return portpool_size(&gw->shared->ports);
 }

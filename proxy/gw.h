@@ -24,12 +24,17 @@ struct session;
 
 /*
  * Shared by all workers, touched only when a connection is accepted, a login
- * succeeds or fails, or a session ends: never on the data path.
+ * succeeds or fails, a passive port is picked or given back, or a session
+ * ends: never on the data path.
  */
 struct gw_shared {
 	pthread_mutex_t lock;		/* guards hosts and n_sessions */
 	struct hosttab hosts;		/* sessions and failed logins per address */
 	unsigned n_sessions;		/* all workers' */
+	pthread_mutex_t ports_lock;	/* guards ports */
+	struct portpool ports;		/* passive ports, one pool for all
+					 * workers: a port in use or just given
+					 * back is avoided whoever had it */
 	atomic_uint_fast64_t next_id;	/* session numbers in the log */
 	unsigned n_workers;
 	atomic_uint stop_acks;		/* workers that began stopping */
@@ -43,7 +48,6 @@ struct gw {
 	unsigned worker;		/* index, for the log */
 	struct tls *tls;		/* for new sessions (a reference) */
 	struct ct_handle *ct;		/* NULL: conntrack off or unavailable (auto) */
-	struct portpool ports;
 	struct ftp_addr backend;	/* resolved backend address and port */
 	struct list_link *sessions;	/* this worker's live sessions */
 	unsigned n_sessions;

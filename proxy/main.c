@@ -388,6 +388,10 @@ setup_workers(struct main_ctx *m)
 	hosttab_init(&m->shared.hosts, slots, cap, seed ^ 0x9e3779b9u);
 	if (pthread_mutex_init(&m->shared.lock, NULL) != 0)
 		return -1;
+	portpool_init(&m->shared.ports, m->cfg.passive_low,
+	    m->cfg.passive_high);
+	if (pthread_mutex_init(&m->shared.ports_lock, NULL) != 0)
+		return -1;
 	m->n_workers = m->cfg.workers != 0 ? m->cfg.workers : auto_workers();
 	m->shared.n_workers = m->n_workers;
 	m->workers = calloc(m->n_workers, sizeof(*m->workers));
@@ -399,8 +403,7 @@ setup_workers(struct main_ctx *m)
 	for (i = 0; i < m->n_workers; i++, m->n_ready++) {
 		struct worker *w = &m->workers[i];
 
-		if (worker_init(w, i, &m->cfg, seed + i * 0x9e3779b9u,
-		    m->done.fd) < 0) {
+		if (worker_init(w, i, &m->cfg, m->done.fd) < 0) {
 			log_msg(LOG_LVL_ERR, "cannot set up worker %u: %s", i,
 			    strerror(errno));
 			m->n_ready++;	/* worker_free undoes what was done */
