@@ -3,11 +3,13 @@
 #include "proxy/gw.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include "proxy/config.h"
 #include "proxy/log.h"
+#include "proxy/netaddr.h"
 
 enum gw_verdict
 gw_admit(struct gw *gw, const struct ftp_addr *a, uint32_t *wait_s)
@@ -20,7 +22,7 @@ gw_admit(struct gw *gw, const struct ftp_addr *a, uint32_t *wait_s)
 		v = GW_TOO_MANY;
 	} else {
 		v = (enum gw_verdict)hosttab_admit(&sh->hosts, a,
-		    loop_now(gw->loop), gw->cfg->max_sessions_per_ip, wait_s);
+		    loop_now(gw->loop), wait_s);
 		if (v == GW_ADMIT)
 			sh->n_sessions++;
 	}
@@ -34,32 +36,100 @@ gw_session_end(struct gw *gw, const struct ftp_addr *a)
 	struct gw_shared *sh = gw->shared;
 
 	pthread_mutex_lock(&sh->lock);
-	hosttab_session_end(&sh->hosts, a, loop_now(gw->loop));
+	hosttab_session_end(&sh->hosts, a);
 	sh->n_sessions--;
 	pthread_mutex_unlock(&sh->lock);
 }
 
-bool
-gw_login_failed(struct gw *gw, const struct ftp_addr *a)
+enum gw_fail
+gw_login_failed(struct gw *gw, const struct ftp_addr *a, uint64_t user)
 {
 	struct gw_shared *sh = gw->shared;
-	bool banned;
+	enum gw_fail v;
 
 	pthread_mutex_lock(&sh->lock);
-	banned = hosttab_login_failed(&sh->hosts, a, loop_now(gw->loop),
-	    gw->cfg->max_login_failures, (uint64_t)gw->cfg->ban_time * 1000u);
+	v = (enum gw_fail)hosttab_login_failed(&sh->hosts, a, user,
+	    loop_now(gw->loop));
 	pthread_mutex_unlock(&sh->lock);
-	return banned;
+	return v;
 }
 
 void
-gw_login_ok(struct gw *gw, const struct ftp_addr *a)
+gw_login_ok(struct gw *gw, const struct ftp_addr *a, uint64_t user)
 {
 	struct gw_shared *sh = gw->shared;
 
 	pthread_mutex_lock(&sh->lock);
-	hosttab_login_ok(&sh->hosts, a, loop_now(gw->loop));
+	hosttab_login_ok(&sh->hosts, a, user, loop_now(gw->loop));
 	pthread_mutex_unlock(&sh->lock);
+}
+
+/* Only the seed is read, which never changes after start: no lock. */
+uint64_t
+gw_user_hash(const struct gw *gw, const char *name, size_t len)
+{
+	return hosttab_user_hash(&gw->shared->hosts, name, len);
+}
+
+/* The policy never changes after start: no lock. */
+const char *
+gw_ban_scope(const struct gw *gw, const struct ftp_addr *a, char *buf,
+    size_t cap)
+{
+	char host[NETADDR_STRLEN];
+	struct ftp_addr net;
+	unsigned plen = hosttab_prefix(&gw->shared->hosts, a, &net);
+
+	if (plen == 0 || plen == (net.family == AF_INET ? 32u : 128u))
+		snprintf(buf, cap, "address %s", netaddr_str(a, host,
+		    sizeof(host)));
+	else
+		snprintf(buf, cap, "network %s/%u", netaddr_str(&net, host,
+		    sizeof(host)), plen);
+	return buf;
+}
+
+/* How often overflow of the failures table is reported, at most. */
+#define GW_REPORT_MS (60u * 1000u)
+
+void
+gw_hosts_sweep(struct gw_shared *sh, uint64_t now_ms, size_t max_slots)
+{
+	uint64_t evicted, unrecorded;
+	size_t cap;
+
+	pthread_mutex_lock(&sh->lock);
+	(void)hosttab_sweep(&sh->hosts, now_ms, max_slots);
+	evicted = sh->hosts.evicted;
+	unrecorded = sh->hosts.unrecorded;
+	cap = hosttab_limit(sh->hosts.fail_cap);
+	pthread_mutex_unlock(&sh->lock);
+	if (now_ms < sh->next_report_ms)
+		return;
+	if (evicted != sh->evicted_told) {
+		log_msg(LOG_LVL_WARNING, "failed logins: the table of "
+		    "addresses that failed to log in was full (%zu networks), "
+		    "so the failures of %llu of them, those with the fewest, "
+		    "were forgotten to make room; bans stay in force. Many "
+		    "addresses failing to log in at once is a distributed "
+		    "password-guessing attack or a misconfigured client; to "
+		    "remember more, raise max_sessions (the table holds "
+		    "1.5 x max_sessions + 768)", cap, (unsigned long long)
+		    (evicted - sh->evicted_told));
+		sh->evicted_told = evicted;
+		sh->next_report_ms = now_ms + GW_REPORT_MS;
+	}
+	if (unrecorded != sh->unrecorded_told) {
+		log_msg(LOG_LVL_WARNING, "failed logins: %llu were not "
+		    "counted, because every entry of the table (%zu networks) "
+		    "holds a ban: a password-guessing attack from many "
+		    "networks at once. Bans stay in force; raise max_sessions "
+		    "for a bigger table, or ban_prefix4/ban_prefix6 to ban "
+		    "wider networks", (unsigned long long)(unrecorded -
+		    sh->unrecorded_told), cap);
+		sh->unrecorded_told = unrecorded;
+		sh->next_report_ms = now_ms + GW_REPORT_MS;
+	}
 }
 
 unsigned
