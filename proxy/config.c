@@ -44,6 +44,12 @@
 #define CFG_TIMEOUT_MAX		86400	/* one day */
 #define CFG_SESSIONS_MAX	1000000
 #define CFG_FAILURES_MAX	1000
+/* Ban prefixes: shorter ones would let one client's failures ban a whole
+ * provider's customers (a /16 of IPv4, a /32 of IPv6 is an ISP). */
+#define CFG_PREFIX4_MIN		16
+#define CFG_PREFIX4_MAX		32
+#define CFG_PREFIX6_MIN		32
+#define CFG_PREFIX6_MAX		128
 #define CFG_WORKERS_MAX		64
 #define CFG_FTP_PORT		21
 #define CFG_FTPS_PORT		990
@@ -80,6 +86,8 @@ enum cfg_key_id {
 	CFG_K_HANDSHAKE_TIMEOUT,
 	CFG_K_MAX_LOGIN_FAILURES,
 	CFG_K_BAN_TIME,
+	CFG_K_BAN_PREFIX4,
+	CFG_K_BAN_PREFIX6,
 	CFG_K_SHUTDOWN_TIMEOUT,
 	CFG_K_WORKERS,
 	CFG_K_COUNT
@@ -166,6 +174,8 @@ static enum cfg_set cfg_set_word(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
 static enum cfg_set cfg_set_seconds(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
+static enum cfg_set cfg_set_prefix(struct cfg_parser *, enum cfg_key_id,
+    const char *, size_t);
 
 #define CFG_LISTEN_EXPECT "ADDR:PORT or [IPV6]:PORT, numeric, port 1-65535"
 #define CFG_PATH_EXPECT "a file path of at most 511 bytes"
@@ -245,6 +255,13 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	    "a whole number from 0 (no limit) to 1000" },
 	[CFG_K_BAN_TIME] = { "ban_time", cfg_set_seconds, NULL, false,
 	    "is not a timeout", CFG_SECONDS_EXPECT },
+	[CFG_K_BAN_PREFIX4] = { "ban_prefix4", cfg_set_prefix, NULL, false,
+	    "is not an IPv4 prefix length",
+	    "a whole number from 16 to 32 (32: the address alone)" },
+	[CFG_K_BAN_PREFIX6] = { "ban_prefix6", cfg_set_prefix, NULL, false,
+	    "is not an IPv6 prefix length",
+	    "a whole number from 32 to 128 (64: one subnet, 128: the "
+	    "address alone)" },
 	[CFG_K_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", cfg_set_seconds, NULL,
 	    false, "is not a timeout", CFG_SECONDS_EXPECT },
 	[CFG_K_WORKERS] = { "workers", cfg_set_count, NULL, false,
@@ -944,6 +961,25 @@ cfg_set_seconds(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	return CFG_SET_OK;
 }
 
+/* ban_prefix4 / ban_prefix6: a prefix length, without the slash. */
+static enum cfg_set
+cfg_set_prefix(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
+    size_t n)
+{
+	uint32_t p;
+
+	if (id == CFG_K_BAN_PREFIX4) {
+		if (cfg_number(v, n, CFG_PREFIX4_MIN, CFG_PREFIX4_MAX, &p) != 0)
+			return CFG_SET_BAD;
+		ps->cfg->ban_prefix4 = p;
+	} else {
+		if (cfg_number(v, n, CFG_PREFIX6_MIN, CFG_PREFIX6_MAX, &p) != 0)
+			return CFG_SET_BAD;
+		ps->cfg->ban_prefix6 = p;
+	}
+	return CFG_SET_OK;
+}
+
 static enum cfg_set
 cfg_set_count(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
     size_t n)
@@ -1168,6 +1204,8 @@ cfg_defaults(struct config *cfg)
 	cfg->handshake_timeout = 10;
 	cfg->max_login_failures = 5;
 	cfg->ban_time = 600;
+	cfg->ban_prefix4 = 32;
+	cfg->ban_prefix6 = 64;
 	cfg->shutdown_timeout = 30;
 	cfg->workers = 0;
 }

@@ -70,8 +70,11 @@ struct config {
 	unsigned max_sessions;		/* default 2000 */
 	unsigned max_sessions_per_ip;	/* default 50 */
 	unsigned handshake_timeout;	/* s, client TLS handshake; default 10 */
-	unsigned max_login_failures;	/* per address; 0 = off; default 5 */
+	unsigned max_login_failures;	/* per ban prefix; 0 = off; default 5 */
 	unsigned ban_time;		/* s, after max_login_failures; default 600 */
+	unsigned ban_prefix4;		/* failures and bans cover this IPv4
+					 * prefix; default 32 (the address) */
+	unsigned ban_prefix6;		/* ... this IPv6 prefix; default 64 */
 	unsigned shutdown_timeout;	/* s, SIGTERM grace; default 30 */
 
 	/* Performance. */

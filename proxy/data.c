@@ -111,6 +111,8 @@ struct data_chan {
 	bool fail_ours;			/* the failure is better explained by
 					 * fail_reply than by the server */
 	uint16_t port;
+	bool port_held;			/* port came from gw_port_next and
+					 * goes back once (data_port_put) */
 	struct list_link link;		/* gw->data_chans */
 };
 
@@ -125,12 +127,23 @@ dc_loop(const struct data_chan *dc)
 	return dc->p.gw->loop;
 }
 
+/* Give the channel's port back to the pool (once; its sockets are closed). */
+static void
+data_port_put(struct data_chan *dc)
+{
+	if (!dc->port_held)
+		return;
+	dc->port_held = false;
+	gw_port_release(dc->p.gw, dc->port);
+}
+
 static void
 data_reap(struct loop_deferred *d)
 {
 	struct data_chan *dc = container_of(d, struct data_chan, reap);
 	struct gw *gw = dc->p.gw;
 
+	data_port_put(dc);
 	list_unlink(&gw->data_chans, &dc->link);
 	if (dc->lingering)
 		gw->data_lingering--;
@@ -212,6 +225,7 @@ data_close_all(struct data_chan *dc)
 	else
 		conn_reset(dc_loop(dc), &dc->be);
 	loop_timer_cancel(dc_loop(dc), &dc->timer);
+	data_port_put(dc);
 	dc->state = DS_CLOSED;
 	data_set_idle(dc);
 	if (dc->released)
@@ -373,7 +387,7 @@ static int
 data_listen(struct data_chan *dc, const char **reply)
 {
 	struct gw *gw = dc->p.gw;
-	size_t tries = portpool_size(&gw->ports);
+	size_t tries = gw_port_count(gw);
 	struct ftp_addr a = dc->p.listen;
 	int fd = data_socket(a.family), one = 1;
 
@@ -384,17 +398,21 @@ data_listen(struct data_chan *dc, const char **reply)
 		struct sockaddr_storage ss;
 		socklen_t len;
 
-		a.port = portpool_next(&gw->ports);
+		a.port = gw_port_next(gw);
+		if (a.port == 0)
+			break;
 		len = netaddr_to_sockaddr(&a, &ss);
 		if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
 			if (listen(fd, 4) < 0)
-				goto fail_errno;
+				goto fail_release;
 			dc->lst.fd = fd;
 			dc->port = a.port;
+			dc->port_held = true;
 			return 0;
 		}
 		if (errno != EADDRINUSE)
-			goto fail_errno;
+			goto fail_release;
+		gw_port_release(gw, a.port);
 	}
 	log_msg(LOG_LVL_ERR, "%s: every port of passive_ports (%u-%u) is in "
 	    "use; widen passive_ports in gateway.conf (and the firewall "
@@ -403,6 +421,12 @@ data_listen(struct data_chan *dc, const char **reply)
 	*reply = "425 No free passive port; try again later.";
 	close(fd);
 	return -1;
+fail_release: {
+		int e = errno;
+
+		gw_port_release(gw, a.port);
+		errno = e;
+	}
 fail_errno: {
 		char host[NETADDR_STRLEN];
 
@@ -618,7 +642,7 @@ static int
 data_open_kernel(struct data_chan *dc, const char **reply)
 {
 	struct gw *gw = dc->p.gw;
-	size_t tries = portpool_size(&gw->ports);
+	size_t tries = gw_port_count(gw);
 	const struct ftp_addr *from = data_peer(dc);	/* who connects */
 	const struct ftp_addr *to = dc->p.active ? &dc->p.client :
 	    &dc->p.backend;
@@ -637,9 +661,22 @@ data_open_kernel(struct data_chan *dc, const char **reply)
 	memcpy(req.nat.dst, from->addr, 16);
 	req.nat.sport = to->port;
 	while (tries-- > 0 && err == -EEXIST) {
-		req.expect.dport = portpool_next(&gw->ports);
+		req.expect.dport = gw_port_next(gw);
+		if (req.expect.dport == 0)
+			break;
 		req.nat.dport = req.expect.dport;
 		err = ct_expect_add_id(gw->ct, &req, &dc->ct_id);
+		if (err != 0)
+			gw_port_release(gw, req.expect.dport);
+	}
+	if (err != 0 && req.expect.dport == 0) {
+		log_msg(LOG_LVL_ERR, "%s: every port of passive_ports (%u-%u) is "
+		    "in use; widen passive_ports in gateway.conf (and the "
+		    "firewall rules, if any, that name it)", dc->p.tag,
+		    (unsigned)gw->cfg->passive_low,
+		    (unsigned)gw->cfg->passive_high);
+		*reply = "425 No free passive port; try again later.";
+		return -1;
 	}
 	if (err != 0) {
 		dc->port = req.expect.dport;
@@ -653,6 +690,7 @@ data_open_kernel(struct data_chan *dc, const char **reply)
 	dc->ct_added = true;
 	dc->ct_expect = req.expect;
 	dc->port = req.expect.dport;
+	dc->port_held = true;
 	dc->state = DS_KERNEL;
 	log_msg(LOG_LVL_DEBUG, "%s: data port %u forwarded by the kernel to the "
 	    "%s's port %u (data_path = kernel)", dc->p.tag, dc->port,
@@ -754,6 +792,7 @@ data_open(const struct data_params *p, uint16_t *port_out,
 fail:
 	data_ct_del(dc);
 	data_close_listener(dc);
+	data_port_put(dc);
 	free(dc);
 	return NULL;
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -23,12 +24,21 @@ struct session;
 
 /*
  * Shared by all workers, touched only when a connection is accepted, a login
- * succeeds or fails, or a session ends: never on the data path.
+ * succeeds or fails, a passive port is picked or given back, or a session
+ * ends: never on the data path.
  */
 struct gw_shared {
 	pthread_mutex_t lock;		/* guards hosts and n_sessions */
-	struct hosttab hosts;		/* sessions and failed logins per address */
+	struct hosttab hosts;		/* sessions per address, failed logins
+					 * and bans per prefix */
 	unsigned n_sessions;		/* all workers' */
+	/* The main thread's, for gw_hosts_sweep's reports: */
+	uint64_t evicted_told, unrecorded_told;	/* counts last reported */
+	uint64_t next_report_ms;
+	pthread_mutex_t ports_lock;	/* guards ports */
+	struct portpool ports;		/* passive ports, one pool for all
+					 * workers: a port in use or just given
+					 * back is avoided whoever had it */
 	atomic_uint_fast64_t next_id;	/* session numbers in the log */
 	unsigned n_workers;
 	atomic_uint stop_acks;		/* workers that began stopping */
@@ -42,7 +52,6 @@ struct gw {
 	unsigned worker;		/* index, for the log */
 	struct tls *tls;		/* for new sessions (a reference) */
 	struct ct_handle *ct;		/* NULL: conntrack off or unavailable (auto) */
-	struct portpool ports;
 	struct ftp_addr backend;	/* resolved backend address and port */
 	struct list_link *sessions;	/* this worker's live sessions */
 	unsigned n_sessions;
@@ -60,17 +69,51 @@ enum gw_verdict {
 	GW_ADMIT = HOST_ADMIT,
 	GW_BANNED = HOST_BANNED,	/* *wait_s: seconds left of the ban */
 	GW_TOO_MANY_IP = HOST_TOO_MANY,
-	GW_NO_SLOT = HOST_FULL,		/* address table full */
+	GW_NO_SLOT = HOST_FULL,		/* session table full (cannot happen:
+					 * sized for max_sessions) */
 	GW_TOO_MANY,			/* max_sessions reached */
 };
 enum gw_verdict gw_admit(struct gw *gw, const struct ftp_addr *a,
     uint32_t *wait_s);
 void gw_session_end(struct gw *gw, const struct ftp_addr *a);
-/* A failed login from a; true when it earns a ban (hosttab_login_failed). */
-bool gw_login_failed(struct gw *gw, const struct ftp_addr *a);
-void gw_login_ok(struct gw *gw, const struct ftp_addr *a);
+
+/* What a failed login did (hosttab_login_failed). */
+enum gw_fail {
+	GW_FAIL_COUNTED = HOST_FAIL_COUNTED,
+	GW_FAIL_BAN = HOST_FAIL_BAN,		/* it started a ban */
+	GW_FAIL_BANNED = HOST_FAIL_BANNED,	/* banned already */
+};
+/* The server refused the password that a gave for the user name with
+ * gw_user_hash user. Anything but GW_FAIL_COUNTED ends the session. */
+enum gw_fail gw_login_failed(struct gw *gw, const struct ftp_addr *a,
+    uint64_t user);
+/* a logged in as user: that name's failures from a's prefix are forgiven. */
+void gw_login_ok(struct gw *gw, const struct ftp_addr *a, uint64_t user);
+/* The user name name[0..len) (USER's argument) as gw_login_* take it. */
+uint64_t gw_user_hash(const struct gw *gw, const char *name, size_t len);
+/* What a ban of a covers, for a log line: "address 203.0.113.10" or
+ * "network 2001:db8:1::/64" (ban_prefix4, ban_prefix6). Returns buf. */
+const char *gw_ban_scope(const struct gw *gw, const struct ftp_addr *a,
+    char *buf, size_t cap);
+/* Room gw_ban_scope needs. */
+#define GW_SCOPE_STRLEN 64
+/* The main thread, every MAIN_SWEEP_MS: drop expired failures and bans,
+ * and tell the administrator when the failures table overflowed. */
+void gw_hosts_sweep(struct gw_shared *sh, uint64_t now_ms, size_t max_slots);
 /* Sessions open on all workers. */
 unsigned gw_sessions_all(struct gw_shared *sh);
+
+/*
+ * Passive ports (passive_ports), for data.c. gw_port_next hands out a port
+ * to bind or to program an expectation for; 0 means none is left. Every
+ * port it returned goes back with gw_port_release exactly once: when the
+ * kernel refused it (EADDRINUSE, EEXIST), or when the data channel that
+ * used it has closed its sockets. gw_port_count bounds the caller's
+ * retries.
+ */
+uint16_t gw_port_next(struct gw *gw);
+void gw_port_release(struct gw *gw, uint16_t port);
+size_t gw_port_count(const struct gw *gw);
 
 /* Stopping (SIGTERM): the loop ends once the last session, the last data
  * channel finishing its close and the last backend QUIT are gone. */

@@ -37,8 +37,14 @@
 #define MAIN_CONF_MAX (1024 * 1024)
 /* Certificates closer than this to expiry get a warning. */
 #define MAIN_EXPIRY_WARN_DAYS 30
-/* Address slots beyond two per session (failing addresses, churn). */
+/* Slots of the failed-login table beyond two per session. */
 #define MAIN_HOSTS_SPARE 1024
+/* Slots of the session table beyond two per session. */
+#define MAIN_SESS_SPARE 64
+/* Expired failures and bans are swept this often (ms), this many slots of
+ * the table at a time (a few microseconds under the lock). */
+#define MAIN_SWEEP_MS 1000
+#define MAIN_SWEEP_SLOTS 4096
 /* The expiry check repeats daily (ms). */
 #define MAIN_DAY_MS (24u * 3600u * 1000u)
 /* workers = auto takes one per core, at most this many. */
@@ -60,6 +66,7 @@ struct main_ctx {
 	struct loop_ev sig;		/* signalfd */
 	struct loop_ev done;		/* eventfd: a worker's loop ended */
 	struct loop_timer daily;	/* certificate expiry check */
+	struct loop_timer sweep;	/* expired failed logins and bans */
 	struct loop_timer grace;	/* SIGTERM: shutdown_timeout */
 	bool stopping;
 	int rc;
@@ -166,6 +173,17 @@ on_daily(struct loop_timer *t)
 
 	warn_expiry(m->tls->server, m->cfg.certificate);
 	loop_timer_set(m->loop, &m->daily, MAIN_DAY_MS);
+}
+
+/* Every MAIN_SWEEP_MS: failed logins and bans that expired leave the
+ * table even if their address never comes back. */
+static void
+on_sweep(struct loop_timer *t)
+{
+	struct main_ctx *m = container_of(t, struct main_ctx, sweep);
+
+	gw_hosts_sweep(&m->shared, loop_now(m->loop), MAIN_SWEEP_SLOTS);
+	loop_timer_set(m->loop, &m->sweep, MAIN_SWEEP_MS);
 }
 
 static void
@@ -369,24 +387,43 @@ auto_workers(void)
 static int
 setup_workers(struct main_ctx *m)
 {
-	struct host_entry *slots;
-	size_t cap;
+	const struct hosttab_policy pol = {
+		.max_per_ip = m->cfg.max_sessions_per_ip,
+		.max_failures = m->cfg.max_login_failures,
+		.ban_ms = (uint64_t)m->cfg.ban_time * 1000u,
+		.prefix4 = (uint8_t)m->cfg.ban_prefix4,
+		.prefix6 = (uint8_t)m->cfg.ban_prefix6,
+	};
+	struct host_sess *sess;
+	struct host_fail *fail;
+	size_t sess_cap, fail_cap;
 	uint32_t seed = 0;
 	unsigned i;
 
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint32_t)getpid();
-	/* Room for every session's address and as many failing ones, with
-	 * the table at most about half full. */
-	cap = 2 * (size_t)m->cfg.max_sessions + MAIN_HOSTS_SPARE;
-	slots = calloc(cap, sizeof(*slots));
-	if (slots == NULL) {
+	/* Sessions: every session's address, the table at most half full
+	 * (hosttab_limit is 3/4). Failed logins: as many networks again and
+	 * some; when full, the least significant record makes room. */
+	sess_cap = 2 * (size_t)m->cfg.max_sessions + MAIN_SESS_SPARE;
+	fail_cap = 2 * (size_t)m->cfg.max_sessions + MAIN_HOSTS_SPARE;
+	sess = calloc(sess_cap, sizeof(*sess));
+	fail = calloc(fail_cap, sizeof(*fail));
+	if (sess == NULL || fail == NULL) {
 		log_msg(LOG_LVL_ERR, "out of memory for %zu address slots "
-		    "(max_sessions = %u)", cap, m->cfg.max_sessions);
+		    "(max_sessions = %u)", sess_cap + fail_cap,
+		    m->cfg.max_sessions);
+		free(sess);
+		free(fail);
 		return -1;
 	}
-	hosttab_init(&m->shared.hosts, slots, cap, seed ^ 0x9e3779b9u);
+	hosttab_init(&m->shared.hosts, sess, sess_cap, fail, fail_cap,
+	    seed ^ 0x9e3779b9u, &pol);
 	if (pthread_mutex_init(&m->shared.lock, NULL) != 0)
+		return -1;
+	portpool_init(&m->shared.ports, m->cfg.passive_low,
+	    m->cfg.passive_high);
+	if (pthread_mutex_init(&m->shared.ports_lock, NULL) != 0)
 		return -1;
 	m->n_workers = m->cfg.workers != 0 ? m->cfg.workers : auto_workers();
 	m->shared.n_workers = m->n_workers;
@@ -399,8 +436,7 @@ setup_workers(struct main_ctx *m)
 	for (i = 0; i < m->n_workers; i++, m->n_ready++) {
 		struct worker *w = &m->workers[i];
 
-		if (worker_init(w, i, &m->cfg, seed + i * 0x9e3779b9u,
-		    m->done.fd) < 0) {
+		if (worker_init(w, i, &m->cfg, m->done.fd) < 0) {
 			log_msg(LOG_LVL_ERR, "cannot set up worker %u: %s", i,
 			    strerror(errno));
 			m->n_ready++;	/* worker_free undoes what was done */
@@ -445,7 +481,8 @@ free_workers(struct main_ctx *m)
 	for (i = 0; i < m->n_ready; i++)
 		worker_free(&m->workers[i]);
 	free(m->workers);
-	free(m->shared.hosts.slots);
+	free(m->shared.hosts.sess);
+	free(m->shared.hosts.fail);
 }
 
 int
@@ -558,6 +595,8 @@ main(int argc, char **argv)
 	loop_timer_init(&m.grace, on_shutdown_timeout);
 	loop_timer_init(&m.daily, on_daily);
 	loop_timer_set(m.loop, &m.daily, MAIN_DAY_MS);
+	loop_timer_init(&m.sweep, on_sweep);
+	loop_timer_set(m.loop, &m.sweep, MAIN_SWEEP_MS);
 	if (m.cfg.data_path == CFG_DATA_KERNEL)
 		warn_kernel_path(&m);
 	m.rc = 0;

@@ -438,6 +438,11 @@ sess_command(struct session *s, const char *line, size_t len)
 		p->login = cmd.verb == FTP_VERB_USER || cmd.verb ==
 		    FTP_VERB_PASS || cmd.verb == FTP_VERB_ACCT;
 		p->pass = cmd.verb == FTP_VERB_PASS;
+		/* Failures are forgiven per user name (gw_login_ok): the
+		 * reply to this command answers for the last USER sent. */
+		if (cmd.verb == FTP_VERB_USER)
+			s->user = gw_user_hash(s->gw, cmd.arg, cmd.arg_len);
+		p->user = s->user;
 		sess_forward(s, line, len);
 		return true;
 	}

@@ -60,6 +60,8 @@ struct pending {
 	bool started;		/* TRANSFER: a 1xx came (data may flow) */
 	bool login;		/* REPLY: USER/PASS/ACCT (230 = logged in) */
 	bool pass;		/* REPLY: PASS (530 = a failed login) */
+	uint64_t user;		/* REPLY, login: gw_user_hash of the user
+				 * name it logs in (or fails) as */
 	const char *local;	/* LOCAL: reply line without CRLF */
 };
 
@@ -90,6 +92,7 @@ struct session {
 	bool pbsz, prot_p;
 	bool be_prot_p;			/* the server's protection level: P */
 	bool logged_in;			/* the server answered 230 */
+	uint64_t user;			/* gw_user_hash of the last USER */
 	bool ccc;			/* TLS was cleared by CCC */
 	bool quit_sent;			/* the client's QUIT went to the server */
 	bool be_no_epsv;		/* backend refused EPSV once */

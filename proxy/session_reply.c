@@ -138,24 +138,31 @@ bad: {
 }
 
 /*
- * The server refused a password. Logged in a form fail2ban can match
- * ("login failed from ADDRESS"); true when the address is now banned.
+ * The server refused a password for user (gw_user_hash). Logged in a form
+ * fail2ban can match ("login failed from ADDRESS"); true when the session
+ * must end: this failure started a ban, or one was already in force.
  */
 static bool
-sess_login_failed(struct session *s)
+sess_login_failed(struct session *s, uint64_t user)
 {
 	const struct config *cfg = s->gw->cfg;
-	char host[NETADDR_STRLEN];
-	bool banned;
+	char host[NETADDR_STRLEN], scope[GW_SCOPE_STRLEN];
+	enum gw_fail v;
 
 	netaddr_str(&s->client, host, sizeof(host));
-	banned = gw_login_failed(s->gw, &s->client);
+	v = gw_login_failed(s->gw, &s->client, user);
 	log_msg(LOG_LVL_NOTICE, "%s: login failed from %s", s->tag, host);
-	if (banned)
-		log_msg(LOG_LVL_NOTICE, "%s: address %s banned for %u s after "
-		    "%u failed logins (max_login_failures, ban_time)", s->tag,
-		    host, cfg->ban_time, cfg->max_login_failures);
-	return banned;
+	if (v == GW_FAIL_BAN)
+		log_msg(LOG_LVL_NOTICE, "%s: %s banned for %u s after %u "
+		    "failed logins (max_login_failures, ban_time, "
+		    "ban_prefix4/6)", s->tag, gw_ban_scope(s->gw, &s->client,
+		    scope, sizeof(scope)), cfg->ban_time,
+		    cfg->max_login_failures);
+	else if (v == GW_FAIL_BANNED)
+		log_msg(LOG_LVL_NOTICE, "%s: %s is banned for failed logins: "
+		    "this session, opened before the ban, ends too", s->tag,
+		    gw_ban_scope(s->gw, &s->client, scope, sizeof(scope)));
+	return v != GW_FAIL_COUNTED;
 }
 
 /* Handle one reply line while BS_READY. Returns false to hold it. */
@@ -302,11 +309,12 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		if (kind == FTP_REPLY_LAST && p->login &&
 		    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC)) {
 			s->logged_in = true;
-			gw_login_ok(s->gw, &s->client);
+			gw_login_ok(s->gw, &s->client, p->user);
 		}
 		sess_put_n(s, line, len);
 		if (kind == FTP_REPLY_LAST && p->pass &&
-		    code == FTP_NOT_LOGGED_IN && sess_login_failed(s)) {
+		    code == FTP_NOT_LOGGED_IN &&
+		    sess_login_failed(s, p->user)) {
 			sess_fifo_pop(s);
 			sess_fatal(s, "421 Too many failed logins: closing the "
 			    "connection.");

@@ -306,7 +306,7 @@ worker_main(void *arg)
 
 int
 worker_init(struct worker *w, unsigned index, const struct config *cfg,
-    uint32_t seed, int done_fd)
+    int done_fd)
 {
 	int fd;
 
@@ -318,7 +318,6 @@ worker_init(struct worker *w, unsigned index, const struct config *cfg,
 	w->gw.loop = loop_new();
 	if (w->gw.loop == NULL)
 		return -1;
-	portpool_init(&w->gw.ports, cfg->passive_low, cfg->passive_high, seed);
 	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (fd < 0)
 		return -1;

@@ -48,10 +48,10 @@ struct worker {
 /*
  * worker_init - the worker's loop and mailbox; gw->cfg, ->shared, ->tls (a
  * reference handed over), ->backend and ->ct are set by the caller, before
- * or after. seed spreads the passive ports. Returns 0 or -1 with errno.
+ * or after. Returns 0 or -1 with errno.
  */
 int worker_init(struct worker *w, unsigned index, const struct config *cfg,
-    uint32_t seed, int done_fd);
+    int done_fd);
 
 /* Bind and listen on every listen/listen_implicit address (before
  * privileges are dropped). reuseport: several workers share the ports.

@@ -157,11 +157,13 @@ def test_kernel_path_needs_conntrack(lab, certs, proftpd):
 
 def test_expectation_removed_by_its_own_identity(lab, certs, open_proftpd,
                                                  start_gw):
-    """Issue 12, part 6. With one passive port, session A's expectation is
-    used by A's data connection; session B (same client address) then gets
-    an expectation for the very same tuple. When A's transfer ends, ftpsgw
-    removes A's expectation by the identity the kernel gave it, never B's:
-    B's data connection still gets through the strict firewall."""
+    """Issue 12, parts 2 and 6, with one passive port. While session A's
+    transfer holds the port, session B gets no expectation for the same
+    tuple (425); once A is done, A's expectation has been deleted by the
+    identity the kernel gave it (CTA_EXPECT_ID: a delete by tuple alone
+    could have hit B's), and B's PASV gets the port and its transfer gets
+    through the strict firewall. A PASV left unused and replaced by
+    another is deleted the same way: the new one takes the same tuple."""
     srv = open_proftpd
     gw = start_gw(gw_config(certs, srv, data_path="kernel",
                             backend_name="ftp.example.test",
@@ -171,11 +173,26 @@ def session():
     s = F(context=ctx, timeout=10)
     s.connect(host, 21); s.login(user, pw); s.prot_p(); s.voidcmd('TYPE I')
     return s
+def fetch(s, port, name):
+    import socket
+    c = socket.create_connection((host, port), timeout=5)
+    s.sendcmd('RETR ' + name)
+    c = s.context.wrap_socket(c, server_hostname=host)
+    n = 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        n += len(d)
+    c.close()
+    return n, s.voidresp()[:3]
 a, b = session(), session()
 conn = a.transfercmd('RETR f1M')
 got = len(conn.recv(1024))
-port_b = b.makepasv()[1]
-out('PORTS', conn.getpeername()[1], port_b)
+try:
+    out('B-BUSY', b.sendcmd('PASV')[:3])
+except ftplib.Error as e:
+    out('B-BUSY', str(e)[:3])
 while True:
     d = conn.recv(65536)
     if not d:
@@ -183,21 +200,16 @@ while True:
     got += len(d)
 conn.close()
 out('A', got, a.voidresp()[:3])
-import socket
-s = socket.create_connection((host, port_b), timeout=5)
-b.sendcmd('RETR f16385')
-s = b.context.wrap_socket(s, server_hostname=host)
-n = 0
-while True:
-    d = s.recv(65536)
-    if not d:
-        break
-    n += len(d)
-s.close()
-out('B', n, b.voidresp()[:3])
+port_b = b.makepasv()[1]
+out('B', port_b, *fetch(b, port_b, 'f16385'))
+b.makepasv()
+port_c = b.makepasv()[1]
+out('C', port_c, *fetch(b, port_c, 'f1'))
 a.quit(); b.quit()
 """, timeout=90)
     log = gw.log_text()
-    assert "PORTS 40000 40000" in r.stdout, r.stdout + r.stderr + log[-3000:]
+    assert "B-BUSY 425" in r.stdout, r.stdout + r.stderr + log[-3000:]
     assert "A 1048576 226" in r.stdout, r.stdout + r.stderr + log[-3000:]
-    assert "B 16385 226" in r.stdout, r.stdout + r.stderr + log[-3000:]
+    assert "B 40000 16385 226" in r.stdout, r.stdout + r.stderr + log[-3000:]
+    assert "C 40000 1 226" in r.stdout, r.stdout + r.stderr + log[-3000:]
+    assert "removing the conntrack expectation" not in log, log[-3000:]

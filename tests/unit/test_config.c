@@ -437,6 +437,33 @@ static const struct reject_row reject_rows[] = {
 	{ B("ban_time = 0\n"),
 	  F ":1: ban_time: '0' is not a timeout; expected whole seconds from 1 "
 	  "to 86400" },
+	{ B("ban_prefix4 = 15\n"),
+	  F ":1: ban_prefix4: '15' is not an IPv4 prefix length; expected a "
+	  "whole number from 16 to 32 (32: the address alone)" },
+	{ B("\nban_prefix4 = 33\n"),
+	  F ":2: ban_prefix4: '33' is not an IPv4 prefix length; expected a "
+	  "whole number from 16 to 32 (32: the address alone)" },
+	{ B("ban_prefix4 = /24\n"),
+	  F ":1: ban_prefix4: '/24' is not an IPv4 prefix length; expected a "
+	  "whole number from 16 to 32 (32: the address alone)" },
+	{ B("ban_prefix6 = 31\n"),
+	  F ":1: ban_prefix6: '31' is not an IPv6 prefix length; expected a "
+	  "whole number from 32 to 128 (64: one subnet, 128: the address "
+	  "alone)" },
+	{ B("ban_prefix6 = 129\n"),
+	  F ":1: ban_prefix6: '129' is not an IPv6 prefix length; expected a "
+	  "whole number from 32 to 128 (64: one subnet, 128: the address "
+	  "alone)" },
+	{ B("ban_prefix6 = 064\n"),
+	  F ":1: ban_prefix6: '064' is not an IPv6 prefix length; expected a "
+	  "whole number from 32 to 128 (64: one subnet, 128: the address "
+	  "alone)" },
+	{ B("ban_prefix6 =\n"),
+	  F ":1: ban_prefix6: value is empty; expected a whole number from 32 "
+	  "to 128 (64: one subnet, 128: the address alone)" },
+	{ B("ban_prefix6 = 64\nban_prefix6 = 56\n"),
+	  F ":2: ban_prefix6: already set on line 1; expected each key once "
+	  "(only listen and listen_implicit repeat)" },
 	{ B("handshake_timeout = 86401\n"),
 	  F ":1: handshake_timeout: '86401' is not a timeout; expected whole "
 	  "seconds from 1 to 86400" },
@@ -789,6 +816,8 @@ check_limits(const struct config *c)
 	assert_int_equal(c->max_sessions_per_ip, 1);
 	assert_int_equal(c->max_login_failures, 0);
 	assert_int_equal(c->ban_time, 86400);
+	assert_int_equal(c->ban_prefix4, 16);
+	assert_int_equal(c->ban_prefix6, 128);
 	assert_int_equal(c->handshake_timeout, 1);
 	assert_int_equal(c->shutdown_timeout, 5);
 	assert_int_equal(c->workers, 64);
@@ -803,9 +832,25 @@ check_limit_defaults(const struct config *c)
 	assert_int_equal(c->max_sessions_per_ip, 50);
 	assert_int_equal(c->max_login_failures, 5);
 	assert_int_equal(c->ban_time, 600);
+	assert_int_equal(c->ban_prefix4, 32);
+	assert_int_equal(c->ban_prefix6, 64);
 	assert_int_equal(c->handshake_timeout, 10);
 	assert_int_equal(c->shutdown_timeout, 30);
 	assert_int_equal(c->workers, 0);	/* auto */
+}
+
+static void
+check_prefix_edges(const struct config *c)
+{
+	assert_int_equal(c->ban_prefix4, 32);
+	assert_int_equal(c->ban_prefix6, 32);
+}
+
+static void
+check_prefix_mid(const struct config *c)
+{
+	assert_int_equal(c->ban_prefix4, 24);
+	assert_int_equal(c->ban_prefix6, 56);
 }
 
 static void
@@ -923,8 +968,12 @@ static const struct accept_row accept_rows[] = {
 	{ B(BASE "user = ftpsgw\nchroot = /var/empty\n"
 	    "max_sessions = 1000000\nmax_sessions_per_ip = 1\n"
 	    "max_login_failures = 0\nban_time = 86400\n"
+	    "ban_prefix4 = 16\nban_prefix6 = 128\n"
 	    "handshake_timeout = 1\nshutdown_timeout = 5\nworkers = 64\n"),
 	  check_limits },
+	{ B(BASE "ban_prefix4 = 32\nban_prefix6 = 32\n"), check_prefix_edges },
+	{ B(BASE "ban_prefix6=56\nban_prefix4=24 # a /24\n"),
+	  check_prefix_mid },
 	{ B(BASE), check_limit_defaults },
 	{ B(BASE "conntrack = auto\nlog_level = warning\n"),
 	  check_conntrack_auto },
