@@ -1211,6 +1211,29 @@ data_plain_end_of_upload(struct data_chan *dc, const struct conn *src)
 }
 
 /*
+ * A download whose client closed its data connection with a TCP FIN and no
+ * TLS close_notify (Python's ssl socket closed without unwrap(), and
+ * others) after it was sent every byte we had. Whether the transfer is
+ * complete is decided from what is delivered, not from which of the
+ * client's FIN and the server's final reply came first: if the server now
+ * ends the data cleanly with nothing more, every byte reached the client
+ * and the server's reply stands; a byte more from the server, or a reset
+ * from the client, fails the transfer with a 426.
+ */
+static bool
+data_client_left_download(struct data_chan *dc, const struct conn *src)
+{
+	if (src != &dc->cli || !src->fin_only || dc->cli.bytes_in != 0 ||
+	    buf_len(&dc->down) != 0)
+		return false;
+	log_msg(LOG_LVL_DEBUG, "%s: the client closed its data connection on "
+	    "port %u without TLS close_notify after %llu bytes; complete if "
+	    "the server's data ends here", dc->p.tag, dc->port,
+	    (unsigned long long)dc->cli.bytes_out);
+	return true;
+}
+
+/*
  * Move bytes src -> buf -> dst and carry the end of the stream across:
  * a clean end (close_notify) becomes close_notify + FIN on dst once buf is
  * empty; an unclean end fails the channel (dst then sees no close_notify,
@@ -1227,7 +1250,8 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 		r = conn_read(src, b);
 		if (r == IO_OK)
 			*progress = true;
-		else if (r == IO_ERR && data_plain_end_of_upload(dc, src)) {
+		else if (r == IO_ERR && (data_plain_end_of_upload(dc, src) ||
+		    data_client_left_download(dc, src))) {
 			src->eof = true;
 			*progress = true;
 		} else if (r == IO_ERR) {
@@ -1237,6 +1261,12 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 			return false;
 		}
 		/* IO_EOF sets src->eof */
+	}
+	if (buf_len(b) > 0 && dst->eof && dst->fin_only) {
+		log_msg(LOG_LVL_INFO, "%s: the client closed its data connection "
+		    "on port %u before the end of the data", dc->p.tag, dc->port);
+		data_fail(dc, "426 Data connection closed; transfer aborted.");
+		return false;
 	}
 	if (buf_len(b) > 0 && !dst->shut) {
 		size_t before = buf_len(b);
@@ -1252,7 +1282,10 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 			return false;
 		}
 	}
-	if (src->eof && buf_len(b) == 0 && !dst->shut) {
+	if (src->eof && buf_len(b) == 0 && !dst->shut && dst->fin_only) {
+		conn_shutdown_plain(dst);	/* it has gone: no close_notify */
+		*progress = true;
+	} else if (src->eof && buf_len(b) == 0 && !dst->shut) {
 		r = conn_shutdown(dst);
 		if (r == IO_ERR) {
 			data_fail(dc, "426 Data connection closed; transfer "
@@ -1295,8 +1328,12 @@ data_update(struct data_chan *dc)
 	    relay && (buf_len(&dc->down) > 0 || (dc->be.eof && !dc->cli.shut)));
 	conn_arm(l, &dc->be, relay && !dc->be.eof && buf_space(&dc->down) > 0,
 	    relay && (buf_len(&dc->up) > 0 || (dc->cli.eof && !dc->be.shut)));
-	if ((dc->cli.more && buf_space(&dc->up) > 0) ||
-	    (dc->be.more && buf_space(&dc->down) > 0))
+	/* Bytes inside OpenSSL, or an end read together with the last bytes
+	 * (conn.pending), make no epoll event: come back for them. */
+	if (((dc->cli.more || dc->cli.pending != IO_OK) &&
+	    buf_space(&dc->up) > 0) ||
+	    ((dc->be.more || dc->be.pending != IO_OK) &&
+	    buf_space(&dc->down) > 0))
 		loop_defer(l, &dc->kick);
 }
 

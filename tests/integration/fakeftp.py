@@ -422,6 +422,59 @@ def sc_renegotiate(s, verb, arg):
     raise Hangup()
 
 
+# final_226_first / final_226_held: the download they serve.
+FINAL_PAYLOAD = bytes(range(256)) * 1024        # 256 KiB
+
+
+def sc_final_226_first(s, verb, arg):
+    """RETR: the payload, then the 226 on the control connection (also when
+    the data connection failed: a success claim), and only then
+    close_notify on the data connection: the server's final reply reaches
+    the gateway before the end of the data."""
+    if verb != "RETR":
+        return False
+    s.send("150 Opening BINARY mode data connection.")
+    data = s.accept_data()
+    try:
+        data.sendall(FINAL_PAYLOAD)
+    except (OSError, ValueError) as e:
+        event("data error", type(e).__name__, e)
+    # Success claimed whatever happened to the data.
+    s.send("226 Transfer complete.")
+    event("sent 226 before close_notify")
+    try:
+        time.sleep(0.3)
+        data.unwrap()
+    except (OSError, ValueError) as e:
+        event("data end", type(e).__name__, e)
+    finally:
+        data.close()
+    return True
+
+
+def sc_final_226_held(s, verb, arg):
+    """RETR: the payload and close_notify; the 226 only once the gateway
+    has closed the data connection, which it does after the client's own
+    end: the client's FIN reaches the gateway before the final reply."""
+    if verb != "RETR":
+        return False
+    s.send("150 Opening BINARY mode data connection.")
+    data = s.accept_data()
+    try:
+        data.sendall(FINAL_PAYLOAD)
+        raw = data.unwrap()
+        raw.settimeout(IO_TIMEOUT)
+        while raw.recv(4096):
+            pass
+        event("data closed by the gateway; now 226")
+    except (OSError, ValueError) as e:
+        event("data end", type(e).__name__, e)
+    finally:
+        data.close()
+    s.send("226 Transfer complete.")
+    return True
+
+
 SCENARIOS = {name[3:]: fn for name, fn in globals().items()
              if name.startswith("sc_")}
 
