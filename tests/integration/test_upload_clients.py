@@ -71,3 +71,27 @@ def test_netkit_ftp_ssl_upload_arrives_whole(lab, certs, proftpd, start_gw):
         assert same(os.path.join(proftpd.upload, n), src), n + "\n" + out
     assert "TCP FIN but no TLS close_notify" in gw.log_text()
     remove_uploads(proftpd, names)
+
+
+def test_curl_many_tiny_uploads_in_one_command(lab, certs, proftpd,
+                                               start_gw):
+    """curl 7.88 offers each TLS 1.3 ticket once. Data connections get no
+    ticket, but every EPSV reply is preceded by a fresh one on the control
+    connection, so each upload of one curl command resumes."""
+    gw = start_gw(gw_config(certs, proftpd))
+    src = lab.test_files()["f1"]
+    names = [f"curl-tiny-{i}" for i in range(8)]
+    remove_uploads(proftpd, names)
+    args = []
+    for n in names:
+        args += ["-T", src, f"ftp://{GW4}/{proftpd.upload_ftp}/{n}"]
+    r = lab.run(lab.ns_client, ["curl", "-sS", "--ssl-reqd", "--cacert",
+                                certs.ca_cert, "--tlsv1.3",
+                                "-u", f"{proftpd.user}:{proftpd.password}",
+                                *args], check=False, timeout=90)
+    assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+    for n in names:
+        assert same(os.path.join(proftpd.upload, n), src), n
+    log = gw.log_text()
+    assert log.count("client TLSv1.3") >= 8 and "425" not in log, log[-3000:]
+    remove_uploads(proftpd, names)
