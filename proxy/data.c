@@ -1328,12 +1328,8 @@ data_update(struct data_chan *dc)
 	    relay && (buf_len(&dc->down) > 0 || (dc->be.eof && !dc->cli.shut)));
 	conn_arm(l, &dc->be, relay && !dc->be.eof && buf_space(&dc->down) > 0,
 	    relay && (buf_len(&dc->up) > 0 || (dc->cli.eof && !dc->be.shut)));
-	/* Bytes inside OpenSSL, or an end read together with the last bytes
-	 * (conn.pending), make no epoll event: come back for them. */
-	if (((dc->cli.more || dc->cli.pending != IO_OK) &&
-	    buf_space(&dc->up) > 0) ||
-	    ((dc->be.more || dc->be.pending != IO_OK) &&
-	    buf_space(&dc->down) > 0))
+	if ((dc->cli.more && buf_space(&dc->up) > 0) ||
+	    (dc->be.more && buf_space(&dc->down) > 0))
 		loop_defer(l, &dc->kick);
 }
 
