@@ -63,7 +63,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
-	proxy/config.c proxy/portpool.c proxy/hosttab.c certs/ca_name.c
+	proxy/telnet.c proxy/config.c proxy/portpool.c proxy/hosttab.c certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -88,11 +88,12 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcrypto
 
 # ---- unit tests (cmocka); each binary links only the module it tests ----
-UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_config \
-	test_portpool test_hosttab test_ct_msg
+UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
+	test_config test_portpool test_hosttab test_ct_msg
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
+test_telnet_SRCS      := proxy/telnet.c
 test_config_SRCS      := proxy/config.c
 test_portpool_SRCS    := proxy/portpool.c
 test_hosttab_SRCS     := proxy/hosttab.c
