@@ -940,6 +940,14 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	telnet_init(&s->be_tn, TELNET_REPLIES);
 	conn_set_fd(&s->cli, fd, false);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	/* TCP urgent data (the Synch before ABOR, RFC 959 4.1.3: BSD ftp
+	 * sends IAC IP IAC DM with the second IAC urgent, Python's ftplib
+	 * the whole "ABOR\r\n" with its LF urgent) stays in the stream,
+	 * where the Telnet layer removes it; otherwise the kernel takes the
+	 * urgent byte out of the stream and the command never completes (or
+	 * a TLS record loses a byte). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){ 1 },
+	    sizeof(int));
 
 	list_push(&gw->sessions, &s->link);
 	gw->n_sessions++;

@@ -2,6 +2,7 @@
 the control connection a Telnet stream. A client's IAC sequences and
 non-UTF-8 path bytes reach the server with their meaning unchanged (0xFF as
 IAC IAC), negotiation is answered by ftpsgw and never reaches the server,
+the Synch before ABOR works in and outside TLS (also as TCP urgent data),
 and Telnet the server puts in front of a reply is removed."""
 
 import ast
@@ -182,3 +183,104 @@ def test_telnet_from_the_server_is_removed(lab, certs, start_gw):
         ], (got, gw.log_text()[-3000:])
         assert_survived(lab, gw)
     assert "Telnet WONT 24 from the FTP server: removed" in gw.log_text()
+
+
+# ABOR during a download, with the Synch (RFC 959 4.1.3) sent as argv[6]
+# says: "split" IAC IP IAC DM ABOR cut into three TLS records; "bsd" as BSD
+# ftp sends it on a clear control connection, IAC IP IAC with the last IAC
+# as TCP urgent data, then DM ABOR; "ftplib" as Python's FTP.abort() does,
+# the whole ABOR CRLF sent urgent (its LF is the urgent byte). Prints the
+# abort's replies ("ABOR <line>"), the NOOP's after them and SIZE's.
+ABORT = r"""
+import re, socket, ssl, sys, time
+host, cafile, user, pw, how = sys.argv[1:6]
+tls = how == "split"
+sock = socket.create_connection((host, 21), timeout=5)
+rf = None
+def reply():
+    global rf
+    out = []
+    while True:
+        ln = rf.readline()
+        if not ln:
+            raise EOFError
+        out.append(ln.decode("latin-1").rstrip("\r\n"))
+        if re.match(r"^[1-5]\d\d( |$)", out[-1]):
+            return "\n".join(out)
+def cmd(line):
+    sock.sendall(line.encode() + b"\r\n")
+    return reply()
+rf = sock.makefile("rb")
+try:
+    reply()
+    if tls:
+        assert cmd("AUTH TLS").startswith("234")
+        ctx = ssl.create_default_context(cafile=cafile)
+        sock = ctx.wrap_socket(sock, server_hostname=host)
+        rf = sock.makefile("rb")
+    assert cmd("USER " + user).startswith("331")
+    assert cmd("PASS " + pw).startswith("230")
+    if tls:
+        cmd("PBSZ 0"); assert cmd("PROT P").startswith("200")
+    assert cmd("TYPE I").startswith("200")
+    port = int(re.search(r"\|\|\|(\d+)\|", cmd("EPSV")).group(1))
+    data = socket.create_connection((host, port), timeout=5)
+    sock.sendall(b"RETR f100M\r\n")
+    print("RETR", reply()[:3], flush=True)
+    if tls:
+        data = ctx.wrap_socket(data, server_hostname=host,
+                               session=sock.session)
+    got = 0
+    while got < 1 << 20:
+        got += len(data.recv(65536))
+    if how == "split":
+        for i, p in enumerate([b"\xff\xf4", b"\xff", b"\xf2ABOR\r\n"]):
+            if i:
+                time.sleep(0.2)
+            sock.sendall(p)
+    elif how == "bsd":
+        sock.send(b"\xff\xf4\xff", socket.MSG_OOB)
+        sock.sendall(b"\xf2ABOR\r\n")
+    else:
+        sock.send(b"ABOR\r\n", socket.MSG_OOB)
+    # ProFTPD answers 426 and 226, in either order; a NOOP marks their end.
+    # The data connection is closed after them, as ftplib's users do.
+    sock.sendall(b"NOOP\r\n")
+    for _ in range(4):
+        r = reply()
+        print("ABOR" if r[:3] != "200" else "NOOP", r, flush=True)
+        if r[:3] == "200":
+            break
+    data.close()
+    print("SIZE", cmd("SIZE f16385"), flush=True)
+except socket.timeout:
+    print("TIMEOUT", flush=True)
+except (EOFError, ConnectionError):
+    print("EOF", flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["split", "bsd", "ftplib"])
+def test_abor_with_the_telnet_synch(lab, certs, proftpd, start_gw, how):
+    """ABOR mid-download behind IAC IP IAC DM: cut across TLS records, or
+    on a clear control connection with the Synch as TCP urgent data, the
+    way BSD ftp and Python's ftplib send it. The download stops, the
+    abort's replies come, and the session goes on. On main the urgent
+    byte was cut out of the stream by the kernel: BSD's ABOR became
+    "500 Syntax error" and ftplib's never ended (its LF was the urgent
+    byte)."""
+    gw = start_gw(gw_config(certs, proftpd, client_tls="optional"))
+    r = lab.run(lab.ns_client, [L.PYTHON, "-c", ABORT, GW4, certs.ca_cert,
+                                proftpd.user, proftpd.password, how],
+                check=False, timeout=60)
+    print(r.stdout, r.stderr)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "RETR 150", (r.stdout + r.stderr, gw.log_text()[-3000:])
+    codes = [ln[5:8] for ln in lines if ln.startswith("ABOR ")]
+    assert set(codes) & {"225", "226"} and set(codes) <= {"225", "226",
+                                                          "426"}, \
+        (r.stdout + r.stderr, gw.log_text()[-3000:])
+    assert any(ln.startswith("NOOP 200") for ln in lines), r.stdout
+    assert "SIZE 213 16385" in lines, r.stdout
+    log = gw.log_text()
+    assert "C> ABOR" in log and "Syntax error" not in log
