@@ -453,6 +453,15 @@ def sc_telnet(s, verb, arg):
     return True
 
 
+def sc_not_a_reply(s, verb, arg):
+    """HELP: a line that is no FTP reply (no code), then nothing."""
+    if verb != "HELP":
+        return False
+    s.send("this is not an FTP reply")
+    event("not a reply sent")
+    return True
+
+
 SCENARIOS = {name[3:]: fn for name, fn in globals().items()
              if name.startswith("sc_")}
 

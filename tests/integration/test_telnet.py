@@ -3,7 +3,8 @@ the control connection a Telnet stream. A client's IAC sequences and
 non-UTF-8 path bytes reach the server with their meaning unchanged (0xFF as
 IAC IAC), negotiation is answered by ftpsgw and never reaches the server,
 the Synch before ABOR works in and outside TLS (also as TCP urgent data),
-and Telnet the server puts in front of a reply is removed."""
+Telnet the server puts in front of a reply is removed, and whatever the
+server sends, the client gets a reply or a 421, never silence."""
 
 import ast
 import os
@@ -11,7 +12,7 @@ import os
 import pytest
 
 import lab as L
-from test_gateway import GW4, gw_config
+from test_gateway import GW4, SCRIPT_HEAD, gw_config
 from test_hostile_backend import FAKE, assert_survived, hostile
 
 # A control connection driven byte by byte, Telnet-agnostic: it sends
@@ -183,6 +184,49 @@ def test_telnet_from_the_server_is_removed(lab, certs, start_gw):
         ], (got, gw.log_text()[-3000:])
         assert_survived(lab, gw)
     assert "Telnet WONT 24 from the FTP server: removed" in gw.log_text()
+
+
+# Waits for each reply with select, as test_hostile_backend's OVERLONG.
+NOT_A_REPLY = r"""
+import select, time
+def ask(line):
+    f.putcmd(line)
+    if f.sock.pending() or select.select([f.sock], [], [], 5)[0]:
+        try:
+            return f.getresp()
+        except ftplib.all_errors as e:
+            return str(e) or 'EOF'
+    return 'nothing'
+f.connect(host, 21); f.login(user, pw); f.prot_p()
+t0 = time.monotonic()
+out('HELP', ask('HELP'))
+out('SECS', round(time.monotonic() - t0, 1))
+out('NOOP', ask('NOOP'))
+"""
+
+
+def test_garbage_from_the_server_gets_a_421(lab, certs, start_gw):
+    """A line from the server that is no FTP reply: the client's HELP gets
+    a 421 at once and the session ends, with a log line saying why. On main
+    the line was logged and dropped, and the client waited for a reply that
+    never came."""
+    with hostile(lab, certs, "not_a_reply") as fake:
+        gw = start_gw(gw_config(certs, FAKE))
+        r = lab.run(lab.ns_client, [L.PYTHON, "-c", SCRIPT_HEAD + NOT_A_REPLY,
+                                    GW4, certs.ca_cert, FAKE.user,
+                                    FAKE.password], check=False, timeout=60)
+        print(r.stdout, r.stderr)
+        got = dict(ln.partition(" ")[::2] for ln in r.stdout.splitlines())
+        fake.wait("not a reply sent")
+        assert got.get("HELP", "").startswith(
+            "421 Service not available: the FTP server sent a reply line "
+            "ftpsgw cannot read."), (r.stdout + r.stderr, gw.log_text()[-2000:])
+        assert float(got["SECS"]) < 3, r.stdout
+        assert got["NOOP"] in ("EOF", "nothing") or \
+            not got["NOOP"].startswith("2"), r.stdout
+        assert "FTP server sent a line that is not an FTP reply: this is " \
+            "not an FTP reply; ending the session (421)" in gw.log_text()
+        assert_survived(lab, gw)
 
 
 # ABOR during a download, with the Synch (RFC 959 4.1.3) sent as argv[6]
