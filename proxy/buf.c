@@ -55,6 +55,14 @@ buf_consume(struct buf *b, size_t n)
 		buf_free(b);
 }
 
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	b->end = b->start + len;
+	if (len == 0)
+		buf_free(b);
+}
+
 bool
 buf_append(struct buf *b, const void *p, size_t n)
 {

@@ -32,6 +32,14 @@ buf_head(const struct buf *b)
 	return b->data + b->start;
 }
 
+/* The live bytes, writable, for rewriting them in place (the Telnet layer
+ * decodes its input where it was read). Only while buf_len(b) > 0. */
+static inline char *
+buf_head_mut(struct buf *b)
+{
+	return b->data + b->start;
+}
+
 /* Bytes that can still be appended (after compaction). */
 static inline size_t
 buf_space(const struct buf *b)
@@ -50,6 +58,10 @@ void buf_produce(struct buf *b, size_t n);
 
 /* Drop n bytes from the head; releases the storage when it empties. */
 void buf_consume(struct buf *b, size_t n);
+
+/* Keep the first len live bytes, dropping the rest (len <= buf_len);
+ * releases the storage when nothing is kept. */
+void buf_truncate(struct buf *b, size_t len);
 
 /* Append n bytes; returns false (and appends nothing) if they do not fit. */
 bool buf_append(struct buf *b, const void *p, size_t n)

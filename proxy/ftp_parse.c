@@ -132,14 +132,6 @@ ftp_parse_command(const char *line, size_t len, struct ftp_cmd *cmd)
 
 	memset(cmd, 0, sizeof(*cmd));
 	cmd->verb = FTP_VERB_UNKNOWN;
-	/* RFC 959 4.1.3: ABOR may come after Telnet "Interrupt Process" and
-	 * "Synch" (IAC IP, IAC DM); some clients still send them. */
-	while (len >= 2 && (unsigned char)line[0] == FTP_TELNET_IAC &&
-	    ((unsigned char)line[1] == FTP_TELNET_IP ||
-	    (unsigned char)line[1] == FTP_TELNET_DM)) {
-		line += 2;
-		len -= 2;
-	}
 	if (len == 0)
 		return FTP_CMD_EMPTY;
 

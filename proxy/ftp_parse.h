@@ -72,14 +72,10 @@ enum ftp_cmd_result {
 	FTP_CMD_BAD_VERB,	/* verb is not 3-4 ASCII letters followed by SP or end */
 };
 
-/* Telnet bytes a command line may start with (RFC 854, RFC 959 4.1.3). */
-#define FTP_TELNET_IAC	0xffu
-#define FTP_TELNET_IP	0xf4u
-#define FTP_TELNET_DM	0xf2u
-
 /*
  * ftp_parse_command - split a command line (no CRLF) into verb and argument.
- * Leading Telnet IAC IP / IAC DM pairs (sent before ABOR) are skipped.
+ * The line is data: Telnet (the IAC IP / IAC DM before ABOR included) was
+ * removed below the framer (proxy/telnet.h), so a byte 0xFF here is data.
  * The verb is matched case-insensitively. One SP separates verb and argument;
  * the argument is everything after it (may contain spaces; trailing spaces are
  * kept, as paths may end in spaces). "CMD" and "CMD " both give arg NULL.

@@ -7,11 +7,18 @@
  * answered with 500 and discarded up to the next LF, never buffered. */
 #define FTP_LINE_MAX 4096
 
+/* Longest command line as ftpsgw sends it to the server, without its CRLF:
+ * FTP_LINE_MAX data bytes, each 0xFF doubled (Telnet IAC IAC, RFC 854). */
+#define FTP_WIRE_LINE_MAX (2 * FTP_LINE_MAX)
+
 /* Longest verb we recognise (all RFC verbs have 3 or 4 letters). */
 #define FTP_VERB_MAX 4
 
-/* Capacity of each control-channel buffer (one per direction). */
+/* Capacity of each control-channel buffer (one per direction): holds the
+ * longest command as the server gets it, with its CRLF. */
 #define CTRL_BUF_SIZE (2 * FTP_LINE_MAX + 64)
+_Static_assert(CTRL_BUF_SIZE >= FTP_WIRE_LINE_MAX + 2,
+    "a whole escaped command line must fit the server's output buffer");
 
 /* Capacity of each data-channel buffer (one per direction): four TLS records. */
 #define DATA_BUF_SIZE (64 * 1024)

@@ -437,21 +437,23 @@ sess_be_auth(struct session *s)
 bool
 sess_be_release(struct session *s, const struct ftp_cmd *cmd)
 {
-	char line[FTP_LINE_MAX + 8];
-	int n;
+	char line[FTP_WIRE_LINE_MAX + 8];
+	size_t n;
 
 	if (cmd->verb != FTP_VERB_HOST || cmd->arg == NULL) {
 		sess_be_auth(s);
 		return false;
 	}
-	/* A host name, no secret: it goes before TLS, as RFC 7151 wants. */
-	n = snprintf(line, sizeof(line), "HOST %.*s\r\n", (int)cmd->arg_len,
-	    cmd->arg);
-	if (n < 0 || (size_t)n >= sizeof(line)) {
+	/* A host name, no secret: it goes before TLS, as RFC 7151 wants;
+	 * a 0xFF in it as IAC IAC, like in any command (RFC 959). */
+	memcpy(line, "HOST ", 5);
+	if (!telnet_encode(cmd->arg, cmd->arg_len, line + 5, sizeof(line) - 7,
+	    &n)) {
 		sess_be_auth(s);
 		return false;
 	}
-	sess_send_own(s, line, (size_t)n);
+	memcpy(line + 5 + n, "\r\n", 2);
+	sess_send_own(s, line, 5 + n + 2);
 	s->bstate = BS_HOST;
 	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
@@ -520,8 +522,10 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			return;
 		}
 		/* SECURITY: nothing the server sent in clear after 234 is
-		 * read as coming from inside TLS. */
+		 * read as coming from inside TLS, Telnet state included. */
 		buf_consume(&s->be_in, buf_len(&s->be_in));
+		s->be_keep = 0;
+		telnet_init(&s->be_tn, TELNET_REPLIES);
 		sess_be_start_tls(s);
 		return;
 	case BS_SETUP:
@@ -557,7 +561,8 @@ sess_backend_lines(struct session *s)
 		if (buf_space(&s->cli_out) < FTP_LINE_MAX + 3 * SESS_REPLY_ROOM)
 			break;
 		fr = ftp_frame_next(&s->be_fr, buf_head(&s->be_in),
-		    buf_len(&s->be_in), FTP_LINE_MAX, &line_len, &used);
+		    buf_len(&s->be_in) - s->be_keep, FTP_LINE_MAX, &line_len,
+		    &used);
 		if (fr == FTP_FRAME_MORE) {
 			buf_consume(&s->be_in, used);
 			if (used == 0)
@@ -569,6 +574,7 @@ sess_backend_lines(struct session *s)
 			 * reply, and the end of an endless line is not found:
 			 * the stream cannot be trusted any more. */
 			buf_consume(&s->be_in, buf_len(&s->be_in));
+			s->be_keep = 0;
 			log_msg(LOG_LVL_NOTICE, "%s: FTP server sent an %s; "
 			    "ending the session", s->tag,
 			    fr == FTP_FRAME_NUL ? "FTP reply holding a NUL byte" :
@@ -591,6 +597,64 @@ sess_backend_lines(struct session *s)
 }
 
 /* ---- I/O and the pump ---- */
+
+static const char *
+sess_telnet_verb(unsigned verb)
+{
+	switch (verb) {
+	case TELNET_WILL:
+		return "WILL";
+	case TELNET_WONT:
+		return "WONT";
+	case TELNET_DO:
+		return "DO";
+	default:
+		return "DONT";
+	}
+}
+
+/*
+ * The Telnet layer under the line framers (proxy/telnet.c): decode in place
+ * what the last read appended to the client's input (client) or the
+ * server's, from the IAC kept from the read before on; before is the input's
+ * length before that read. The client's option requests are refused, as
+ * RFC 1123 wants of a server, while its control channel can carry the
+ * answer; the server's negotiation is only removed.
+ */
+static void
+sess_telnet_in(struct session *s, bool client, size_t before)
+{
+	struct buf *b = client ? &s->cli_in : &s->be_in;
+	struct telnet_dec *d = client ? &s->cli_tn : &s->be_tn;
+	size_t *keep = client ? &s->cli_keep : &s->be_keep;
+	size_t at = before - *keep, n, used = 0, out = 0, u, p, k;
+	char refusal[TELNET_REFUSAL_LEN], *q;
+	enum telnet_result r;
+
+	if (buf_len(b) == before)
+		return;
+	n = buf_len(b) - at;
+	q = buf_head_mut(b) + at;
+	do {
+		r = telnet_decode(d, q + used, n - used, q + out, &u, &p);
+		used += u;
+		out += p;
+		if (r != TELNET_NEGOTIATION)
+			break;
+		k = client && (s->cstate == CS_PLAIN || s->cstate ==
+		    CS_SECURE) && !s->closing ? telnet_refusal(d, refusal) : 0;
+		/* Best effort: not when the client's output is full. */
+		if (k > 0 && !buf_append(&s->cli_out, refusal, k))
+			k = 0;
+		log_msg(LOG_LVL_DEBUG, "%s: Telnet %s %u from the %s: %s",
+		    s->tag, sess_telnet_verb(d->verb), d->opt, client ?
+		    "client" : "FTP server", k > 0 ? "refused" : "removed");
+	} while (used < n);
+	/* The IAC left for the next read goes right after the data. */
+	memmove(q + out, q + used, n - used);
+	*keep = n - used;
+	buf_truncate(b, at + out + *keep);
+}
 
 static bool
 sess_client_io(struct session *s)
@@ -655,12 +719,15 @@ sess_client_io(struct session *s)
 		s->cstate = CS_CCC_WAIT;
 	}
 	if (s->cstate == CS_CCC_WAIT) {
+		size_t before = buf_len(&s->cli_in);
+
 		r = conn_await_clear(&s->cli, &s->cli_in);
 		if (r == IO_EOF || r == IO_ERR) {
 			sess_close(s, r == IO_EOF ? "client closed the connection" :
 			    s->cli.err_text);
 			return false;
 		}
+		sess_telnet_in(s, true, before);
 		if (r == IO_AGAIN)
 			return true;
 		s->ccc = true;
@@ -673,12 +740,15 @@ sess_client_io(struct session *s)
 	}
 	if (!s->closing && (s->cstate == CS_PLAIN || s->cstate == CS_SECURE) &&
 	    buf_space(&s->cli_in) > 0) {
+		size_t before = buf_len(&s->cli_in);
+
 		r = conn_read(&s->cli, &s->cli_in);
 		if (r == IO_EOF || r == IO_ERR) {
 			sess_close(s, r == IO_EOF ? "client closed the connection" :
 			    s->cli.err_text);
 			return false;
 		}
+		sess_telnet_in(s, true, before);
 	}
 	return true;
 }
@@ -747,7 +817,11 @@ sess_backend_io(struct session *s)
 		}
 	}
 	if (s->bstate != BS_CONNECTING && buf_space(&s->be_in) > 0) {
+		size_t before = buf_len(&s->be_in);
+
 		r = conn_read(&s->be, &s->be_in);
+		if (r != IO_EOF && r != IO_ERR)
+			sess_telnet_in(s, false, before);
 		if (r == IO_EOF || r == IO_ERR) {
 			if (s->bstate == BS_READY) {
 				log_msg(LOG_LVL_INFO, "%s: the FTP server closed the "
@@ -862,8 +936,18 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	loop_timer_init(&s->hs_timer, sess_on_hs_timer);
 	s->kick.cb = sess_kick;
 	s->reap.cb = sess_reap;
+	telnet_init(&s->cli_tn, TELNET_COMMANDS);
+	telnet_init(&s->be_tn, TELNET_REPLIES);
 	conn_set_fd(&s->cli, fd, false);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	/* TCP urgent data (the Synch before ABOR, RFC 959 4.1.3: BSD ftp
+	 * sends IAC IP IAC DM with the second IAC urgent, Python's ftplib
+	 * the whole "ABOR\r\n" with its LF urgent) stays in the stream,
+	 * where the Telnet layer removes it; otherwise the kernel takes the
+	 * urgent byte out of the stream and the command never completes (or
+	 * a TLS record loses a byte). */
+	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){ 1 },
+	    sizeof(int));
 
 	list_push(&gw->sessions, &s->link);
 	gw->n_sessions++;

@@ -139,11 +139,23 @@ sess_data_allowed(struct session *s, const char **reply)
 	return true;
 }
 
+/* The client's command line to the server. RFC 959: the server undoes
+ * Telnet, so a data byte 0xFF (a non-UTF-8 path, RFC 2640) goes as IAC
+ * IAC; sess_client_lines made room for that. */
 static void
 sess_forward(struct session *s, const char *line, size_t len)
 {
-	sess_send_be(s, line, len);
-	sess_send_be(s, "\r\n", 2);
+	char wire[FTP_WIRE_LINE_MAX + 2];
+	size_t n;
+
+	if (!telnet_encode(line, len, wire, FTP_WIRE_LINE_MAX, &n)) {
+		/* Cannot be: the framer cuts lines at FTP_LINE_MAX. */
+		log_msg(LOG_LVL_ERR, "%s: command of %zu bytes not forwarded",
+		    s->tag, len);
+		return;
+	}
+	memcpy(wire + n, "\r\n", 2);
+	sess_send_be(s, wire, n + 2);
 }
 
 /* PASV/EPSV: ask the backend for a passive port (EPSV first). */
@@ -480,7 +492,8 @@ sess_client_lines(struct session *s)
 		    buf_space(&s->be_out) < FTP_LINE_MAX + 2)
 			break;
 		fr = ftp_frame_next(&s->cli_fr, buf_head(&s->cli_in),
-		    buf_len(&s->cli_in), FTP_LINE_MAX, &line_len, &used);
+		    buf_len(&s->cli_in) - s->cli_keep, FTP_LINE_MAX, &line_len,
+		    &used);
 		switch (fr) {
 		case FTP_FRAME_MORE:
 			buf_consume(&s->cli_in, used);
@@ -500,6 +513,10 @@ sess_client_lines(struct session *s)
 		case FTP_FRAME_LINE:
 			break;
 		}
+		/* Room for it as the server gets it, 0xFF doubled. */
+		if (buf_space(&s->be_out) < telnet_encoded_len(
+		    buf_head(&s->cli_in), line_len) + 2)
+			break;
 		if (!sess_command(s, buf_head(&s->cli_in), line_len))
 			break;
 		buf_consume(&s->cli_in, used);
@@ -512,6 +529,8 @@ sess_client_lines(struct session *s)
 				    "after AUTH discarded", s->tag,
 				    buf_len(&s->cli_in));
 			buf_consume(&s->cli_in, buf_len(&s->cli_in));
+			s->cli_keep = 0;
+			telnet_init(&s->cli_tn, TELNET_COMMANDS);
 			break;
 		}
 		if (s->bstate == BS_READY)

@@ -17,6 +17,7 @@
 #include "proxy/limits.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
+#include "proxy/telnet.h"
 #include "proxy/tls.h"
 
 struct data_chan;
@@ -77,6 +78,11 @@ struct session {
 	struct conn cli, be;
 	struct buf cli_in, cli_out, be_in, be_out;
 	struct ftp_framer cli_fr, be_fr;
+	/* Telnet under the framers: cli_in and be_in hold decoded bytes,
+	 * then cli_keep / be_keep (0 or 1) raw bytes: an IAC whose meaning
+	 * the next read decides (sess_telnet_in). */
+	struct telnet_dec cli_tn, be_tn;
+	size_t cli_keep, be_keep;
 	struct ftp_reply_parser be_rp;
 	enum sess_cstate cstate;
 	enum sess_bstate bstate;

@@ -195,8 +195,17 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 	if (kind == FTP_REPLY_BAD) {
 		char esc[128];
 
-		log_msg(LOG_LVL_INFO, "%s: FTP server sent a line that is not a "
-		    "reply: %s", s->tag, log_escape(esc, sizeof(esc), line, len));
+		/* Dropping it would leave the command waiting for a reply
+		 * that may never come, and relaying it would hand the client
+		 * something it cannot read: the client gets a 421 instead, at
+		 * once, never silence. */
+		log_msg(LOG_LVL_NOTICE, "%s: FTP server sent a line that is "
+		    "not an FTP reply: %s; ending the session (421) since its "
+		    "replies can no longer be matched to the commands; the FTP "
+		    "server's log for this session should say why", s->tag,
+		    log_escape(esc, sizeof(esc), line, len));
+		sess_fatal(s, "421 Service not available: the FTP server sent "
+		    "a reply line ftpsgw cannot read.");
 		return true;
 	}
 	if (p == NULL) {

@@ -475,6 +475,46 @@ def sc_final_226_held(s, verb, arg):
     return True
 
 
+def _raw_pieces(s, pieces):
+    """Bytes written as separate TCP/TLS writes, 0.1 s apart, so that
+    they reach the peer in separate reads."""
+    for i, p in enumerate(pieces):
+        if i:
+            time.sleep(0.1)
+        s.sock.sendall(p)
+
+
+def sc_telnet(s, verb, arg):
+    """Telnet from the server's side (RFC 854): NOOP and HELP answered
+    with option refusals at line starts (as ProFTPD writes them), cut
+    across writes; PWD names a path with raw bytes 0xFF 0xFE 0x80 (as
+    ProFTPD writes them); CWD answers "250 " and the hex of the argument
+    bytes it received, as they came over the wire."""
+    if verb == "NOOP":
+        _raw_pieces(s, [b"\xff", b"\xfc", b"\x18\xff\xfe", b"\x01200 NOOP",
+                        b" ok.\r\n"])
+    elif verb == "HELP":
+        _raw_pieces(s, [b"214-Help\r\n\xff\xfb\x01 line one \xff\xff\r\n",
+                        b"\xff", b"\xf1 line two\r\n\xff\xfa\x18\x00x",
+                        b"\xff\xf0214 End\r\n"])
+    elif verb == "PWD":
+        s.sock.sendall(b'257 "/\xff\xfe\x80" is the current directory.\r\n')
+    elif verb == "CWD":
+        s.send("250 " + arg.encode("latin-1").hex())
+    else:
+        return False
+    return True
+
+
+def sc_not_a_reply(s, verb, arg):
+    """HELP: a line that is no FTP reply (no code), then nothing."""
+    if verb != "HELP":
+        return False
+    s.send("this is not an FTP reply")
+    event("not a reply sent")
+    return True
+
+
 SCENARIOS = {name[3:]: fn for name, fn in globals().items()
              if name.startswith("sc_")}
 

@@ -175,7 +175,9 @@ def test_bad_bytes_on_the_control_channel(lab, certs, proftpd, start_gw):
         # Far beyond any buffer: discarded as it streams, never stored.
         (repr(b"A" * 70000 + b"\r\n"), "500 Command line too long."),
         (repr(b"NO\x00OP\r\n"), "500 NUL byte in command line."),
-        (repr(b"\xff\xfe\xfd\r\n"), "500 Syntax error, command unrecognized."),
+        (repr(b"\xfe\xfd\xff\xff\r\n"), "500 Syntax error, command unrecognized."),
+        # Telnet DONT 0xFD (RFC 854): removed, nothing is left of the line.
+        (repr(b"\xff\xfe\xfd\r\n"), "500 Empty command line."),
         (repr(b"\r\n"), "500 Empty command line."),
         # A TLS ClientHello's first bytes on the explicit port.
         (repr(b"\x16\x03\x01\x00\x05hello\r\n"),
