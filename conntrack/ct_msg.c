@@ -423,9 +423,10 @@ out:
 	return err;
 }
 
-enum ct_msg_err
-ct_msg_expect_del(void *buf, size_t cap, const struct ct_tuple *expect,
-    uint32_t seq, size_t *len)
+/* A delete or get for @expect, validated as ct_msg_expect_del says. */
+static enum ct_msg_err
+build_for_expect(void *buf, size_t cap, uint8_t msg,
+    const struct ct_tuple *expect, uint32_t seq, size_t *len)
 {
 	enum ct_msg_err err;
 
@@ -437,7 +438,14 @@ ct_msg_expect_del(void *buf, size_t cap, const struct ct_tuple *expect,
 	err = check_tuple(expect, expect->family, true);
 	if (err != CT_MSG_OK)
 		return err;
-	return build_by_tuple(buf, cap, IPCTNL_MSG_EXP_DELETE, expect, seq,
+	return build_by_tuple(buf, cap, msg, expect, seq, len);
+}
+
+enum ct_msg_err
+ct_msg_expect_del(void *buf, size_t cap, const struct ct_tuple *expect,
+    uint32_t seq, size_t *len)
+{
+	return build_for_expect(buf, cap, IPCTNL_MSG_EXP_DELETE, expect, seq,
 	    len);
 }
 
@@ -464,17 +472,7 @@ enum ct_msg_err
 ct_msg_expect_get(void *buf, size_t cap, const struct ct_tuple *expect,
     uint32_t seq, size_t *len)
 {
-	enum ct_msg_err err;
-
-	err = check_buf(buf, len);
-	if (err != CT_MSG_OK)
-		return err;
-	if (expect == NULL)
-		return CT_MSG_EBUF;
-	err = check_tuple(expect, expect->family, true);
-	if (err != CT_MSG_OK)
-		return err;
-	return build_by_tuple(buf, cap, IPCTNL_MSG_EXP_GET, expect, seq, len);
+	return build_for_expect(buf, cap, IPCTNL_MSG_EXP_GET, expect, seq, len);
 }
 
 static int
