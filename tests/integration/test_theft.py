@@ -60,3 +60,52 @@ def test_same_address_attacker_gets_nothing(lab, certs, proftpd, start_gw,
     # Each refusal is logged for the admin, naming the impostor's address.
     assert log.count("data connection from 203.0.113.10") >= 3, log[-3000:]
     remove_uploads(proftpd, [putname])
+
+
+RESUMED_CONTROL = """
+import sys
+tls = sys.argv[5]
+ctx = ssl.create_default_context(cafile=cafile)
+ctx.maximum_version = (ssl.TLSVersion.TLSv1_2 if tls == '1.2'
+                       else ssl.TLSVersion.TLSv1_3)
+class R(F):
+    resume = None
+    def auth(self):
+        resp = self.voidcmd('AUTH TLS')
+        self.sock = self.context.wrap_socket(
+            self.sock, server_hostname=self.host, session=self.resume)
+        self.file = self.sock.makefile(mode='r', encoding=self.encoding)
+        return resp
+first = R(context=ctx, timeout=10)
+first.connect(host, 21); first.login(user, pw); first.prot_p()
+data = []
+first.retrbinary('RETR f16385', data.append)
+saved = first.sock.session
+first.quit()
+second = R(context=ctx, timeout=10)
+second.resume = saved
+second.connect(host, 21); second.login(user, pw); second.prot_p()
+out('CONTROL-RESUMED', second.sock.session_reused)
+for i in range(2):
+    data = []
+    second.retrbinary('RETR f16385', data.append)
+    out('GOT', sum(map(len, data)))
+second.quit()
+"""
+
+
+@pytest.mark.parametrize("tls", ["1.2", "1.3"])
+def test_resumed_control_session_keeps_its_data_connections(
+        lab, certs, proftpd, start_gw, tls):
+    """A client may resume its previous control session on a new control
+    connection (lftp does on reconnects): the new connection then answers
+    for that session's token, and its data connections, which resume it,
+    pass the check."""
+    from test_gateway import ftp_script
+    gw = start_gw(gw_config(certs, proftpd))
+    r = ftp_script(lab, certs, proftpd, RESUMED_CONTROL, extra=(tls,))
+    log = gw.log_text()
+    assert r.returncode == 0, r.stdout + r.stderr + log[-3000:]
+    assert "CONTROL-RESUMED True" in r.stdout, r.stdout
+    assert r.stdout.count("GOT 16385") == 2, r.stdout + log[-3000:]
+    assert "refused" not in log, log[-3000:]
