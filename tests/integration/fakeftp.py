@@ -78,6 +78,14 @@ BAD_229 = [
 # foreign_227: the addresses PASV names, in turn (never the server's own).
 FOREIGN = ["192.0.2.1", "127.0.0.1"]
 
+# long_help: HELP answers with one 214 reply, written at once: a first line,
+# LONG_HELP_INNER inner lines of LONG_HELP_WIDTH bytes, and a last line of
+# LONG_HELP_LAST bytes (CRLF not counted): short lines, then one near the
+# gateway's line limit (FTP_LINE_MAX, 4096).
+LONG_HELP_INNER = 22
+LONG_HELP_WIDTH = 101
+LONG_HELP_LAST = 4000
+
 # tls_garbage / tls_alert: what is written raw onto the TCP socket under TLS.
 GARBAGE = b"GARBAGE! not a TLS record \x00\xff\x17\x03\x03\x40\x00" * 4
 ALERT = bytes([21, 3, 3, 0, 2, 2, 40])     # clear-text fatal handshake_failure
@@ -218,6 +226,8 @@ def default(s, verb, arg):
         s.transfer(LISTING)
     elif verb == "RETR":
         s.transfer(b"x" * 16384)
+    elif verb == "ABOR":
+        s.send("225 No transfer to ABOR.")
     elif verb == "QUIT":
         s.send("221 Goodbye.")
         raise Hangup()
@@ -255,6 +265,23 @@ def sc_long_line(s, verb, arg):
         return False
     s.send("214 " + "A" * (LONG_LINE - 4))
     event("long line sent")
+    return True
+
+
+def long_help_lines():
+    """The lines of sc_long_help's reply (without CRLF)."""
+    inner = [f" {i:02d} " + "h" * (LONG_HELP_WIDTH - 4)
+             for i in range(LONG_HELP_INNER)]
+    return (["214-Help follows"] + inner +
+            ["214 " + "E" * (LONG_HELP_LAST - 4)])
+
+
+def sc_long_help(s, verb, arg):
+    """HELP: long_help_lines(), in one write."""
+    if verb != "HELP":
+        return False
+    s.send(*long_help_lines())
+    event("long help sent")
     return True
 
 
