@@ -317,6 +317,13 @@ sess_command(struct session *s, const char *line, size_t len)
 	case FTP_CMD_BAD_VERB:
 		sess_reply(s, "500 Syntax error, command unrecognized.");
 		return true;
+	case FTP_CMD_BAD_ARG:
+		/* SECURITY: never forwarded (ftp_parse_command). */
+		log_msg(LOG_LVL_INFO, "%s: %s with a CR inside its argument "
+		    "refused", s->tag, cmd.name);
+		sess_reply(s, "501 Syntax error: a CR may only end the command "
+		    "line.");
+		return true;
 	case FTP_CMD_OK:
 		break;
 	}
