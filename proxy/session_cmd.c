@@ -493,8 +493,9 @@ sess_client_lines(struct session *s)
 
 		if (buf_len(&s->cli_in) == 0)
 			break;
-		/* Room for this command's reply, and in the FIFO. */
-		if (buf_space(&s->cli_out) < SESS_REPLY_ROOM ||
+		/* Room for this command's reply, and in the FIFO (a command
+		 * adds at most two entries). */
+		if (!sess_room(s, SESS_REPLY_ROOM) ||
 		    s->fifo_len >= CMD_FIFO_MAX - 1 || sess_barrier(s) ||
 		    buf_space(&s->be_out) < FTP_LINE_MAX + 2)
 			break;
@@ -520,9 +521,10 @@ sess_client_lines(struct session *s)
 		case FTP_FRAME_LINE:
 			break;
 		}
-		/* Room for it as the server gets it, 0xFF doubled. */
+		/* Room for it as the server gets it, 0xFF doubled, and for a
+		 * command of ours before it (PROT, data_path = kernel). */
 		if (buf_space(&s->be_out) < telnet_encoded_len(
-		    buf_head(&s->cli_in), line_len) + 2)
+		    buf_head(&s->cli_in), line_len) + 2 + SESS_OWN_ROOM)
 			break;
 		if (!sess_command(s, buf_head(&s->cli_in), line_len))
 			break;

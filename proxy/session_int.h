@@ -26,6 +26,13 @@ struct data_chan;
 #define SESS_CLOSE_MS 3000
 /* Room kept free in the client's output for one local reply. */
 #define SESS_REPLY_ROOM 512
+/* Room no reply but the last one (sess_fatal's 421) may take, so that the
+ * last word always fits without cutting what is queued before it. */
+#define SESS_FATAL_ROOM 128
+/* Room kept free in the server's output for a command of ours sent from
+ * the reply path (the NOOP that ends an abort, the PASV after a refused
+ * EPSV). */
+#define SESS_OWN_ROOM 64
 
 enum sess_cstate {
 	CS_TLS_ACCEPT, CS_PLAIN, CS_AUTH_REPLY, CS_SECURE, CS_CCC_REPLY,
@@ -155,11 +162,32 @@ sess_fifo_pop(struct session *s)
 	s->fifo_len--;
 }
 
+/* Is there room in the client's output for a reply line of n bytes (CRLF
+ * added), with SESS_FATAL_ROOM still free after it? */
+static inline bool
+sess_room(const struct session *s, size_t n)
+{
+	return buf_space(&s->cli_out) >= n + 2 + SESS_FATAL_ROOM;
+}
+
 /* session.c */
+/* Append one reply line of ours (CRLF added) to the client's output. The
+ * caller checked sess_room; a line that does not fit anyway is a broken
+ * invariant: logged, and the session ends with a 421 (never a reply lost
+ * or glued to the next one). */
 void sess_put(struct session *s, const char *line);
+/* Relay one line of the server's reply (no CRLF) to the client; as
+ * sess_put otherwise. */
 void sess_put_n(struct session *s, const char *line, size_t len);
+/* Emit the local replies at the FIFO head, while there is room. */
 void sess_drain_local(struct session *s);
+/* A reply of ours: now if nothing is pending and there is room, else
+ * queued in command order. line is static text. */
 void sess_reply(struct session *s, const char *line);
+/* Queue bytes for the server. The callers keep room (FTP_LINE_MAX + 2 for
+ * a forwarded command, SESS_OWN_ROOM for our own); bytes that do not fit
+ * anyway end the session with a 421, as a command lost would pair every
+ * later reply with the wrong command. */
 void sess_send_be(struct session *s, const char *line, size_t len);
 /* A command of ftpsgw's own (CRLF-terminated lines), logged at debug. */
 void sess_send_own(struct session *s, const char *lines, size_t len);
