@@ -372,7 +372,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		    "new connection.");
 		return true;
 	}
-		if (cmd.verb == FTP_VERB_ABOR && s->data != NULL) {
+	if (cmd.verb == FTP_VERB_ABOR && s->data != NULL) {
 		/* Close both data connections now: the server's 426 for the
 		 * transfer must not wait for the end of data, and the client
 		 * may have stopped reading. */
@@ -468,7 +468,14 @@ sess_command(struct session *s, const char *line, size_t len)
 	return true;
 }
 
-/* A passive command or a quit awaits its reply: hold later commands. */
+/*
+ * A passive command, a quit or an abort awaits its reply: hold later
+ * commands. SECURITY: an abort's replies are paired by the NOOP sent after
+ * them (PEND_ABOR), which only works when nothing else is in flight after
+ * the ABOR: a PASV pipelined behind it would have its 227 relayed as one of
+ * the abort's replies, naming the server's LAN address, and never answered
+ * itself.
+ */
 static bool
 sess_barrier(struct session *s)
 {
@@ -477,7 +484,8 @@ sess_barrier(struct session *s)
 	for (i = 0; i < s->fifo_len; i++) {
 		enum pend_kind k = sess_fifo_at(s, i)->kind;
 
-		if (k == PEND_PASSIVE || k == PEND_ACTIVE || k == PEND_QUIT)
+		if (k == PEND_PASSIVE || k == PEND_ACTIVE || k == PEND_QUIT ||
+		    k == PEND_ABOR)
 			return true;
 	}
 	return false;

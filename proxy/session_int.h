@@ -53,10 +53,11 @@ enum pend_kind {
 	PEND_LOCAL,	/* no backend reply: emit 'local' when at the head */
 	PEND_OWN,	/* our own command (data_path = kernel: PROT to match
 			 * the client's): the reply is logged, not relayed */
-	PEND_ABOR,	/* ABOR: relay everything up to the 200 of a NOOP
-			 * sent after the first reply that followed the ABOR;
-			 * that 200 is swallowed (servers answer an abort
-			 * with one, two or odd replies) */
+	PEND_ABOR,	/* ABOR: its one final reply is relayed, up to the
+			 * 200 of a NOOP sent after the first reply that
+			 * followed the ABOR, which ends it (servers answer an
+			 * abort and the transfer it ends with one, two or odd
+			 * replies); see sess_abor_reply */
 };
 
 struct pending {
@@ -65,6 +66,9 @@ struct pending {
 	bool sent_epsv;		/* PASSIVE: we sent EPSV (PASV fallback possible) */
 	bool multi;		/* FEAT, ABOR: inside a multi-line reply */
 	bool synced;		/* ABOR: our NOOP is out */
+	bool answered;		/* ABOR: its final reply was relayed */
+	bool swallow;		/* ABOR: the reply under way is not relayed */
+	bool noop_reply;	/* ABOR: the reply under way is our NOOP's */
 	bool started;		/* TRANSFER: a 1xx came (data may flow) */
 	bool login;		/* REPLY: USER/PASS/ACCT (230 = logged in) */
 	bool pass;		/* REPLY: PASS (530 = a failed login) */
