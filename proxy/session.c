@@ -13,8 +13,9 @@
  *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
  * Backend side (s->bstate), all under connect_timeout until BS_READY:
  *   BS_CONNECTING -> (implicit: BS_HANDSHAKE) -> BS_GREETING
- *   BS_GREETING   "220" relayed to the client. explicit -> BS_HOLD,
- *                 implicit -> BS_SETUP, off -> BS_READY
+ *   BS_GREETING   "220" relayed to the client; no client command is read
+ *                 before. explicit -> BS_HOLD, implicit -> BS_SETUP,
+ *                 off -> BS_READY
  *   BS_HOLD       until the client's first command (idle_timeout): a HOST
  *                 must reach the server before AUTH (RFC 7151), so AUTH
  *                 waits for it. HOST -> BS_HOST, anything else -> BS_AUTH
@@ -519,6 +520,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
 			return;
 		}
+		s->greeted = true;
 		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
 			s->bstate = BS_HOLD;
 			loop_timer_set(sess_loop(s), &s->timer,

@@ -501,6 +501,9 @@ sess_client_lines(struct session *s)
 
 		if (buf_len(&s->cli_in) == 0)
 			break;
+		/* Every reply, local ones too, comes after the greeting. */
+		if (!s->greeted)
+			break;
 		/* Room for this command's reply, and in the FIFO (a command
 		 * adds at most two entries). */
 		if (!sess_room(s, SESS_REPLY_ROOM) ||

@@ -114,6 +114,7 @@ struct session {
 	bool quit_sent;			/* the client's QUIT went to the server */
 	bool be_no_epsv;		/* backend refused EPSV once */
 	bool epsv_all;			/* client sent EPSV ALL (RFC 2428) */
+	bool greeted;			/* the client got its 220 */
 	bool closing;
 	const char *fatal_line;		/* last reply, once TLS with the client is up */
 	bool dead;
