@@ -110,6 +110,7 @@ class Session:
         self.sock = sock            # plain socket, then the SSLSocket
         self.ctx = ctx
         self.addr = addr
+        self.peer = None            # the control client's address
         self.buf = b""
         self.pasv = None            # listening socket of the last PASV/EPSV
         self.n = 0                  # per-scenario counter
@@ -282,6 +283,31 @@ def sc_long_help(s, verb, arg):
         return False
     s.send(*long_help_lines())
     event("long help sent")
+    return True
+
+
+def sc_lan_addresses(s, verb, arg):
+    """A greeting, STAT, HELP, an error and a goodbye that name the
+    server's LAN address and its peer's (the gateway's LAN side), as real
+    servers' do; and a 227 to a NOOP, where no passive reply was asked for."""
+    me, peer = s.addr, s.peer
+    pasv = me.replace(".", ",") + ",156,64"
+    if verb == "STAT":
+        s.send(f"211-Status of fakeftp on {me}",
+               f" Connected from {peer} ({peer})",
+               f" Data connection: passive ({pasv})",
+               "211 End of status")
+    elif verb == "HELP":
+        s.send(f"214 Mail ftp@[{me}] for help.")
+    elif verb == "SITE":
+        s.send(f"500 Cannot reach {me}:21 from {peer}.")
+    elif verb == "NOOP":
+        s.send(f"227 Entering Passive Mode ({pasv}).")
+    elif verb == "QUIT":
+        s.send(f"221 Goodbye from {me}.")
+        raise Hangup()
+    else:
+        return False
     return True
 
 
@@ -551,9 +577,14 @@ def serve(conn, peer, ctx, addr, name):
     scenario = SCENARIOS[name]
     conn.settimeout(IO_TIMEOUT)
     s = Session(conn, ctx, addr)
+    s.peer = peer[0]
     event("control from", peer[0])
     try:
-        s.send(f"220 fakeftp ready ({name})")
+        if name == "lan_addresses":
+            s.send(f"220-fakeftp on {addr} ready.",
+                   f"220-You are {peer[0]}.", f"220 [{addr}]")
+        else:
+            s.send(f"220 fakeftp ready ({name})")
         while True:
             line = s.readline()
             if line is None:
