@@ -13,9 +13,9 @@
  *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
  * Backend side (s->bstate), all under connect_timeout until BS_READY:
  *   BS_CONNECTING -> (implicit: BS_HANDSHAKE) -> BS_GREETING
- *   BS_GREETING   "220" relayed to the client; no client command is read
- *                 before. explicit -> BS_HOLD, implicit -> BS_SETUP,
- *                 off -> BS_READY
+ *   BS_GREETING   on the server's "220" the client gets ftpsgw's banner
+ *                 (a refusal is relayed); no client command is read before.
+ *                 explicit -> BS_HOLD, implicit -> BS_SETUP, off -> BS_READY
  *   BS_HOLD       until the client's first command (idle_timeout): a HOST
  *                 must reach the server before AUTH (RFC 7151), so AUTH
  *                 waits for it. HOST -> BS_HOST, anything else -> BS_AUTH
@@ -30,10 +30,14 @@
  * Ordering: forwarded commands enter a FIFO that records what each reply
  * means; local replies queue behind them, so replies reach the client in
  * command order. A transfer's final reply is held while its data channel is
- * busy (the end of data must reach the client first, DESIGN.md).
+ * busy (the end of data must reach the client first, DESIGN.md). Commands
+ * whose reply count or meaning is not known in advance (PASV/EPSV,
+ * PORT/EPRT, QUIT, ABOR) are barriers: later commands wait for them.
  * Backpressure never drops or cuts a reply: a line goes out whole or waits
  * (in the server's input, or as a queued local reply) until the client has
- * taken enough, and SESS_FATAL_ROOM stays free for a last 421.
+ * taken enough, and SESS_FATAL_ROOM stays free for a last 421. Every line
+ * of the server's that reaches the client goes through sess_relay, which
+ * replaces LAN addresses (ftp_scrub).
  */#include "proxy/session.h"
 
 #include <errno.h>
@@ -100,10 +104,27 @@ sess_put(struct session *s, const char *line)
 }
 
 void
-sess_put_n(struct session *s, const char *line, size_t len)
+sess_relay(struct session *s, const char *line, size_t len)
 {
-	if (!sess_room(s, len) || !sess_append(s, line, len))
-		sess_out_full(s, len);
+	char out[FTP_LINE_MAX];
+	size_t n = 0;
+	unsigned did;
+
+	did = ftp_scrub_reply(line, len, s->scrub, s->n_scrub, out,
+	    sizeof(out), &n);
+	if ((did & FTP_SCRUB_PASSIVE) && !s->scrub_logged) {
+		char esc[128];
+
+		/* A passive reply where none was asked: the server's
+		 * replies and the commands no longer pair up. */
+		s->scrub_logged = true;
+		log_msg(LOG_LVL_INFO, "%s: the FTP server sent a passive reply "
+		    "ftpsgw did not ask for; its address and port were withheld "
+		    "from the client: %s", s->tag,
+		    log_escape(esc, sizeof(esc), line, len));
+	}
+	if (!sess_room(s, n) || !sess_append(s, out, n))
+		sess_out_full(s, n);
 }
 
 void
@@ -382,6 +403,41 @@ sess_data_idle(void *owner)
 
 /* ---- backend connection ---- */
 
+void
+sess_public_addr(const struct session *s, struct ftp_addr *out)
+{
+	const struct config *cfg = s->gw->cfg;
+
+	*out = s->local;
+	if (cfg->have_public_address) {
+		struct ftp_addr pub;
+
+		netaddr_from_sockaddr(&pub,
+		    (const struct sockaddr *)&cfg->public_address);
+		if (pub.family == s->client.family)
+			*out = pub;
+	}
+	out->port = 0;
+}
+
+/*
+ * SECURITY: what the server's replies may say about the LAN, and what the
+ * client sees instead: the server's own address becomes ftpsgw's public
+ * address (the server as the client knows it), and ftpsgw's LAN address
+ * (the peer the server sees, in STAT output and the like) the client's.
+ */
+static void
+sess_scrub_init(struct session *s)
+{
+	s->n_scrub = 0;
+	s->scrub[s->n_scrub].lan = s->gw->backend;
+	sess_public_addr(s, &s->scrub[s->n_scrub++].pub);
+	if (s->be_local.family != 0) {
+		s->scrub[s->n_scrub].lan = s->be_local;
+		s->scrub[s->n_scrub++].pub = s->client;
+	}
+}
+
 static void
 sess_be_failed(struct session *s, const char *what)
 {
@@ -494,7 +550,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 	const struct config *cfg = s->gw->cfg;
 	enum ftp_reply_line kind;
 	unsigned code = 0;
-	char esc[128];
+	char esc[128], greeting[CFG_BANNER_MAX + 8];
 
 	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
 	if (kind == FTP_REPLY_BAD) {
@@ -508,8 +564,15 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 	}
 	switch (s->bstate) {
 	case BS_GREETING:
-		/* The greeting goes to the client as it comes. */
-		sess_put_n(s, line, len);
+		/*
+		 * SECURITY: the server's greeting names the server, often its
+		 * LAN address and software version: a 220 is answered with
+		 * ftpsgw's own banner (gateway.conf banner). A refusal (421
+		 * too many users, say) is the client's to read, cleaned.
+		 */
+		if ((kind == FTP_REPLY_PART ? s->be_rp.code : code) !=
+		    FTP_GREETING)
+			sess_relay(s, line, len);
 		if (kind != FTP_REPLY_LAST)
 			return;
 		if (code != FTP_GREETING) {
@@ -520,6 +583,9 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
 			return;
 		}
+		snprintf(greeting, sizeof(greeting), "%u %s", FTP_GREETING,
+		    cfg->banner);
+		sess_put(s, greeting);
 		s->greeted = true;
 		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
 			s->bstate = BS_HOLD;
@@ -533,7 +599,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 		return;
 	case BS_HOST:
 		/* The server's verdict on HOST is the client's. */
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST)
 			sess_be_auth(s);
 		return;
@@ -815,6 +881,7 @@ sess_backend_io(struct session *s)
 				netaddr_from_sockaddr(&s->be_local,
 				    (struct sockaddr *)&ss);
 		}
+		sess_scrub_init(s);
 		if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
 			if (!sess_be_start_tls(s))
 				return true;

@@ -13,6 +13,7 @@
 #include "proxy/conn.h"
 #include "proxy/ftp_line.h"
 #include "proxy/ftp_parse.h"
+#include "proxy/ftp_scrub.h"
 #include "proxy/gw.h"
 #include "proxy/limits.h"
 #include "proxy/loop.h"
@@ -85,6 +86,10 @@ struct session {
 	bool implicit;
 	struct ftp_addr client, local;	/* client control conn endpoints */
 	struct ftp_addr be_local;	/* our end of the backend control conn */
+	/* LAN addresses replies may name, and what the client sees instead */
+	struct ftp_scrub_pair scrub[FTP_SCRUB_PAIRS_MAX];
+	size_t n_scrub;
+	bool scrub_logged;		/* a withheld passive reply was logged */
 
 	struct conn cli, be;
 	struct buf cli_in, cli_out, be_in, be_out;
@@ -181,9 +186,9 @@ sess_room(const struct session *s, size_t n)
  * invariant: logged, and the session ends with a 421 (never a reply lost
  * or glued to the next one). */
 void sess_put(struct session *s, const char *line);
-/* Relay one line of the server's reply (no CRLF) to the client; as
- * sess_put otherwise. */
-void sess_put_n(struct session *s, const char *line, size_t len);
+/* Relay one line of the server's reply (no CRLF) to the client, cleaned
+ * of LAN addresses (ftp_scrub_reply); as sess_put otherwise. */
+void sess_relay(struct session *s, const char *line, size_t len);
 /* Emit the local replies at the FIFO head, while there is room. */
 void sess_drain_local(struct session *s);
 /* A reply of ours: now if nothing is pending and there is room, else
@@ -199,6 +204,9 @@ void sess_send_own(struct session *s, const char *lines, size_t len);
 /* Send a string literal of our own (its length counted by the compiler). */
 #define SESS_SEND_LIT(s, lit) sess_send_own((s), (lit), sizeof(lit) - 1)
 void sess_fatal(struct session *s, const char *line);
+/* The address the client knows ftpsgw by (public_address where it applies,
+ * else the local end of the client's control connection); port 0. */
+void sess_public_addr(const struct session *s, struct ftp_addr *out);
 /* BS_HOLD: the client's first command lets the backend preamble go on;
  * true if it was a HOST, which is sent first and so consumed here. */
 bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);

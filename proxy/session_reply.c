@@ -79,7 +79,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		SESS_SEND_LIT(s, "PASV\r\n");
 		return;		/* the entry stays for the PASV reply */
 	} else {
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		sess_fifo_pop(s);
 		return;
 	}
@@ -95,16 +95,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		sess_data_params(s, &dp, &s->client, &s->local);
 	dp.kernel = kernel;
 	dp.client = s->client;
-	dp.listen = s->local;
-	if (s->gw->cfg->have_public_address) {
-		struct ftp_addr pub;
-
-		netaddr_from_sockaddr(&pub,
-		    (const struct sockaddr *)&s->gw->cfg->public_address);
-		if (pub.family == s->client.family)
-			dp.listen = pub;
-	}
-	dp.listen.port = 0;
+	sess_public_addr(s, &dp.listen);
 	dp.backend = be;
 	s->data = data_open(&dp, &port, &reply);
 	sess_fifo_pop(s);
@@ -151,7 +142,7 @@ sess_unsolicited(struct session *s, enum ftp_reply_line kind, unsigned code,
 	char esc[128];
 
 	if (c == FTP_SERVICE_UNAVAIL) {
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST) {
 			s->closing = true;
 			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
@@ -198,7 +189,7 @@ sess_abor_reply(struct session *s, struct pending *p,
 	if (kind == FTP_REPLY_FIRST_PART)
 		p->multi = true;
 	if (!p->swallow)
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 	if (kind != FTP_REPLY_LAST)
 		return;
 	p->multi = false;
@@ -314,7 +305,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 				break;
 			}
 		}
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST)
 			sess_fifo_pop(s);
 		break;
@@ -327,7 +318,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 				s->replacing = false;
 			}
 		} else {
-			sess_put_n(s, line, len);
+			sess_relay(s, line, len);
 		}
 		if (kind == FTP_REPLY_LAST && code >= 200) {
 			sess_fifo_pop(s);
@@ -341,7 +332,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		}
 		break;
 	case PEND_QUIT:
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST) {
 			sess_fifo_pop(s);
 			s->closing = true;
@@ -350,7 +341,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		break;
 	case PEND_ACTIVE:
 		/* The server's verdict on our PORT/EPRT is the client's. */
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST) {
 			sess_fifo_pop(s);
 			if (code < 200 || code > 299)
@@ -381,7 +372,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			s->logged_in = true;
 			gw_login_ok(s->gw, &s->client, p->user);
 		}
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST && p->pass &&
 		    code == FTP_NOT_LOGGED_IN &&
 		    sess_login_failed(s, p->user)) {
