@@ -351,6 +351,14 @@ def sc_bad_229(s, verb, arg):
     return False
 
 
+def sc_no_epsv(s, verb, arg):
+    """EPSV refused (500): the gateway asks with PASV, answered as usual."""
+    if verb == "EPSV":
+        s.send("500 EPSV not understood.")
+        return True
+    return False
+
+
 def sc_foreign_227(s, verb, arg):
     """EPSV refused; PASV names a FOREIGN host (in turn) with the port we
     really listen on, on our own address."""

@@ -55,6 +55,8 @@ def listing(h, port):
     return start[:3] + ' ' + resp()[:3], data.decode(errors='replace')
 
 f.voidcmd('TYPE A')
+# A first PASV alone: a server without EPSV is then asked with PASV at once.
+out('FIRST', ask('PASV')[:3])
 for verb in ('PASV', 'EPSV'):
     # One write: the server gets both before it answers either.
     f.sock.sendall(('ABOR\\r\\n' + verb + '\\r\\n').encode())
@@ -76,6 +78,7 @@ f.quit()
 
 
 def check_abor_passive(got, text):
+    assert got["FIRST"] == "227", text
     for verb in ("PASV", "EPSV"):
         assert got[verb + "-ABOR"][:3] in ("225", "226"), text
     # The gateway's own passive replies, never the server's.
@@ -94,11 +97,15 @@ def check_abor_passive(got, text):
     assert got["NOOP"].startswith("200"), text
 
 
-def test_abor_pipelined_with_passive_fake(lab, certs, start_gw):
+@pytest.mark.parametrize("scenario", ["normal", "no_epsv"])
+def test_abor_pipelined_with_passive_fake(lab, certs, start_gw, scenario):
     """'ABOR\\r\\nPASV\\r\\n' (and EPSV) in one write to the fake server: the
     ABOR's reply, then the gateway's own 227/229 naming its public address
-    and a port of passive_ports, and a listing through that port."""
-    with hostile(lab, certs, "normal"):
+    and a port of passive_ports, and a listing through that port. With
+    no_epsv the gateway, having learnt from a first PASV that the server
+    refuses EPSV, asks it with PASV, whose 227 names the server's LAN
+    address (198.51.100.14)."""
+    with hostile(lab, certs, scenario):
         gw = start_gw(gw_config(certs, FAKE))
         got, r = script(lab, certs, ABOR_PASSIVE)
         check_abor_passive(got, r.stdout + r.stderr + gw.log_text()[-3000:])
