@@ -38,7 +38,9 @@
  * Seeds (tests/fuzz/corpus_session) hold one script per bug class this
  * target was checked to find on code with the fix taken out: ABOR with a
  * PASV behind it, a transfer aborted three ways, a CR inside an argument,
- * a long reply before 29 local ones, LAN addresses in replies.
+ * a long reply before 29 local ones, LAN addresses in replies. To read
+ * what a crashing input did, run it with FZ_DEBUG=1 in the environment:
+ * the gateway's debug log (C> C< S> lines) goes to stderr.
  */
 #include <arpa/inet.h>
 #include <errno.h>
