@@ -63,7 +63,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
-	proxy/telnet.c proxy/config.c proxy/portpool.c proxy/hosttab.c certs/ca_name.c
+	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/portpool.c \
+	proxy/hosttab.c certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -89,11 +90,12 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 
 # ---- unit tests (cmocka); each binary links only the module it tests ----
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
-	test_config test_portpool test_hosttab test_ct_msg
+	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
 test_telnet_SRCS      := proxy/telnet.c
+test_ftp_scrub_SRCS   := proxy/ftp_scrub.c
 test_config_SRCS      := proxy/config.c
 test_portpool_SRCS    := proxy/portpool.c
 test_hosttab_SRCS     := proxy/hosttab.c
@@ -172,15 +174,26 @@ endif
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= command reply config telnet
+FUZZ_TARGETS ?= command reply config telnet scrub session
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN)
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
+	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
 FUZZ_FTP := tests/fuzz/fuzz_ftp.c proxy/ftp_line.c proxy/ftp_parse.c \
 	proxy/ftp_rewrite.c
 fuzz_command_SRCS := tests/fuzz/fuzz_command.c $(FUZZ_FTP)
 fuzz_reply_SRCS   := tests/fuzz/fuzz_reply.c $(FUZZ_FTP)
 fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c
 fuzz_telnet_SRCS  := tests/fuzz/fuzz_telnet.c proxy/telnet.c
+fuzz_scrub_SRCS   := tests/fuzz/fuzz_scrub.c proxy/ftp_scrub.c
+# The session fuzzer runs the real session code and event loop in process
+# (everything but main, the workers and the privilege switch).
+fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
+	$(filter-out proxy/main.c proxy/worker.c proxy/priv.c $(PURE), \
+	$(PROXY_SRCS)) $(PURE)
+fuzz_session_LIBS := $(PKG_LIBS) -pthread
+# clang warns about the const cast inside OpenSSL's SSL_set_tlsext_host_name
+# macro (tls.c), gcc does not.
+fuzz_session_CFLAGS := -Wno-cast-qual
 # -max_len: FTP inputs hold two longest lines (FTP_LINE_MAX and CRLF) plus
 # the control byte, enough for TOO_LONG at the real limit and the line
 # after it; config inputs a whole real file (gateway.conf is 4 KB) or a few
@@ -190,14 +203,19 @@ fuzz_command_MAXLEN := 8200
 fuzz_reply_MAXLEN   := 8200
 fuzz_config_MAXLEN  := 8192
 fuzz_telnet_MAXLEN  := 8193
+# scrub: one reply line (FTP_LINE_MAX and some) and the pair selector;
+# session: a script of one session (two bytes per step, and the answers').
+fuzz_scrub_MAXLEN   := 4200
+fuzz_session_MAXLEN := 2048
 
 define fuzz_rule
 $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
 		| $(BUILD)/.deps-ok
 	@mkdir -p $$(@D)
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$(fuzz_$(1)_SRCS)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_CFLAGS) $$(PKG_CFLAGS) -o $$@ \
+		$$(sort $$(fuzz_$(1)_SRCS)) $$(fuzz_$(1)_LIBS)
 endef
-$(foreach t,command reply config telnet,$(eval $(call fuzz_rule,$(t))))
+$(foreach t,command reply config telnet scrub session,$(eval $(call fuzz_rule,$(t))))
 
 # Every target runs, even after one crashed; the exit status says whether
 # any did.

@@ -90,6 +90,7 @@ enum cfg_key_id {
 	CFG_K_BAN_PREFIX6,
 	CFG_K_SHUTDOWN_TIMEOUT,
 	CFG_K_WORKERS,
+	CFG_K_BANNER,
 	CFG_K_COUNT
 };
 
@@ -175,6 +176,8 @@ static enum cfg_set cfg_set_word(struct cfg_parser *, enum cfg_key_id,
 static enum cfg_set cfg_set_seconds(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
 static enum cfg_set cfg_set_prefix(struct cfg_parser *, enum cfg_key_id,
+    const char *, size_t);
+static enum cfg_set cfg_set_banner(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
 
 #define CFG_LISTEN_EXPECT "ADDR:PORT or [IPV6]:PORT, numeric, port 1-65535"
@@ -267,6 +270,9 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_WORKERS] = { "workers", cfg_set_count, NULL, false,
 	    "is not a worker count",
 	    "auto (one per CPU core) or a whole number from 1 to 64" },
+	[CFG_K_BANNER] = { "banner", cfg_set_banner, NULL, false,
+	    "is not a banner", "text of at most 200 bytes for the 220 "
+	    "greeting, e.g. banner = Example Corp. FTP" },
 };
 
 /* ---- small helpers ---- */
@@ -1009,6 +1015,23 @@ cfg_set_count(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	return CFG_SET_OK;
 }
 
+/*
+ * The greeting's text. Control characters never get here (cfg_line refuses
+ * them), so the reply stays one line; a '#' after a space starts a comment,
+ * as everywhere in the file.
+ */
+static enum cfg_set
+cfg_set_banner(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
+    size_t n)
+{
+	(void)id;
+	if (n == 0 || n > CFG_BANNER_MAX)
+		return CFG_SET_BAD;
+	memcpy(ps->cfg->banner, v, n);
+	ps->cfg->banner[n] = '\0';
+	return CFG_SET_OK;
+}
+
 /* An account name as useradd accepts it (Debian's default rule). */
 static enum cfg_set
 cfg_set_user(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
@@ -1208,6 +1231,7 @@ cfg_defaults(struct config *cfg)
 	cfg->ban_prefix6 = 64;
 	cfg->shutdown_timeout = 30;
 	cfg->workers = 0;
+	memcpy(cfg->banner, CFG_BANNER_DEFAULT, sizeof(CFG_BANNER_DEFAULT));
 }
 
 int

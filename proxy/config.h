@@ -12,6 +12,8 @@
 #define CFG_PATH_MAX	512
 #define CFG_HOST_MAX	256
 #define CFG_USER_MAX	33	/* useradd's 32 characters and the NUL */
+#define CFG_BANNER_MAX	200	/* bytes of banner text, without the NUL */
+#define CFG_BANNER_DEFAULT "ftpsgw ready."
 
 enum cfg_backend_tls { CFG_BACKEND_EXPLICIT, CFG_BACKEND_IMPLICIT, CFG_BACKEND_OFF };
 enum cfg_client_tls  { CFG_CLIENT_REQUIRED, CFG_CLIENT_OPTIONAL };
@@ -79,6 +81,10 @@ struct config {
 
 	/* Performance. */
 	unsigned workers;		/* event loops; 0 = auto (one per core) */
+	/* What clients are told (security issue 12). */
+	char banner[CFG_BANNER_MAX + 1];	/* text of the 220 greeting, in
+						 * place of the server's; default
+						 * CFG_BANNER_DEFAULT */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */

@@ -156,6 +156,8 @@ ftp_parse_command(const char *line, size_t len, struct ftp_cmd *cmd)
 			break;
 		}
 	}
+	if (cmd->arg != NULL && memchr(cmd->arg, '\r', cmd->arg_len) != NULL)
+		return FTP_CMD_BAD_ARG;
 	return FTP_CMD_OK;
 }
 

@@ -70,6 +70,7 @@ enum ftp_cmd_result {
 	FTP_CMD_OK,
 	FTP_CMD_EMPTY,		/* empty line */
 	FTP_CMD_BAD_VERB,	/* verb is not 3-4 ASCII letters followed by SP or end */
+	FTP_CMD_BAD_ARG,	/* argument holds a CR that does not end the line */
 };
 
 /*
@@ -79,6 +80,10 @@ enum ftp_cmd_result {
  * The verb is matched case-insensitively. One SP separates verb and argument;
  * the argument is everything after it (may contain spaces; trailing spaces are
  * kept, as paths may end in spaces). "CMD" and "CMD " both give arg NULL.
+ * SECURITY: an argument holding a CR is FTP_CMD_BAD_ARG (cmd is filled in,
+ * for the log): a server that ends lines at a bare CR would read the rest
+ * as a second command and answer it too, and every later reply would pair
+ * with the wrong command (RFC 959 arguments never hold one).
  */
 enum ftp_cmd_result ftp_parse_command(const char *line, size_t len,
     struct ftp_cmd *cmd);

@@ -223,37 +223,48 @@ loop_run_deferred(struct loop *l)
 }
 
 int
-loop_run(struct loop *l)
+loop_run_once(struct loop *l, int max_wait_ms)
 {
 	struct epoll_event evs[LOOP_EVENTS_MAX];
+	int timeout = max_wait_ms, n, i;
 
-	l->running = true;
-	while (l->running) {
-		int timeout = -1, n, i;
+	if (l->n_timers > 0) {
+		uint64_t w = l->heap[0]->when;
+		int due = w <= l->now ? 0 : (int)(w - l->now);
 
-		if (l->n_timers > 0) {
-			uint64_t w = l->heap[0]->when;
-
-			timeout = w <= l->now ? 0 : (int)(w - l->now);
-		}
-		if (l->deferred != NULL)
-			timeout = 0;
-		n = epoll_wait(l->epfd, evs, LOOP_EVENTS_MAX, timeout);
-		if (n < 0 && errno != EINTR)
-			return -1;
-		l->now = loop_clock();
-		for (i = 0; i < n; i++) {
-			struct loop_ev *ev = evs[i].data.ptr;
-
-			/* Closed by an earlier handler of this batch: its
-			 * memory lives until the deferred pass below. */
-			if (ev->fd < 0 || ev->armed == 0)
-				continue;
-			ev->cb(ev, evs[i].events);
-		}
-		loop_run_timers(l);
-		loop_run_deferred(l);
+		if (timeout < 0 || due < timeout)
+			timeout = due;
 	}
+	if (l->deferred != NULL)
+		timeout = 0;
+	n = epoll_wait(l->epfd, evs, LOOP_EVENTS_MAX, timeout);
+	if (n < 0) {
+		if (errno != EINTR)
+			return -1;
+		n = 0;
+	}
+	l->now = loop_clock();
+	for (i = 0; i < n; i++) {
+		struct loop_ev *ev = evs[i].data.ptr;
+
+		/* Closed by an earlier handler of this batch: its memory
+		 * lives until the deferred pass below. */
+		if (ev->fd < 0 || ev->armed == 0)
+			continue;
+		ev->cb(ev, evs[i].events);
+	}
+	loop_run_timers(l);
+	loop_run_deferred(l);
+	return n;
+}
+
+int
+loop_run(struct loop *l)
+{
+	l->running = true;
+	while (l->running)
+		if (loop_run_once(l, -1) < 0)
+			return -1;
 	return 0;
 }
 

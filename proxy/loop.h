@@ -68,6 +68,16 @@ uint64_t loop_now(const struct loop *l);
 
 /* Run until loop_stop. Returns 0, or -1 if epoll_wait failed. */
 int loop_run(struct loop *l);
+
+/*
+ * loop_run_once - one iteration of loop_run: wait for events at most
+ * max_wait_ms (-1: until one comes or a timer is due; 0: do not wait),
+ * run their handlers, the timers that are due and the deferred work.
+ * Returns the number of events handled, or -1 if epoll_wait failed. For
+ * harnesses that interleave the loop with their own steps (the session
+ * fuzzer); the daemon uses loop_run.
+ */
+int loop_run_once(struct loop *l, int max_wait_ms);
 void loop_stop(struct loop *l);
 
 #endif

@@ -13,8 +13,9 @@
  *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
  * Backend side (s->bstate), all under connect_timeout until BS_READY:
  *   BS_CONNECTING -> (implicit: BS_HANDSHAKE) -> BS_GREETING
- *   BS_GREETING   "220" relayed to the client. explicit -> BS_HOLD,
- *                 implicit -> BS_SETUP, off -> BS_READY
+ *   BS_GREETING   on the server's "220" the client gets ftpsgw's banner
+ *                 (a refusal is relayed); no client command is read before.
+ *                 explicit -> BS_HOLD, implicit -> BS_SETUP, off -> BS_READY
  *   BS_HOLD       until the client's first command (idle_timeout): a HOST
  *                 must reach the server before AUTH (RFC 7151), so AUTH
  *                 waits for it. HOST -> BS_HOST, anything else -> BS_AUTH
@@ -29,7 +30,14 @@
  * Ordering: forwarded commands enter a FIFO that records what each reply
  * means; local replies queue behind them, so replies reach the client in
  * command order. A transfer's final reply is held while its data channel is
- * busy (the end of data must reach the client first, DESIGN.md).
+ * busy (the end of data must reach the client first, DESIGN.md). Commands
+ * whose reply count or meaning is not known in advance (PASV/EPSV,
+ * PORT/EPRT, QUIT, ABOR) are barriers: later commands wait for them.
+ * Backpressure never drops or cuts a reply: a line goes out whole or waits
+ * (in the server's input, or as a queued local reply) until the client has
+ * taken enough, and SESS_FATAL_ROOM stays free for a last 421. Every line
+ * of the server's that reaches the client goes through sess_relay, which
+ * replaces LAN addresses (ftp_scrub).
  */#include "proxy/session.h"
 
 #include <errno.h>
@@ -55,41 +63,85 @@ static void sess_pump(struct session *s);
 
 /* ---- output ---- */
 
-/* Append one reply line (CRLF added) to the client's output. The caller
- * made sure there is room (SESS_REPLY_ROOM), so failure is a broken
- * invariant only when the line is longer than that. */
-void
-sess_put(struct session *s, const char *line)
+/* The client's output cannot take a line that sess_room promised room
+ * for: a broken invariant. Better a 421 than a reply lost or glued to the
+ * next, which would pair every later reply with the wrong command. */
+static void
+sess_out_full(struct session *s, size_t n)
 {
-	size_t n = strlen(line);
+	log_msg(LOG_LVL_ERR, "%s: internal error: a reply of %zu bytes does "
+	    "not fit the client output (%zu bytes free); ending the session "
+	    "(please report this)", s->tag, n, buf_space(&s->cli_out));
+	sess_fatal(s, "421 Internal error in the gateway: closing the control "
+	    "connection.");
+}
 
+/* Append line and CRLF, both or neither. */
+static bool
+sess_append(struct session *s, const char *line, size_t n)
+{
+	if (buf_space(&s->cli_out) < n + 2)
+		return false;
 	if (!buf_append(&s->cli_out, line, n) ||
 	    !buf_append(&s->cli_out, "\r\n", 2))
-		log_msg(LOG_LVL_ERR, "%s: reply dropped: client output full",
-		    s->tag);
+		return false;	/* out of memory for the buffer's storage */
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		char esc[256];
 
 		log_msg(LOG_LVL_DEBUG, "%s: C< %s", s->tag,
 		    log_escape(esc, sizeof(esc), line, n));
 	}
+	return true;
 }
 
-/* Emit queued local replies that are now at the FIFO head. */
+void
+sess_put(struct session *s, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (!sess_room(s, n) || !sess_append(s, line, n))
+		sess_out_full(s, n);
+}
+
+void
+sess_relay(struct session *s, const char *line, size_t len)
+{
+	char out[FTP_LINE_MAX];
+	size_t n = 0;
+	unsigned did;
+
+	did = ftp_scrub_reply(line, len, s->scrub, s->n_scrub, out,
+	    sizeof(out), &n);
+	if ((did & FTP_SCRUB_PASSIVE) && !s->scrub_logged) {
+		char esc[128];
+
+		/* A passive reply where none was asked: the server's
+		 * replies and the commands no longer pair up. */
+		s->scrub_logged = true;
+		log_msg(LOG_LVL_INFO, "%s: the FTP server sent a passive reply "
+		    "ftpsgw did not ask for; its address and port were withheld "
+		    "from the client: %s", s->tag,
+		    log_escape(esc, sizeof(esc), line, len));
+	}
+	if (!sess_room(s, n) || !sess_append(s, out, n))
+		sess_out_full(s, n);
+}
+
 void
 sess_drain_local(struct session *s)
 {
-	while (s->fifo_len > 0 && s->fifo[s->fifo_head].kind == PEND_LOCAL) {
+	while (!s->closing && s->fifo_len > 0 &&
+	    s->fifo[s->fifo_head].kind == PEND_LOCAL &&
+	    sess_room(s, strlen(s->fifo[s->fifo_head].local))) {
 		sess_put(s, s->fifo[s->fifo_head].local);
 		sess_fifo_pop(s);
 	}
 }
 
-/* A reply of ours: now if nothing is pending, else in command order. */
 void
 sess_reply(struct session *s, const char *line)
 {
-	if (s->fifo_len == 0)
+	if (s->fifo_len == 0 && sess_room(s, strlen(line)))
 		sess_put(s, line);
 	else
 		sess_fifo_push(s, PEND_LOCAL)->local = line;
@@ -98,9 +150,14 @@ sess_reply(struct session *s, const char *line)
 void
 sess_send_be(struct session *s, const char *line, size_t len)
 {
-	if (!buf_append(&s->be_out, line, len))
-		log_msg(LOG_LVL_ERR, "%s: command dropped: server output full",
-		    s->tag);
+	if (buf_append(&s->be_out, line, len))
+		return;
+	log_msg(LOG_LVL_ERR, "%s: internal error: a command of %zu bytes does "
+	    "not fit the output to the FTP server (%zu bytes free); ending "
+	    "the session (please report this)", s->tag, len,
+	    buf_space(&s->be_out));
+	sess_fatal(s, "421 Internal error in the gateway: closing the control "
+	    "connection.");
 }
 
 void
@@ -113,16 +170,6 @@ sess_send_own(struct session *s, const char *lines, size_t len)
 		    sizeof(esc), lines, len >= 2 ? len - 2 : len));
 	}
 	sess_send_be(s, lines, len);
-}
-
-void
-sess_put_n(struct session *s, const char *line, size_t len)
-{
-	char tmp[FTP_LINE_MAX + 1];
-
-	memcpy(tmp, line, len);
-	tmp[len] = '\0';
-	sess_put(s, tmp);
 }
 
 /* ---- lifetime ---- */
@@ -180,16 +227,17 @@ sess_fatal(struct session *s, const char *line)
 	if (s->closing || s->dead)
 		return;
 	s->closing = true;
-	/* The last word goes out at once, before anything still queued. */
+	/* The last word goes out after what is already in the output (never
+	 * cut: a line half written would be glued to it), before anything
+	 * still queued. Every other reply left SESS_FATAL_ROOM for it. */
 	s->fifo_len = 0;
 	if (line != NULL && (s->cstate == CS_TLS_ACCEPT ||
 	    s->cstate == CS_AUTH_REPLY)) {
 		/* Said inside TLS once the handshake is done. */
 		s->fatal_line = line;
-	} else if (line != NULL) {
-		if (buf_space(&s->cli_out) < strlen(line) + 2)
-			buf_consume(&s->cli_out, buf_len(&s->cli_out));
-		sess_put(s, line);
+	} else if (line != NULL && !sess_append(s, line, strlen(line))) {
+		log_msg(LOG_LVL_ERR, "%s: internal error: no room for the last "
+		    "reply (%s); the connection ends without it", s->tag, line);
 	}
 	sess_data_drop(s, true);
 	loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
@@ -355,6 +403,41 @@ sess_data_idle(void *owner)
 
 /* ---- backend connection ---- */
 
+void
+sess_public_addr(const struct session *s, struct ftp_addr *out)
+{
+	const struct config *cfg = s->gw->cfg;
+
+	*out = s->local;
+	if (cfg->have_public_address) {
+		struct ftp_addr pub;
+
+		netaddr_from_sockaddr(&pub,
+		    (const struct sockaddr *)&cfg->public_address);
+		if (pub.family == s->client.family)
+			*out = pub;
+	}
+	out->port = 0;
+}
+
+/*
+ * SECURITY: what the server's replies may say about the LAN, and what the
+ * client sees instead: the server's own address becomes ftpsgw's public
+ * address (the server as the client knows it), and ftpsgw's LAN address
+ * (the peer the server sees, in STAT output and the like) the client's.
+ */
+static void
+sess_scrub_init(struct session *s)
+{
+	s->n_scrub = 0;
+	s->scrub[s->n_scrub].lan = s->gw->backend;
+	sess_public_addr(s, &s->scrub[s->n_scrub++].pub);
+	if (s->be_local.family != 0) {
+		s->scrub[s->n_scrub].lan = s->be_local;
+		s->scrub[s->n_scrub++].pub = s->client;
+	}
+}
+
 static void
 sess_be_failed(struct session *s, const char *what)
 {
@@ -467,7 +550,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 	const struct config *cfg = s->gw->cfg;
 	enum ftp_reply_line kind;
 	unsigned code = 0;
-	char esc[128];
+	char esc[128], greeting[CFG_BANNER_MAX + 8];
 
 	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
 	if (kind == FTP_REPLY_BAD) {
@@ -481,8 +564,15 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 	}
 	switch (s->bstate) {
 	case BS_GREETING:
-		/* The greeting goes to the client as it comes. */
-		sess_put_n(s, line, len);
+		/*
+		 * SECURITY: the server's greeting names the server, often its
+		 * LAN address and software version: a 220 is answered with
+		 * ftpsgw's own banner (gateway.conf banner). A refusal (421
+		 * too many users, say) is the client's to read, cleaned.
+		 */
+		if ((kind == FTP_REPLY_PART ? s->be_rp.code : code) !=
+		    FTP_GREETING)
+			sess_relay(s, line, len);
 		if (kind != FTP_REPLY_LAST)
 			return;
 		if (code != FTP_GREETING) {
@@ -493,6 +583,10 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
 			return;
 		}
+		snprintf(greeting, sizeof(greeting), "%u %s", FTP_GREETING,
+		    cfg->banner);
+		sess_put(s, greeting);
+		s->greeted = true;
 		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
 			s->bstate = BS_HOLD;
 			loop_timer_set(sess_loop(s), &s->timer,
@@ -505,7 +599,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 		return;
 	case BS_HOST:
 		/* The server's verdict on HOST is the client's. */
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST)
 			sess_be_auth(s);
 		return;
@@ -557,9 +651,17 @@ sess_backend_lines(struct session *s)
 			break;
 		if (s->closing)
 			break;
-		/* Backpressure: the client must take our output first. */
-		if (buf_space(&s->cli_out) < FTP_LINE_MAX + 3 * SESS_REPLY_ROOM)
+		/* Backpressure: the client must take our output first, the
+		 * server the commands we may add (the reply path sends a NOOP
+		 * after ABOR, a PASV after a refused EPSV). Room for the
+		 * longest line and what a reply adds to it (the FEAT lines,
+		 * our passive reply), and local replies due before it. */
+		sess_drain_local(s);
+		if (buf_space(&s->cli_out) < FTP_LINE_MAX + 3 * SESS_REPLY_ROOM ||
+		    buf_space(&s->be_out) < SESS_OWN_ROOM)
 			break;
+		if (s->fifo_len > 0 && s->fifo[s->fifo_head].kind == PEND_LOCAL)
+			break;	/* waits for room: pairing stays in order */
 		fr = ftp_frame_next(&s->be_fr, buf_head(&s->be_in),
 		    buf_len(&s->be_in) - s->be_keep, FTP_LINE_MAX, &line_len,
 		    &used);
@@ -643,8 +745,10 @@ sess_telnet_in(struct session *s, bool client, size_t before)
 			break;
 		k = client && (s->cstate == CS_PLAIN || s->cstate ==
 		    CS_SECURE) && !s->closing ? telnet_refusal(d, refusal) : 0;
-		/* Best effort: not when the client's output is full. */
-		if (k > 0 && !buf_append(&s->cli_out, refusal, k))
+		/* Best effort: not when the client's output is (nearly)
+		 * full; replies keep their room, the last 421 its own. */
+		if (k > 0 && (!sess_room(s, k + SESS_REPLY_ROOM) ||
+		    !buf_append(&s->cli_out, refusal, k)))
 			k = 0;
 		log_msg(LOG_LVL_DEBUG, "%s: Telnet %s %u from the %s: %s",
 		    s->tag, sess_telnet_verb(d->verb), d->opt, client ?
@@ -777,6 +881,7 @@ sess_backend_io(struct session *s)
 				netaddr_from_sockaddr(&s->be_local,
 				    (struct sockaddr *)&ss);
 		}
+		sess_scrub_init(s);
 		if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
 			if (!sess_be_start_tls(s))
 				return true;
@@ -875,6 +980,7 @@ sess_pump(struct session *s)
 			return;
 		if (s->be.ev.fd >= 0)
 			sess_backend_io(s);
+		sess_drain_local(s);
 		sess_backend_lines(s);
 		sess_client_lines(s);
 		if (s->dead)

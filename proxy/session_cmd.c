@@ -317,6 +317,13 @@ sess_command(struct session *s, const char *line, size_t len)
 	case FTP_CMD_BAD_VERB:
 		sess_reply(s, "500 Syntax error, command unrecognized.");
 		return true;
+	case FTP_CMD_BAD_ARG:
+		/* SECURITY: never forwarded (ftp_parse_command). */
+		log_msg(LOG_LVL_INFO, "%s: %s with a CR inside its argument "
+		    "refused", s->tag, cmd.name);
+		sess_reply(s, "501 Syntax error: a CR may only end the command "
+		    "line.");
+		return true;
 	case FTP_CMD_OK:
 		break;
 	}
@@ -365,7 +372,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		    "new connection.");
 		return true;
 	}
-		if (cmd.verb == FTP_VERB_ABOR && s->data != NULL) {
+	if (cmd.verb == FTP_VERB_ABOR && s->data != NULL) {
 		/* Close both data connections now: the server's 426 for the
 		 * transfer must not wait for the end of data, and the client
 		 * may have stopped reading. */
@@ -461,7 +468,14 @@ sess_command(struct session *s, const char *line, size_t len)
 	return true;
 }
 
-/* A passive command or a quit awaits its reply: hold later commands. */
+/*
+ * A passive command, a quit or an abort awaits its reply: hold later
+ * commands. SECURITY: an abort's replies are paired by the NOOP sent after
+ * them (PEND_ABOR), which only works when nothing else is in flight after
+ * the ABOR: a PASV pipelined behind it would have its 227 relayed as one of
+ * the abort's replies, naming the server's LAN address, and never answered
+ * itself.
+ */
 static bool
 sess_barrier(struct session *s)
 {
@@ -470,7 +484,8 @@ sess_barrier(struct session *s)
 	for (i = 0; i < s->fifo_len; i++) {
 		enum pend_kind k = sess_fifo_at(s, i)->kind;
 
-		if (k == PEND_PASSIVE || k == PEND_ACTIVE || k == PEND_QUIT)
+		if (k == PEND_PASSIVE || k == PEND_ACTIVE || k == PEND_QUIT ||
+		    k == PEND_ABOR)
 			return true;
 	}
 	return false;
@@ -486,8 +501,12 @@ sess_client_lines(struct session *s)
 
 		if (buf_len(&s->cli_in) == 0)
 			break;
-		/* Room for this command's reply, and in the FIFO. */
-		if (buf_space(&s->cli_out) < SESS_REPLY_ROOM ||
+		/* Every reply, local ones too, comes after the greeting. */
+		if (!s->greeted)
+			break;
+		/* Room for this command's reply, and in the FIFO (a command
+		 * adds at most two entries). */
+		if (!sess_room(s, SESS_REPLY_ROOM) ||
 		    s->fifo_len >= CMD_FIFO_MAX - 1 || sess_barrier(s) ||
 		    buf_space(&s->be_out) < FTP_LINE_MAX + 2)
 			break;
@@ -513,9 +532,10 @@ sess_client_lines(struct session *s)
 		case FTP_FRAME_LINE:
 			break;
 		}
-		/* Room for it as the server gets it, 0xFF doubled. */
+		/* Room for it as the server gets it, 0xFF doubled, and for a
+		 * command of ours before it (PROT, data_path = kernel). */
 		if (buf_space(&s->be_out) < telnet_encoded_len(
-		    buf_head(&s->cli_in), line_len) + 2)
+		    buf_head(&s->cli_in), line_len) + 2 + SESS_OWN_ROOM)
 			break;
 		if (!sess_command(s, buf_head(&s->cli_in), line_len))
 			break;

@@ -13,6 +13,7 @@
 #include "proxy/conn.h"
 #include "proxy/ftp_line.h"
 #include "proxy/ftp_parse.h"
+#include "proxy/ftp_scrub.h"
 #include "proxy/gw.h"
 #include "proxy/limits.h"
 #include "proxy/loop.h"
@@ -26,6 +27,13 @@ struct data_chan;
 #define SESS_CLOSE_MS 3000
 /* Room kept free in the client's output for one local reply. */
 #define SESS_REPLY_ROOM 512
+/* Room no reply but the last one (sess_fatal's 421) may take, so that the
+ * last word always fits without cutting what is queued before it. */
+#define SESS_FATAL_ROOM 128
+/* Room kept free in the server's output for a command of ours sent from
+ * the reply path (the NOOP that ends an abort, the PASV after a refused
+ * EPSV). */
+#define SESS_OWN_ROOM 64
 
 enum sess_cstate {
 	CS_TLS_ACCEPT, CS_PLAIN, CS_AUTH_REPLY, CS_SECURE, CS_CCC_REPLY,
@@ -46,10 +54,11 @@ enum pend_kind {
 	PEND_LOCAL,	/* no backend reply: emit 'local' when at the head */
 	PEND_OWN,	/* our own command (data_path = kernel: PROT to match
 			 * the client's): the reply is logged, not relayed */
-	PEND_ABOR,	/* ABOR: relay everything up to the 200 of a NOOP
-			 * sent after the first reply that followed the ABOR;
-			 * that 200 is swallowed (servers answer an abort
-			 * with one, two or odd replies) */
+	PEND_ABOR,	/* ABOR: its one final reply is relayed, up to the
+			 * 200 of a NOOP sent after the first reply that
+			 * followed the ABOR, which ends it (servers answer an
+			 * abort and the transfer it ends with one, two or odd
+			 * replies); see sess_abor_reply */
 };
 
 struct pending {
@@ -58,6 +67,9 @@ struct pending {
 	bool sent_epsv;		/* PASSIVE: we sent EPSV (PASV fallback possible) */
 	bool multi;		/* FEAT, ABOR: inside a multi-line reply */
 	bool synced;		/* ABOR: our NOOP is out */
+	bool answered;		/* ABOR: its final reply was relayed */
+	bool swallow;		/* ABOR: the reply under way is not relayed */
+	bool noop_reply;	/* ABOR: the reply under way is our NOOP's */
 	bool started;		/* TRANSFER: a 1xx came (data may flow) */
 	bool login;		/* REPLY: USER/PASS/ACCT (230 = logged in) */
 	bool pass;		/* REPLY: PASS (530 = a failed login) */
@@ -74,6 +86,10 @@ struct session {
 	bool implicit;
 	struct ftp_addr client, local;	/* client control conn endpoints */
 	struct ftp_addr be_local;	/* our end of the backend control conn */
+	/* LAN addresses replies may name, and what the client sees instead */
+	struct ftp_scrub_pair scrub[FTP_SCRUB_PAIRS_MAX];
+	size_t n_scrub;
+	bool scrub_logged;		/* a withheld passive reply was logged */
 
 	struct conn cli, be;
 	struct buf cli_in, cli_out, be_in, be_out;
@@ -103,6 +119,7 @@ struct session {
 	bool quit_sent;			/* the client's QUIT went to the server */
 	bool be_no_epsv;		/* backend refused EPSV once */
 	bool epsv_all;			/* client sent EPSV ALL (RFC 2428) */
+	bool greeted;			/* the client got its 220 */
 	bool closing;
 	const char *fatal_line;		/* last reply, once TLS with the client is up */
 	bool dead;
@@ -155,17 +172,41 @@ sess_fifo_pop(struct session *s)
 	s->fifo_len--;
 }
 
+/* Is there room in the client's output for a reply line of n bytes (CRLF
+ * added), with SESS_FATAL_ROOM still free after it? */
+static inline bool
+sess_room(const struct session *s, size_t n)
+{
+	return buf_space(&s->cli_out) >= n + 2 + SESS_FATAL_ROOM;
+}
+
 /* session.c */
+/* Append one reply line of ours (CRLF added) to the client's output. The
+ * caller checked sess_room; a line that does not fit anyway is a broken
+ * invariant: logged, and the session ends with a 421 (never a reply lost
+ * or glued to the next one). */
 void sess_put(struct session *s, const char *line);
-void sess_put_n(struct session *s, const char *line, size_t len);
+/* Relay one line of the server's reply (no CRLF) to the client, cleaned
+ * of LAN addresses (ftp_scrub_reply); as sess_put otherwise. */
+void sess_relay(struct session *s, const char *line, size_t len);
+/* Emit the local replies at the FIFO head, while there is room. */
 void sess_drain_local(struct session *s);
+/* A reply of ours: now if nothing is pending and there is room, else
+ * queued in command order. line is static text. */
 void sess_reply(struct session *s, const char *line);
+/* Queue bytes for the server. The callers keep room (FTP_LINE_MAX + 2 for
+ * a forwarded command, SESS_OWN_ROOM for our own); bytes that do not fit
+ * anyway end the session with a 421, as a command lost would pair every
+ * later reply with the wrong command. */
 void sess_send_be(struct session *s, const char *line, size_t len);
 /* A command of ftpsgw's own (CRLF-terminated lines), logged at debug. */
 void sess_send_own(struct session *s, const char *lines, size_t len);
 /* Send a string literal of our own (its length counted by the compiler). */
 #define SESS_SEND_LIT(s, lit) sess_send_own((s), (lit), sizeof(lit) - 1)
 void sess_fatal(struct session *s, const char *line);
+/* The address the client knows ftpsgw by (public_address where it applies,
+ * else the local end of the client's control connection); port 0. */
+void sess_public_addr(const struct session *s, struct ftp_addr *out);
 /* BS_HOLD: the client's first command lets the backend preamble go on;
  * true if it was a HOST, which is sent first and so consumed here. */
 bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);

@@ -79,7 +79,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		SESS_SEND_LIT(s, "PASV\r\n");
 		return;		/* the entry stays for the PASV reply */
 	} else {
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		sess_fifo_pop(s);
 		return;
 	}
@@ -95,16 +95,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		sess_data_params(s, &dp, &s->client, &s->local);
 	dp.kernel = kernel;
 	dp.client = s->client;
-	dp.listen = s->local;
-	if (s->gw->cfg->have_public_address) {
-		struct ftp_addr pub;
-
-		netaddr_from_sockaddr(&pub,
-		    (const struct sockaddr *)&s->gw->cfg->public_address);
-		if (pub.family == s->client.family)
-			dp.listen = pub;
-	}
-	dp.listen.port = 0;
+	sess_public_addr(s, &dp.listen);
 	dp.backend = be;
 	s->data = data_open(&dp, &port, &reply);
 	sess_fifo_pop(s);
@@ -135,6 +126,81 @@ bad: {
 	}
 	sess_fifo_pop(s);
 	sess_put(s, "425 The FTP server sent a malformed passive reply.");
+}
+
+/*
+ * A reply while nothing is pending. A 421 (the server is closing) is the
+ * client's, and the session ends after it. Anything else would be read by
+ * the client as the reply to its next command, and every later reply
+ * shifted by one: logged and not relayed.
+ */
+static void
+sess_unsolicited(struct session *s, enum ftp_reply_line kind, unsigned code,
+    const char *line, size_t len)
+{
+	unsigned c = kind == FTP_REPLY_PART ? s->be_rp.code : code;
+	char esc[128];
+
+	if (c == FTP_SERVICE_UNAVAIL) {
+		sess_relay(s, line, len);
+		if (kind == FTP_REPLY_LAST) {
+			s->closing = true;
+			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+		}
+	} else if (kind == FTP_REPLY_LAST) {
+		log_msg(LOG_LVL_INFO, "%s: the FTP server sent a reply to no "
+		    "command; not relayed: %s", s->tag,
+		    log_escape(esc, sizeof(esc), line, len));
+	}
+}
+
+/*
+ * PEND_ABOR at the FIFO head: the replies after an ABOR. The transfer it
+ * ends (if any) is ahead in the FIFO and took its own final reply; the
+ * ABOR gets exactly one, whatever the server sends:
+ *   - the first final reply is the ABOR's, relayed, with any 1xx before it
+ *     (pure-ftpd's statistics line);
+ *   - our NOOP goes out after the first reply that followed the ABOR
+ *     (sess_abor_sync), and its 200 ends the abort, not relayed. If the
+ *     server sent nothing for the ABOR itself (one reply for the transfer
+ *     and the abort), ftpsgw answers the ABOR then;
+ *   - anything else is not relayed (the client would read it as the reply
+ *     to its next command); once the NOOP is out, a final reply after the
+ *     ABOR's is the NOOP's, whatever its code, and ends the abort too.
+ * A multi-line reply is relayed or not as a whole, by its first line.
+ */
+static void
+sess_abor_reply(struct session *s, struct pending *p,
+    enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
+{
+	char esc[128];
+	bool answered;
+
+	if (!p->multi) {
+		/* The first line of a reply says what it is. */
+		p->noop_reply = code >= 200 && p->synced &&
+		    (code == FTP_COMMAND_OK || p->answered);
+		p->swallow = p->noop_reply || p->answered;
+		if (p->swallow && !p->noop_reply)
+			log_msg(LOG_LVL_INFO, "%s: the FTP server sent one more "
+			    "reply after ABOR; not relayed: %s", s->tag,
+			    log_escape(esc, sizeof(esc), line, len));
+	}
+	if (kind == FTP_REPLY_FIRST_PART)
+		p->multi = true;
+	if (!p->swallow)
+		sess_relay(s, line, len);
+	if (kind != FTP_REPLY_LAST)
+		return;
+	p->multi = false;
+	if (code >= 200 && !p->swallow)
+		p->answered = true;
+	if (!p->noop_reply)
+		return;
+	answered = p->answered;
+	sess_fifo_pop(s);		/* the abort is over; p is gone */
+	if (!answered)
+		sess_put(s, "226 Abort successful.");
 }
 
 /*
@@ -209,12 +275,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		return true;
 	}
 	if (p == NULL) {
-		/* Unsolicited: a 421 before closing, typically. */
-		sess_put_n(s, line, len);
-		if (kind == FTP_REPLY_LAST && code == FTP_SERVICE_UNAVAIL) {
-			s->closing = true;
-			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
-		}
+		sess_unsolicited(s, kind, code, line, len);
 		return true;
 	}
 	switch (p->kind) {
@@ -244,7 +305,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 				break;
 			}
 		}
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST)
 			sess_fifo_pop(s);
 		break;
@@ -257,7 +318,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 				s->replacing = false;
 			}
 		} else {
-			sess_put_n(s, line, len);
+			sess_relay(s, line, len);
 		}
 		if (kind == FTP_REPLY_LAST && code >= 200) {
 			sess_fifo_pop(s);
@@ -271,7 +332,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		}
 		break;
 	case PEND_QUIT:
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST) {
 			sess_fifo_pop(s);
 			s->closing = true;
@@ -280,7 +341,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		break;
 	case PEND_ACTIVE:
 		/* The server's verdict on our PORT/EPRT is the client's. */
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST) {
 			sess_fifo_pop(s);
 			if (code < 200 || code > 299)
@@ -302,16 +363,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		}
 		break;
 	case PEND_ABOR:
-		if (kind == FTP_REPLY_LAST && code == FTP_COMMAND_OK &&
-		    !p->multi && p->synced) {
-			sess_fifo_pop(s);	/* our NOOP: the abort is over */
-			break;
-		}
-		if (kind == FTP_REPLY_FIRST_PART)
-			p->multi = true;
-		else if (kind == FTP_REPLY_LAST)
-			p->multi = false;
-		sess_put_n(s, line, len);
+		sess_abor_reply(s, p, kind, code, line, len);
 		break;
 	case PEND_REPLY:
 	case PEND_LOCAL:
@@ -320,7 +372,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			s->logged_in = true;
 			gw_login_ok(s->gw, &s->client, p->user);
 		}
-		sess_put_n(s, line, len);
+		sess_relay(s, line, len);
 		if (kind == FTP_REPLY_LAST && p->pass &&
 		    code == FTP_NOT_LOGGED_IN &&
 		    sess_login_failed(s, p->user)) {

@@ -78,6 +78,14 @@ BAD_229 = [
 # foreign_227: the addresses PASV names, in turn (never the server's own).
 FOREIGN = ["192.0.2.1", "127.0.0.1"]
 
+# long_help: HELP answers with one 214 reply, written at once: a first line,
+# LONG_HELP_INNER inner lines of LONG_HELP_WIDTH bytes, and a last line of
+# LONG_HELP_LAST bytes (CRLF not counted): short lines, then one near the
+# gateway's line limit (FTP_LINE_MAX, 4096).
+LONG_HELP_INNER = 22
+LONG_HELP_WIDTH = 101
+LONG_HELP_LAST = 4000
+
 # tls_garbage / tls_alert: what is written raw onto the TCP socket under TLS.
 GARBAGE = b"GARBAGE! not a TLS record \x00\xff\x17\x03\x03\x40\x00" * 4
 ALERT = bytes([21, 3, 3, 0, 2, 2, 40])     # clear-text fatal handshake_failure
@@ -102,6 +110,7 @@ class Session:
         self.sock = sock            # plain socket, then the SSLSocket
         self.ctx = ctx
         self.addr = addr
+        self.peer = None            # the control client's address
         self.buf = b""
         self.pasv = None            # listening socket of the last PASV/EPSV
         self.n = 0                  # per-scenario counter
@@ -218,6 +227,8 @@ def default(s, verb, arg):
         s.transfer(LISTING)
     elif verb == "RETR":
         s.transfer(b"x" * 16384)
+    elif verb == "ABOR":
+        s.send("225 No transfer to ABOR.")
     elif verb == "QUIT":
         s.send("221 Goodbye.")
         raise Hangup()
@@ -258,6 +269,48 @@ def sc_long_line(s, verb, arg):
     return True
 
 
+def long_help_lines():
+    """The lines of sc_long_help's reply (without CRLF)."""
+    inner = [f" {i:02d} " + "h" * (LONG_HELP_WIDTH - 4)
+             for i in range(LONG_HELP_INNER)]
+    return (["214-Help follows"] + inner +
+            ["214 " + "E" * (LONG_HELP_LAST - 4)])
+
+
+def sc_long_help(s, verb, arg):
+    """HELP: long_help_lines(), in one write."""
+    if verb != "HELP":
+        return False
+    s.send(*long_help_lines())
+    event("long help sent")
+    return True
+
+
+def sc_lan_addresses(s, verb, arg):
+    """A greeting, STAT, HELP, an error and a goodbye that name the
+    server's LAN address and its peer's (the gateway's LAN side), as real
+    servers' do; and a 227 to a NOOP, where no passive reply was asked for."""
+    me, peer = s.addr, s.peer
+    pasv = me.replace(".", ",") + ",156,64"
+    if verb == "STAT":
+        s.send(f"211-Status of fakeftp on {me}",
+               f" Connected from {peer} ({peer})",
+               f" Data connection: passive ({pasv})",
+               "211 End of status")
+    elif verb == "HELP":
+        s.send(f"214 Mail ftp@[{me}] for help.")
+    elif verb == "SITE":
+        s.send(f"500 Cannot reach {me}:21 from {peer}.")
+    elif verb == "NOOP":
+        s.send(f"227 Entering Passive Mode ({pasv}).")
+    elif verb == "QUIT":
+        s.send(f"221 Goodbye from {me}.")
+        raise Hangup()
+    else:
+        return False
+    return True
+
+
 def sc_endless_line(s, verb, arg):
     """HELP: LONG_LINE bytes that never end in a line end; later replies
     follow them (so they are glued to that line)."""
@@ -294,6 +347,14 @@ def sc_bad_229(s, verb, arg):
     if verb == "EPSV":
         s.send(BAD_229[s.n % len(BAD_229)])
         s.n += 1
+        return True
+    return False
+
+
+def sc_no_epsv(s, verb, arg):
+    """EPSV refused (500): the gateway asks with PASV, answered as usual."""
+    if verb == "EPSV":
+        s.send("500 EPSV not understood.")
         return True
     return False
 
@@ -524,9 +585,14 @@ def serve(conn, peer, ctx, addr, name):
     scenario = SCENARIOS[name]
     conn.settimeout(IO_TIMEOUT)
     s = Session(conn, ctx, addr)
+    s.peer = peer[0]
     event("control from", peer[0])
     try:
-        s.send(f"220 fakeftp ready ({name})")
+        if name == "lan_addresses":
+            s.send(f"220-fakeftp on {addr} ready.",
+                   f"220-You are {peer[0]}.", f"220 [{addr}]")
+        else:
+            s.send(f"220 fakeftp ready ({name})")
         while True:
             line = s.readline()
             if line is None:

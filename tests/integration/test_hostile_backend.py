@@ -2,8 +2,9 @@
 FTP server (fakeftp.py, on 198.51.100.14 in the server namespace) and
 hostile clients. Each test checks what the client sees (reply code and
 text), what ftpsgw logs, and that the gateway survives: the process is
-alive, a new session still gets the server's 220, and no "[error]" line
-unrelated to the scenario is logged."""
+alive, a new session still gets a 220 (ftpsgw's banner, sent once the
+server's 220 came), and no "[error]" line unrelated to the scenario is
+logged."""
 
 import contextlib
 import os
@@ -154,9 +155,9 @@ def error_lines(gw):
     return [ln for ln in gw.log_text().splitlines() if "ftpsgw[error]" in ln]
 
 
-def assert_survived(lab, gw, banner="220 fakeftp ready", allowed=()):
-    """The gateway runs, a new session gets the server's 220, and every
-    error it logged holds one of the allowed texts."""
+def assert_survived(lab, gw, banner="220 ftpsgw ready.", allowed=()):
+    """The gateway runs, a new session gets its 220 (which waits for the
+    server's), and every error it logged holds one of the allowed texts."""
     assert gw.alive(), gw.log_text()[-3000:]
     line = greeting(lab)
     assert line.startswith(banner), line
@@ -625,7 +626,7 @@ def test_client_renegotiation_is_refused(lab, certs, start_gw):
             stderr=subprocess.STDOUT)
         out = Lines(p.stdout)
         try:
-            out.wait("220 fakeftp ready")
+            out.wait("220 ftpsgw ready.")
             assert "Protocol  : TLSv1.2" in out.text(), out.text()
             p.stdin.write(b"R\n")
             p.stdin.flush()

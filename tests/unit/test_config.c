@@ -76,6 +76,14 @@ struct reject_row {
 #define NAME_EXPECT "is not a DNS name; expected the name in the FTP " \
 	"server's certificate, e.g. ftp.lan.example"
 
+/* banner: at most 200 bytes; longer values are quoted up to 48. */
+#define BANNER_EXPECT "text of at most 200 bytes for the 220 greeting, " \
+	"e.g. banner = Example Corp. FTP"
+#define BANNER_50 "0123456789012345678901234567890123456789abcdefghij"
+#define BANNER_200 BANNER_50 BANNER_50 BANNER_50 BANNER_50
+#define BANNER_201 BANNER_200 "!"
+#define BANNER_QUOTED "0123456789012345678901234567890123456789abcdefgh..."
+
 static const struct reject_row reject_rows[] = {
 	/* line syntax */
 	{ B("listen 203.0.113.1:21\n"),
@@ -437,6 +445,20 @@ static const struct reject_row reject_rows[] = {
 	{ B("ban_time = 0\n"),
 	  F ":1: ban_time: '0' is not a timeout; expected whole seconds from 1 "
 	  "to 86400" },
+	{ B("banner =\n"),
+	  F ":1: banner: value is empty; expected " BANNER_EXPECT },
+	{ B("banner = " BANNER_201 "\n"),
+	  F ":1: banner: '" BANNER_QUOTED "' is not a banner; expected "
+	  BANNER_EXPECT },
+	{ B("banner = one\nbanner = two\n"),
+	  F ":2: banner: already set on line 1; expected each key once "
+	  "(only listen and listen_implicit repeat)" },
+	{ B("banner = hello\x01world\n"),
+	  F ":1: banner: control character '\\x01' in line; expected "
+	  "printable text" },
+	{ B("banner = hello\rworld\n"),
+	  F ":1: banner: control character '\\x0d' in line; expected "
+	  "printable text" },
 	{ B("ban_prefix4 = 15\n"),
 	  F ":1: ban_prefix4: '15' is not an IPv4 prefix length; expected a "
 	  "whole number from 16 to 32 (32: the address alone)" },
@@ -847,6 +869,31 @@ check_prefix_edges(const struct config *c)
 }
 
 static void
+check_banner_text(const struct config *c)
+{
+	assert_string_equal(c->banner, "Example Corp. FTP");
+}
+
+static void
+check_banner_200(const struct config *c)
+{
+	assert_string_equal(c->banner, BANNER_200);
+}
+
+static void
+check_banner_x(const struct config *c)
+{
+	assert_string_equal(c->banner, "x");
+}
+
+/* UTF-8 is kept; a '#' glued to text is text. */
+static void
+check_banner_utf8(const struct config *c)
+{
+	assert_string_equal(c->banner, "caf\xc3\xa9 No#1 [ftp]");
+}
+
+static void
 check_prefix_mid(const struct config *c)
 {
 	assert_int_equal(c->ban_prefix4, 24);
@@ -972,6 +1019,12 @@ static const struct accept_row accept_rows[] = {
 	    "handshake_timeout = 1\nshutdown_timeout = 5\nworkers = 64\n"),
 	  check_limits },
 	{ B(BASE "ban_prefix4 = 32\nban_prefix6 = 32\n"), check_prefix_edges },
+	{ B(BASE "banner = Example Corp. FTP   # shown to clients\n"),
+	  check_banner_text },
+	{ B(BASE "banner = " BANNER_200 "\n"), check_banner_200 },
+	{ B(BASE "banner=x\n"), check_banner_x },
+	{ B(BASE "banner = caf\xc3\xa9 No#1 [ftp] #not shown\n"),
+	  check_banner_utf8 },
 	{ B(BASE "ban_prefix6=56\nban_prefix4=24 # a /24\n"),
 	  check_prefix_mid },
 	{ B(BASE), check_limit_defaults },
@@ -1333,6 +1386,7 @@ test_example(void **state)
 	assert_int_equal(cfg.idle_timeout, d.idle_timeout);
 	assert_int_equal(cfg.data_timeout, d.data_timeout);
 	assert_int_equal(cfg.log_level, d.log_level);
+	assert_string_equal(cfg.banner, d.banner);
 	assert_int_equal(cfg.backend_port, 21);
 	assert_true(cfg.have_public_address);
 	assert_int_equal(cfg.n_listen, 3);
@@ -1368,6 +1422,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.idle_timeout, 600);
 	assert_int_equal(cfg.data_timeout, 60);
 	assert_int_equal(cfg.log_level, CFG_LOG_INFO);
+	assert_string_equal(cfg.banner, "ftpsgw ready.");
 }
 
 int

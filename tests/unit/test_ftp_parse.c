@@ -270,6 +270,15 @@ static const struct cmd_row cmd_rows[] = {
 	{ B("\xc3\x9cSER x"), BAD, UNK, "", NULL, 0 },
 	{ B("US-R x"), BAD, UNK, "", NULL, 0 },
 	{ B("RETR\x7f"), BAD, UNK, "", NULL, 0 },
+	/* a CR that does not end the line: never forwarded (501) */
+	{ B("CWD a\rDELE b"), FTP_CMD_BAD_ARG, FTP_VERB_CWD, "CWD",
+	    "a\rDELE b", 8 },
+	{ B("MKD x\r"), FTP_CMD_BAD_ARG, FTP_VERB_MKD, "MKD", "x\r", 2 },
+	{ B("STOR \r"), FTP_CMD_BAD_ARG, FTP_VERB_STOR, "STOR", "\r", 1 },
+	{ B("XYZZ \r\r"), FTP_CMD_BAD_ARG, UNK, "XYZZ", "\r\r", 2 },
+	/* inside the verb: not a verb at all */
+	{ B("NO\rOP"), BAD, UNK, "", NULL, 0 },
+	{ B("\rNOOP"), BAD, UNK, "", NULL, 0 },
 };
 
 #undef OK
