@@ -60,3 +60,33 @@ out('RELEASED')
     # Two descriptors per finishing channel at most, plus the session's
     # own and the one transfer in progress.
     assert peak <= base + 2 * CAP + 16, (peak, base, r.stdout)
+
+
+def test_channel_outliving_its_session_logs_with_its_own_tag(lab, certs,
+                                                             proftpd,
+                                                             start_gw):
+    """A finished data channel still closing after its session ended logs
+    with a tag of its own: it read the freed session's tag before (seen
+    by ASan: make check SANITIZE=1)."""
+    gw = start_gw(gw_config(certs, proftpd))
+    r = ftp_script(lab, certs, proftpd, """
+import socket, struct, time
+f.connect(host, 21); f.login(user, pw); f.prot_p(); f.voidcmd('TYPE I')
+conn = f.transfercmd('RETR f1')
+while conn.recv(4096):
+    pass                           # read to the end, not closed
+out('FINAL', f.voidresp()[:3])
+f.quit()                           # the session ends; the channel lingers
+time.sleep(0.5)
+conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+conn.close()                       # a reset for the lingering channel
+time.sleep(0.5)
+out('DONE')
+""", timeout=60)
+    log = gw.log_text()
+    assert "FINAL 226" in r.stdout and "DONE" in r.stdout, \
+        r.stdout + r.stderr + log[-3000:]
+    closed = log.index("session closed")
+    after = log[closed:]
+    assert re.search(r"#1 203\.0\.113\.10: client data connection: "
+                     r"Connection reset by peer", after), log[-3000:]
