@@ -49,6 +49,9 @@ def test_same_address_attacker_gets_nothing(lab, certs, proftpd, start_gw,
         assert s["attacker_got"] == 0, ctx
         # No ticket is ever minted on a data connection.
         assert not s["attacker_ticket"], ctx
+        # What a refused connection got is not even resumable.
+        if attack == "a" and s["step"] != "first":
+            assert not s["attacker_resumed"], ctx
         # The victim, coming second to the same port, is served.
         assert s["victim"] == "ok", ctx
         if s["step"] != "upload":

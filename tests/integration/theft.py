@@ -153,8 +153,11 @@ class Attacker:
             if got is not None and got.has_ticket and (
                     offered is None or got.id != offered.id):
                 res["attacker_ticket"] = True
-                if attack == "a":       # keep it, it may carry the token
-                    self.session = got
+            if attack == "a" and got is not None:
+                # Keep it, ticket or session ID: it may carry the token,
+                # and a refused connection's session must not even stay
+                # resumable.
+                self.session = got
             s.close()
 
         t = threading.Thread(target=run)
