@@ -938,11 +938,12 @@ data_client_admissible(struct data_chan *dc, SSL *ssl,
 
 	if (ssl == NULL)
 		return true;	/* PROT C: nothing to prove with */
-	if (!SSL_session_reused(ssl))
-		tls_forget_session(ssl);
 	if (!dc->p.gw->cfg->require_session_reuse ||
-	    tls_resumed_own(ssl, dc->p.tls_app))
+	    tls_resumed_own(ssl, dc->p.tls_app)) {
+		if (!SSL_session_reused(ssl))
+			tls_forget_session(ssl);
 		return true;
+	}
 	log_msg(LOG_LVL_NOTICE, "%s: data connection from %s to port %u refused: "
 	    "it did not resume the control connection's TLS session (%s)%s. "
 	    "%sIf this is the client itself, enable TLS session reuse in it "
