@@ -21,18 +21,9 @@
 #include <string.h>
 
 #include "proxy/telnet.h"
+#include "tests/fuzz/fuzz_ftp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* abort() so libFuzzer records the input; assert() may be compiled out. */
-#define CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n",	\
-			    __FILE__, __LINE__, #c);			\
-			abort();					\
-		}							\
-	} while (0)
 
 /* Longest stream tried (-max_len in the Makefile is below it). */
 #define MAX_IN		8192
@@ -61,13 +52,13 @@ decode_some(struct telnet_dec *d, const char *in, size_t len, char *out,
 	do {
 		res = telnet_decode(d, in + *used, len - *used,
 		    out + *produced, &u, &p);
-		CHECK(u <= len - *used && p <= u);
+		FUZZ_CHECK(u <= len - *used && p <= u);
 		*used += u;
 		*produced += p;
 		if (res == TELNET_NEGOTIATION) {
-			CHECK(u > 0 && r->nneg < MAX_NEG);
-			CHECK(d->verb >= TELNET_WILL && d->verb <= TELNET_DONT);
-			CHECK(d->opt != '\n');
+			FUZZ_CHECK(u > 0 && r->nneg < MAX_NEG);
+			FUZZ_CHECK(d->verb >= TELNET_WILL && d->verb <= TELNET_DONT);
+			FUZZ_CHECK(d->opt != '\n');
 			r->neg[r->nneg][0] = d->verb;
 			r->neg[r->nneg][1] = d->opt;
 			r->nneg++;
@@ -75,10 +66,10 @@ decode_some(struct telnet_dec *d, const char *in, size_t len, char *out,
 				r->ref_len += telnet_refusal(d,
 				    (char *)r->ref + r->ref_len);
 		} else {
-			CHECK(res == TELNET_DONE);
+			FUZZ_CHECK(res == TELNET_DONE);
 		}
 	} while (res == TELNET_NEGOTIATION);
-	CHECK(*used == len || (*used == len - 1 &&
+	FUZZ_CHECK(*used == len || (*used == len - 1 &&
 	    (unsigned char)in[*used] == TELNET_IAC));
 }
 
@@ -92,7 +83,7 @@ decode_whole(enum telnet_side side, const uint8_t *p, size_t len,
 	char *in = malloc(len > 0 ? len : 1);
 	char *out = malloc(len > 0 ? len : 1);
 
-	CHECK(in != NULL && out != NULL);
+	FUZZ_CHECK(in != NULL && out != NULL);
 	memcpy(in, p, len);
 	telnet_init(&d, side);
 	decode_some(&d, in, len, out, r, &used, &produced);
@@ -165,40 +156,40 @@ check_commands(const struct run *r, const uint8_t *in, size_t len)
 	size_t w, i, used, produced;
 
 	if (memchr(in, TELNET_IAC, len) == NULL)
-		CHECK(r->out_len == len && memcmp(r->out, in, len) == 0);
+		FUZZ_CHECK(r->out_len == len && memcmp(r->out, in, len) == 0);
 	/* Escaped for the server: no lone IAC, and it decodes back. */
-	CHECK(telnet_encoded_len((const char *)r->out, r->out_len) <=
+	FUZZ_CHECK(telnet_encoded_len((const char *)r->out, r->out_len) <=
 	    sizeof(wire));
-	CHECK(telnet_encode((const char *)r->out, r->out_len, wire,
+	FUZZ_CHECK(telnet_encode((const char *)r->out, r->out_len, wire,
 	    sizeof(wire), &w));
-	CHECK(w == telnet_encoded_len((const char *)r->out, r->out_len));
+	FUZZ_CHECK(w == telnet_encoded_len((const char *)r->out, r->out_len));
 	for (i = 0; i < w; i++) {
 		if ((unsigned char)wire[i] == TELNET_IAC) {
-			CHECK(i + 1 < w && (unsigned char)wire[i + 1] ==
+			FUZZ_CHECK(i + 1 < w && (unsigned char)wire[i + 1] ==
 			    TELNET_IAC);
 			i++;
 		}
 	}
 	if (w > 0)
-		CHECK(!telnet_encode((const char *)r->out, r->out_len, wire,
+		FUZZ_CHECK(!telnet_encode((const char *)r->out, r->out_len, wire,
 		    w - 1, &used) && used == 0);
 	memset(&again, 0, sizeof(again));
 	telnet_init(&d, TELNET_COMMANDS);
 	decode_some(&d, wire, w, back, &again, &used, &produced);
-	CHECK(used == w && again.nneg == 0);
-	CHECK(produced == r->out_len && memcmp(back, r->out, produced) == 0);
+	FUZZ_CHECK(used == w && again.nneg == 0);
+	FUZZ_CHECK(produced == r->out_len && memcmp(back, r->out, produced) == 0);
 
 	/* Refusals: IAC DONT/WONT opt, answering WILL/DO, each once. */
 	for (i = 0; i < r->ref_len; i += TELNET_REFUSAL_LEN) {
 		size_t j;
 
-		CHECK(r->ref[i] == TELNET_IAC && (r->ref[i + 1] ==
+		FUZZ_CHECK(r->ref[i] == TELNET_IAC && (r->ref[i + 1] ==
 		    TELNET_DONT || r->ref[i + 1] == TELNET_WONT));
 		for (j = 0; j < i; j += TELNET_REFUSAL_LEN)
-			CHECK(memcmp(r->ref + j, r->ref + i,
+			FUZZ_CHECK(memcmp(r->ref + j, r->ref + i,
 			    TELNET_REFUSAL_LEN) != 0);
 	}
-	CHECK(r->ref_len <= 2 * 256 * TELNET_REFUSAL_LEN);
+	FUZZ_CHECK(r->ref_len <= 2 * 256 * TELNET_REFUSAL_LEN);
 }
 
 static void
@@ -208,14 +199,14 @@ check_replies(const struct run *r, const uint8_t *in, size_t len)
 
 	/* Without Telnet at a line start, the reply is relayed as sent. */
 	if (!iac_at_line_start(in, len))
-		CHECK(r->out_len == len && memcmp(r->out, in, len) == 0);
+		FUZZ_CHECK(r->out_len == len && memcmp(r->out, in, len) == 0);
 	/* No line of the output starts with a Telnet command. */
 	for (i = 0; i < r->out_len; i++)
 		if (r->out[i] == TELNET_IAC && (i == 0 || r->out[i - 1] ==
 		    '\n'))
-			CHECK(i + 1 < r->out_len && (r->out[i + 1] ==
+			FUZZ_CHECK(i + 1 < r->out_len && (r->out[i + 1] ==
 			    TELNET_IAC || r->out[i + 1] < TELNET_SE));
-	CHECK(r->ref_len == 0);
+	FUZZ_CHECK(r->ref_len == 0);
 }
 
 int
@@ -238,17 +229,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	decode_reads(side, data, size, seed, &reads);
 
 	/* Any cut into reads decodes the same as the whole. */
-	CHECK(whole.out_len == reads.out_len &&
+	FUZZ_CHECK(whole.out_len == reads.out_len &&
 	    memcmp(whole.out, reads.out, whole.out_len) == 0);
-	CHECK(whole.nneg == reads.nneg &&
+	FUZZ_CHECK(whole.nneg == reads.nneg &&
 	    memcmp(whole.neg, reads.neg, whole.nneg * 2) == 0);
-	CHECK(whole.ref_len == reads.ref_len &&
+	FUZZ_CHECK(whole.ref_len == reads.ref_len &&
 	    memcmp(whole.ref, reads.ref, whole.ref_len) == 0);
-	CHECK(whole.left == reads.left && whole.left <= 1);
+	FUZZ_CHECK(whole.left == reads.left && whole.left <= 1);
 
 	/* Never longer; no line end lost (a kept IAC is not one). */
-	CHECK(whole.out_len + whole.left <= size);
-	CHECK(count_lf(whole.out, whole.out_len) == count_lf(data, size));
+	FUZZ_CHECK(whole.out_len + whole.left <= size);
+	FUZZ_CHECK(count_lf(whole.out, whole.out_len) == count_lf(data, size));
 
 	if (side == TELNET_COMMANDS)
 		check_commands(&whole, data, size);
