@@ -532,6 +532,26 @@ data_start_cli_tls(struct data_chan *dc, struct conn *c)
 	return true;
 }
 
+/* The connection data_dial makes failed (why): a refusal at the client's
+ * PORT address is the client's; at the server's passive port, the admin's. */
+static void
+data_dial_failed(struct data_chan *dc, const char *why)
+{
+	const struct ftp_addr *to = dc->p.active ? &dc->p.client : &dc->p.backend;
+	char host[NETADDR_STRLEN];
+
+	log_msg(dc->p.active ? LOG_LVL_INFO : LOG_LVL_ERR,
+	    "%s: cannot connect to the %s %s: %s", dc->p.tag, dc->p.active ?
+	    "client's active-mode port" : "FTP server's passive port",
+	    netaddr_str_port(to, host, sizeof(host)), why);
+	if (dc->p.active)
+		data_fail_ours(dc, "425 Cannot open the data connection to your "
+		    "PORT address.");
+	else
+		data_fail(dc, "425 Cannot open the data connection to the FTP "
+		    "server.");
+}
+
 /* Connect to the backend's passive port, or, active, to the port the
  * client's PORT/EPRT named. Returns false when the channel failed. */
 static bool
@@ -539,20 +559,11 @@ data_dial(struct data_chan *dc)
 {
 	struct conn *out = dc->p.active ? &dc->cli : &dc->be;
 	const struct ftp_addr *to = dc->p.active ? &dc->p.client : &dc->p.backend;
-	char host[NETADDR_STRLEN];
 
 	dc->setup_deadline = loop_now(dc_loop(dc)) +
 	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
 	if (data_connect(out, to, dc->p.active ? &dc->p.source : NULL) < 0) {
-		log_msg(dc->p.active ? LOG_LVL_INFO : LOG_LVL_ERR,
-		    "%s: cannot connect to the %s %s: %s", dc->p.tag,
-		    dc->p.active ? "client's active-mode port" :
-		    "FTP server's passive port",
-		    netaddr_str_port(to, host, sizeof(host)), strerror(errno));
-		(dc->p.active ? data_fail_ours : data_fail)(dc, dc->p.active ?
-		    "425 Cannot open the data "
-		    "connection to your PORT address." : "425 Cannot open the "
-		    "data connection to the FTP server.");
+		data_dial_failed(dc, strerror(errno));
 		return false;
 	}
 	if (!data_start_be_tls(dc) ||
@@ -1101,23 +1112,10 @@ data_setup_step(struct data_chan *dc)
 
 	if (dc->be.connecting || dc->cli.connecting) {
 		struct conn *out = dc->p.active ? &dc->cli : &dc->be;
-		const struct ftp_addr *to = dc->p.active ? &dc->p.client :
-		    &dc->p.backend;
 
 		r = conn_finish_connect(out);
 		if (r == IO_ERR) {
-			char host[NETADDR_STRLEN];
-
-			log_msg(dc->p.active ? LOG_LVL_INFO : LOG_LVL_ERR,
-			    "%s: cannot connect to the %s %s: %s", dc->p.tag,
-			    dc->p.active ? "client's active-mode port" :
-			    "FTP server's passive port",
-			    netaddr_str_port(to, host, sizeof(host)),
-			    out->err_text);
-			(dc->p.active ? data_fail_ours : data_fail)(dc, dc->p.active ?
-			    "425 Cannot open the data connection to your PORT "
-			    "address." : "425 Cannot open the data connection "
-			    "to the FTP server.");
+			data_dial_failed(dc, out->err_text);
 			return false;
 		}
 	}
