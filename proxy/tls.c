@@ -44,6 +44,21 @@ tls_is_control(SSL *ssl)
 	return SSL_get_ex_data(ssl, tls_control_index()) != NULL;
 }
 
+/* The token bound to sess, or NULL when it carries none. (The getter only
+ * reads; OpenSSL 3.0 declares it without const.) */
+static const unsigned char *
+tls_session_token(const SSL_SESSION *sess)
+{
+	void *data = NULL;
+	size_t len = 0;
+
+	if (sess == NULL ||
+	    SSL_SESSION_get0_ticket_appdata((SSL_SESSION *)(uintptr_t)sess,
+	    &data, &len) != 1 || len != TLS_TOKEN_LEN)
+		return NULL;
+	return data;
+}
+
 /*
  * SECURITY: the one place a token is written into a session. Only a
  * control connection binds, and only a session that has none: a token,
@@ -54,13 +69,9 @@ tls_is_control(SSL *ssl)
 static bool
 tls_bind_token(SSL *ssl, SSL_SESSION *sess, const struct tls_app *app)
 {
-	void *data = NULL;
-	size_t len = 0;
-
 	if (app == NULL || sess == NULL || !tls_is_control(ssl))
 		return false;
-	if (SSL_SESSION_get0_ticket_appdata(sess, &data, &len) == 1 &&
-	    len == sizeof(app->token))
+	if (tls_session_token(sess) != NULL)
 		return true;
 	return SSL_SESSION_set1_ticket_appdata(sess, app->token,
 	    sizeof(app->token)) == 1;
@@ -478,18 +489,15 @@ int
 tls_bind_control(SSL *ssl, struct tls_app *app)
 {
 	SSL_SESSION *sess = SSL_get_session(ssl);
-	void *data = NULL;
-	size_t len = 0;
+	const unsigned char *token = tls_session_token(sess);
 
 	if (sess == NULL)
 		return -1;
 	/* A control connection that resumed one of our control sessions (only
 	 * its key holder can) takes over that session's token: its data
 	 * connections then resume either, and no session changes hands. */
-	if (SSL_session_reused(ssl) &&
-	    SSL_SESSION_get0_ticket_appdata(sess, &data, &len) == 1 &&
-	    len == sizeof(app->token)) {
-		memcpy(app->token, data, len);
+	if (SSL_session_reused(ssl) && token != NULL) {
+		memcpy(app->token, token, sizeof(app->token));
 		return 0;
 	}
 	/* A fresh session (TLS 1.2 session-ID resumption finds this very
@@ -509,18 +517,13 @@ tls_renew_ticket(SSL *ssl)
 bool
 tls_resumed_own(SSL *ssl, const struct tls_app *app)
 {
-	void *data = NULL;
-	size_t len = 0;
-	SSL_SESSION *sess;
+	const unsigned char *token;
 
 	if (!SSL_session_reused(ssl))
 		return false;
-	sess = SSL_get0_session(ssl);
-	if (sess == NULL ||
-	    SSL_SESSION_get0_ticket_appdata(sess, &data, &len) != 1 ||
-	    len != sizeof(app->token))
-		return false;
-	return CRYPTO_memcmp(data, app->token, len) == 0;
+	token = tls_session_token(SSL_get0_session(ssl));
+	return token != NULL &&
+	    CRYPTO_memcmp(token, app->token, sizeof(app->token)) == 0;
 }
 
 void
