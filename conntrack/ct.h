@@ -36,9 +36,11 @@ struct ct_expect_req {
 	 * is refused, so the client's own connection still gets in. */
 	bool permanent;
 	/* Kernel data path only: NAT applied to the expected connection
-	 * (CTA_EXPECT_NAT + CTA_EXPECT_FN "nat-follow-master", fact 3/4). */
+	 * (CTA_EXPECT_NAT), by the kernel's expectation function nat_fn
+	 * (CTA_EXPECT_FN, e.g. "nat-follow-master"; DESIGN.md facts 3, 4). */
 	enum ct_nat_dir nat_dir;
 	struct ct_tuple nat;		/* every field must be set */
+	const char *nat_fn;		/* set with nat_dir */
 };
 
 struct ct_handle;

@@ -21,10 +21,6 @@
 #define CT_MSG_DIR_ORIGINAL	0u
 #define CT_MSG_DIR_REPLY	1u
 
-/* Registered by nf_nat: sets up SNAT/DNAT of the expected connection from
- * the master's tuples and the saved port (net/netfilter/nf_nat_helper.c). */
-static const char ct_msg_nat_fn[] = "nat-follow-master";
-
 /* @n rounded up to netlink alignment (MNL_ALIGN without int arithmetic). */
 static size_t
 nl_align(size_t n)
@@ -123,6 +119,10 @@ check_req(const struct ct_expect_req *req)
 		return CT_MSG_OK;
 	case CT_NAT_ORIGINAL:
 	case CT_NAT_REPLY:
+		if (req->nat_fn == NULL || req->nat_fn[0] == '\0' ||
+		    strnlen(req->nat_fn, CT_MSG_NAT_FN_MAX + 1) >
+		    CT_MSG_NAT_FN_MAX)
+			return CT_MSG_ENATFN;
 		return check_tuple(&req->nat, family, false);
 	default:
 		return CT_MSG_ENATDIR;
@@ -263,7 +263,7 @@ put_nat(struct nlmsghdr *nlh, size_t cap, const struct ct_expect_req *req)
 		return false;
 	}
 	mnl_attr_nest_end(nlh, nest);
-	return mnl_attr_put_strz_check(nlh, cap, CTA_EXPECT_FN, ct_msg_nat_fn);
+	return mnl_attr_put_strz_check(nlh, cap, CTA_EXPECT_FN, req->nat_fn);
 }
 
 /*
@@ -324,7 +324,7 @@ build_expect(void *buf, size_t cap, const struct ct_expect_req *req,
 	total = lib_len;
 	if (with_nat)
 		total += attr_len(attr_len(sizeof(uint32_t)) +
-		    tuple_len(family)) + attr_len(sizeof(ct_msg_nat_fn));
+		    tuple_len(family)) + attr_len(strlen(req->nat_fn) + 1);
 	if (cap < total) {
 		err = CT_MSG_ENOSPC;
 		goto out;
@@ -545,6 +545,8 @@ ct_msg_strerror(enum ct_msg_err err)
 		return "expectation timeout is 0";
 	case CT_MSG_ENATDIR:
 		return "unknown NAT direction";
+	case CT_MSG_ENATFN:
+		return "NAT without an expectation function name";
 	case CT_MSG_ENOMEM:
 		return "out of memory";
 	}

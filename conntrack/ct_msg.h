@@ -14,6 +14,11 @@
 #define CT_MSG_BUFSIZE 512
 
 /* Why a message was not built. */
+/* Longest expectation function name (the kernel's NF_CT_HELPER_NAME_LEN
+ * is 16, "nat-follow-master" 17 with its NUL: the kernel compares whole
+ * strings, so the bound is ours). */
+#define CT_MSG_NAT_FN_MAX 31
+
 enum ct_msg_err {
 	CT_MSG_OK = 0,
 	CT_MSG_EBUF,		/* a pointer argument is NULL, or the buffer is
@@ -25,6 +30,8 @@ enum ct_msg_err {
 	CT_MSG_EPORT,		/* a required port is 0 */
 	CT_MSG_ETIMEOUT,	/* timeout is 0 */
 	CT_MSG_ENATDIR,		/* nat_dir is not one of enum ct_nat_dir */
+	CT_MSG_ENATFN,		/* nat_dir set without a nat_fn name (or one
+				 * longer than CT_MSG_NAT_FN_MAX) */
 	CT_MSG_ENOMEM,		/* libnetfilter_conntrack could not allocate */
 };
 
@@ -36,7 +43,7 @@ enum ct_msg_err {
  * CTA_EXPECT_TIMEOUT is req->timeout. No helper name is sent: the master's
  * own helper extension is what the kernel requires, and a helper name would
  * attach that helper to the data connection. With nat_dir set, CTA_EXPECT_NAT
- * {dir, req->nat} and CTA_EXPECT_FN "nat-follow-master" follow.
+ * {dir, req->nat} and CTA_EXPECT_FN req->nat_fn follow.
  * Validation: all tuples of one family (AF_INET or AF_INET6); master: both
  * addresses and both ports set; expect: both addresses and dport set (sport
  * may be 0); nat (only when nat_dir != CT_NAT_NONE): every field set;

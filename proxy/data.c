@@ -667,6 +667,7 @@ data_open_kernel(struct data_chan *dc, const char **reply)
 	memcpy(req.expect.dst, dc->p.listen.addr, 16);
 	req.timeout = gw->cfg->data_timeout;
 	req.nat_dir = dc->p.active ? CT_NAT_REPLY : CT_NAT_ORIGINAL;
+	req.nat_fn = "nat-follow-master";
 	req.nat.family = to->family;
 	memcpy(req.nat.src, to->addr, 16);
 	memcpy(req.nat.dst, from->addr, 16);

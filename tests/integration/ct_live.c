@@ -482,6 +482,7 @@ main(int argc, char **argv)
 			tuple_addr(o.family, o.nat_dst, req.nat.dst);
 		req.nat.sport = o.nat_sport;
 		req.nat.dport = o.nat_dport;
+		req.nat_fn = "nat-follow-master";
 	}
 
 	if (o.add) {

@@ -87,6 +87,7 @@ req4(struct ct_expect_req *r, enum ct_nat_dir dir)
 	if (dir != CT_NAT_NONE)
 		tuple4(&r->nat, "198.51.100.10", 30000, "203.0.113.10",
 		    50000);
+	r->nat_fn = dir != CT_NAT_NONE ? "nat-follow-master" : NULL;
 }
 
 static void
@@ -100,6 +101,7 @@ req6(struct ct_expect_req *r, enum ct_nat_dir dir)
 	if (dir != CT_NAT_NONE)
 		tuple6(&r->nat, "2001:db8:2::10", 30001, "2001:db8:1::10",
 		    50001);
+	r->nat_fn = dir != CT_NAT_NONE ? "nat-follow-master" : NULL;
 }
 
 /* ---- parsing back ---- */
@@ -673,6 +675,12 @@ static void m_nat_dst0(struct ct_expect_req *r)
 }
 static void m_nat_sport0(struct ct_expect_req *r) { r->nat.sport = 0; }
 static void m_nat_dport0(struct ct_expect_req *r) { r->nat.dport = 0; }
+static void m_natfn_null(struct ct_expect_req *r) { r->nat_fn = NULL; }
+static void m_natfn_empty(struct ct_expect_req *r) { r->nat_fn = ""; }
+static void m_natfn_long(struct ct_expect_req *r)
+{
+	r->nat_fn = "nat-follow-master-nat-follow-mas";	/* 32 */
+}
 static void m_nat_empty(struct ct_expect_req *r)
 {
 	memset(&r->nat, 0, sizeof(r->nat));
@@ -716,6 +724,13 @@ static const struct bad_row bad_rows[] = {
 	{ "timeout 0", req4, CT_NAT_NONE, m_timeout0, CT_MSG_ETIMEOUT },
 	{ "nat_dir 7", req4, CT_NAT_NONE, m_natdir_bad, CT_MSG_ENATDIR },
 	{ "nat_dir -1", req6, CT_NAT_NONE, m_natdir_neg, CT_MSG_ENATDIR },
+	{ "nat without fn", req4, CT_NAT_ORIGINAL, m_natfn_null,
+	    CT_MSG_ENATFN },
+	{ "nat fn empty", req6, CT_NAT_REPLY, m_natfn_empty, CT_MSG_ENATFN },
+	{ "nat fn too long", req4, CT_NAT_REPLY, m_natfn_long,
+	    CT_MSG_ENATFN },
+	/* the function name is only read with nat_dir */
+	{ "no nat, no fn", req4, CT_NAT_NONE, m_natfn_null, CT_MSG_OK },
 };
 
 static void

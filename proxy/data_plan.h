@@ -1,0 +1,78 @@
+/* The data-channel planner: the one place that knows passive/active x
+ * relay/kernel. From the session's four endpoints and what the PASV/EPSV
+ * reply or the PORT/EPRT command said, it decides where ftpsgw listens, who
+ * may connect there, whom ftpsgw dials and from which address, and the
+ * conntrack expectation (master, expected tuple, NAT tuple and function)
+ * that lets the connection through the router (DESIGN.md facts 2, 4, 5).
+ * Pure: no I/O, no allocation. */
+#ifndef FTPSGW_PROXY_DATA_PLAN_H
+#define FTPSGW_PROXY_DATA_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conntrack/ct.h"
+#include "proxy/ftp_parse.h"
+
+enum data_mode {
+	DATA_PASSIVE,		/* PASV/EPSV: the client connects to ftpsgw */
+	DATA_ACTIVE,		/* PORT/EPRT: the server connects to ftpsgw */
+};
+
+/* A side of the gateway: the client's (public) or the FTP server's (LAN). */
+enum data_side { DATA_SIDE_CLIENT, DATA_SIDE_SERVER };
+
+/* The session's control connections, as the planner needs them. */
+struct data_ends {
+	struct ftp_addr client;		/* the client, with its port */
+	struct ftp_addr local;		/* our end of the client's connection */
+	struct ftp_addr be_local;	/* our end of the connection to the server */
+	struct ftp_addr backend;	/* the server, with its control port */
+};
+
+struct data_plan_req {
+	enum data_mode mode;
+	bool kernel;			/* data_path = kernel, and conntrack is
+					 * available to carry it */
+	struct data_ends ends;
+	/* public_address, or family 0 when not configured. */
+	struct ftp_addr public_addr;
+	/* Passive: the server's passive port (227/229). Active: the
+	 * address and port the client's PORT/EPRT named (its own address,
+	 * checked by the caller: ftp_addr_same_host). */
+	uint16_t server_port;
+	struct ftp_addr named;
+};
+
+struct data_plan {
+	enum data_mode mode;
+	bool kernel;			/* the kernel forwards the connection:
+					 * nothing listens, nothing is relayed */
+	enum data_side accepts;		/* the side that connects to our port;
+					 * ftpsgw dials the other one */
+	struct ftp_addr listen;		/* our address for the port (port 0):
+					 * announced in the 227/229 or PORT/EPRT */
+	struct ftp_addr peer;		/* the one address allowed to connect */
+	struct ftp_addr dial;		/* relay: whom ftpsgw connects to */
+	struct ftp_addr dial_from;	/* its source address (family 0: the
+					 * kernel picks) */
+	/* The expectation; its port (expect.dport, and nat.dport on the
+	 * kernel path) is set by data_plan_port once one is chosen. */
+	struct ct_expect_req expect;
+};
+
+/*
+ * data_plan_make - the plan for req. The kernel path needs the same address
+ * family on both sides (the kernel does not translate between IPv4 and
+ * IPv6); otherwise the plan falls back to the relay. The expectation's
+ * timeout is left 0 for the caller (data_timeout).
+ */
+void data_plan_make(const struct data_plan_req *req, struct data_plan *out);
+
+/* Port p of the listen address was chosen: complete the expectation. */
+void data_plan_port(struct data_plan *plan, uint16_t p);
+
+/* "client" or "FTP server", for log lines. */
+const char *data_side_name(enum data_side side);
+
+#endif
