@@ -1,15 +1,21 @@
-/* The data channel state machine: passive listener, client and backend data
- * connections with their TLS handshakes, relay, and ordered end of data.
+/* A data channel: its states and their transitions, its deadlines, the pump
+ * that drives it, and opening and letting go of it (proxy/data.h). What
+ * each connection and port does is in data_listen.c, data_setup.c and
+ * data_relay.c (proxy/data_int.h); where they go, in the plan
+ * (proxy/data_plan.c).
  *
- * States (dc->state), with what is armed and the deadline of each:
+ * States (dc->state, set only by data_set_state, which refuses any
+ * transition data_next[] does not list), with what is armed and the
+ * deadline of each:
  *   DS_LISTEN   listener readable; expectation in place.  data_timeout.
- *               -> DS_SETUP (client connected), DS_CLOSED (timeout/failure)
- *   DS_SETUP    client TLS accept and backend connect + TLS connect run in
- *               parallel.  connect_timeout for the backend and for each
- *               client candidate's handshake.  Passive: the listener stays
- *               open (and the expectation in place) until one connection
- *               from the client's address passes the session-reuse check;
- *               an impostor that fails it is closed and the channel keeps
+ *               -> DS_SETUP (the plan's peer connected), DS_CLOSED
+ *   DS_SETUP    the connection we dial and the TLS handshakes run in
+ *               parallel.  connect_timeout for the dialled connection and
+ *               for each client candidate's handshake.  When the client
+ *               connects (passive), the listener stays open (and the
+ *               expectation in place) until one connection from the
+ *               client's address passes the session-reuse check; an
+ *               impostor that fails it is closed and the channel keeps
  *               waiting, until data_timeout from the PASV.
  *               -> DS_RELAY (both ends up), DS_CLOSED (failure)
  *   DS_RELAY    both conns, per direction: read when the buffer has room,
@@ -24,35 +30,22 @@
  *               and reads no ABOR meanwhile): connect, then reset, so it
  *               gives up and answers.  connect_timeout.  -> DS_CLOSED
  *   DS_KERNEL   data_path = kernel: only a NAT expectation exists; the kernel
- *               forwards the data connection (client to backend, or the
- *               backend's to the client in active mode).  data_timeout
- *               until a transfer command owns it, then nothing.
- *               -> DS_CLOSED (timeout, release)
+ *               forwards the data connection.  data_timeout until a
+ *               transfer command owns it, then nothing.  -> DS_CLOSED
  *   DS_CLOSED   every fd closed; freed once the owner released it.
  */
 #include "proxy/data.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
-#include "proxy/buf.h"
 #include "proxy/config.h"
-#include "proxy/conn.h"
-#include "proxy/gw.h"
+#include "proxy/data_int.h"
 #include "proxy/limits.h"
 #include "proxy/log.h"
-#include "proxy/loop.h"
-#include "proxy/netaddr.h"
-#include "proxy/tls.h"
 
 /* How long a finished channel waits for the peers' close_notify / FIN. */
 #define DATA_LINGER_MS 3000
@@ -63,78 +56,55 @@
  * connections cannot pile up descriptors. Each holds at most two. */
 #define DATA_LINGERING_MAX 64
 
-/* Passive connections from the client's address handshaking at once. The
- * rightful client needs one; the rest only lets it in beside impostors. */
-#define DATA_CANDIDATES 4
+#define DS_BIT(s) (1u << (s))
 
-enum data_state {
-	DS_LISTEN, DS_SETUP, DS_RELAY, DS_LINGER, DS_KICK, DS_KERNEL, DS_CLOSED
+/* The transitions each state allows (see the table at the top). */
+static const unsigned data_next[DS_COUNT] = {
+	[DS_LISTEN] = DS_BIT(DS_SETUP) | DS_BIT(DS_CLOSED),
+	[DS_SETUP] = DS_BIT(DS_RELAY) | DS_BIT(DS_CLOSED),
+	[DS_RELAY] = DS_BIT(DS_LINGER) | DS_BIT(DS_CLOSED),
+	[DS_LINGER] = DS_BIT(DS_CLOSED),
+	/* A lost passive transfer whose server still waits (data_timeout). */
+	[DS_KICK] = DS_BIT(DS_CLOSED),
+	[DS_KERNEL] = DS_BIT(DS_CLOSED),
+	[DS_CLOSED] = DS_BIT(DS_KICK),
 };
+/* Every state but DS_CLOSED may close: data_close_all relies on it. */
 
-struct data_chan;
-
-/* A passive data connection from the client's address that has not yet
- * shown it belongs to this control connection (the session-reuse check). */
-struct data_cand {
-	struct conn c;			/* fd -1: free slot */
-	struct data_chan *dc;
-	struct ftp_addr peer;
-	uint64_t deadline;		/* its TLS handshake must be done by then */
-};
-
-struct data_chan {
-	struct data_params p;
-	char tag[NETADDR_STRLEN + 24];	/* p.tag points here: a released
-					 * channel may outlive its session */
-	enum data_state state;
-	struct loop_ev lst;		/* passive listener */
-	struct conn cli, be;		/* cli: passive, only once verified */
-	struct data_cand cand[DATA_CANDIDATES];
-	uint64_t listen_deadline;	/* passive: data_timeout after the PASV */
-	uint64_t setup_deadline;	/* the connection we dial (and, active,
-					 * the client's handshake) must be up */
-	const char *refusal;		/* why the last candidate was refused */
-	struct buf down, up;		/* backend->client, client->backend */
-	struct loop_timer timer;
-	struct loop_deferred kick;	/* re-run the pump outside epoll */
-	struct loop_deferred notify;	/* tell the owner it is no longer busy */
-	struct loop_deferred reap;	/* free */
-	uint64_t last_progress;
-	bool ct_added;
-	struct ct_tuple ct_expect;
-	uint32_t ct_id;			/* the kernel's identity of it (0: unknown) */
-	bool transfer;			/* a transfer command owns it */
-	bool released;			/* the owner let go */
-	bool lingering;			/* counted in gw->data_lingering */
-	bool notified;			/* on_idle delivered (or owner gone) */
-	const char *fail_reply;		/* static; set on failure */
-	bool fail_ours;			/* the failure is better explained by
-					 * fail_reply than by the server */
-	uint16_t port;
-	bool port_held;			/* port came from gw_port_next and
-					 * goes back once (data_port_put) */
-	struct list_link link;		/* gw->data_chans */
+static const char *const data_state_name[DS_COUNT] = {
+	[DS_LISTEN] = "LISTEN", [DS_SETUP] = "SETUP", [DS_RELAY] = "RELAY",
+	[DS_LINGER] = "LINGER", [DS_KICK] = "KICK", [DS_KERNEL] = "KERNEL",
+	[DS_CLOSED] = "CLOSED",
 };
 
 static void data_pump(struct data_chan *dc);
-static void data_on_cli(struct loop_ev *ev, uint32_t events);
-static void data_on_be(struct loop_ev *ev, uint32_t events);
-static void data_on_cand(struct loop_ev *ev, uint32_t events);
+static void data_close_all(struct data_chan *dc);
 
-static struct loop *
-dc_loop(const struct data_chan *dc)
+/*
+ * The one writer of dc->state. A transition the table does not allow is a
+ * bug: logged with its context, and the channel is closed (the transfer
+ * fails with a 425/426) rather than carried on in a state nobody designed.
+ * Returns false then.
+ */
+static bool
+data_set_state(struct data_chan *dc, enum data_state next)
 {
-	return dc->p.gw->loop;
-}
-
-/* Give the channel's port back to the pool (once; its sockets are closed). */
-static void
-data_port_put(struct data_chan *dc)
-{
-	if (!dc->port_held)
-		return;
-	dc->port_held = false;
-	gw_port_release(dc->p.gw, dc->port);
+	if (dc->state == next)
+		return true;
+	if (!(data_next[dc->state] & DS_BIT(next))) {
+		log_msg(LOG_LVL_ERR, "%s: internal error: data channel on port %u "
+		    "cannot go from %s to %s; closing it (please report this)",
+		    dc->p.tag, dc->port, data_state_name[dc->state],
+		    data_state_name[next]);
+		data_note_failure(dc, "426 Internal error in the gateway: the "
+		    "data connection was closed.", true);
+		/* Every state may close (data_next): no recursion. */
+		if (dc->state != DS_CLOSED)
+			data_close_all(dc);
+		return false;
+	}
+	dc->state = next;
+	return true;
 }
 
 static void
@@ -178,47 +148,17 @@ data_set_idle(struct data_chan *dc)
 	loop_defer(dc_loop(dc), &dc->notify);
 }
 
-static void
-data_ct_del(struct data_chan *dc)
-{
-	int err;
-
-	if (!dc->ct_added)
-		return;
-	dc->ct_added = false;
-	/* SECURITY: by identity: the tuple may belong to another session's
-	 * expectation by now (same client, same port after ours was used). */
-	err = ct_expect_del_id(dc->p.gw->ct, &dc->ct_expect, dc->ct_id);
-	/* ENOENT: the kernel consumed it when the data connection came. */
-	if (err < 0 && err != -ENOENT)
-		log_msg(LOG_LVL_INFO, "%s: removing the conntrack expectation "
-		    "for port %u failed: %s", dc->p.tag, dc->port,
-		    strerror(-err));
-}
-
-static void
-data_close_listener(struct data_chan *dc)
-{
-	if (dc->lst.fd >= 0) {
-		loop_forget(dc_loop(dc), &dc->lst);
-		close(dc->lst.fd);
-		dc->lst.fd = -1;
-	}
-}
-
 /* Close every fd; the channel is finished (successfully or not). Unless
- * the end of data was delivered (DS_LINGER), the backend gets a reset: a
+ * the end of data was delivered (DS_LINGER), the server gets a reset: a
  * server that saw a plain FIN would keep a truncated upload as complete.
  * The client gets a FIN without close_notify (TLS reports truncation) so
  * it can still read our reply on the control connection. */
-static void data_cands_close(struct data_chan *dc);
-
 static void
 data_close_all(struct data_chan *dc)
 {
-	data_close_listener(dc);
-	data_ct_del(dc);
-	data_cands_close(dc);
+	data_listen_close(dc);
+	data_expect_del(dc);
+	data_setup_close(dc);
 	conn_close(dc_loop(dc), &dc->cli);
 	if (dc->state == DS_LINGER)
 		conn_close(dc_loop(dc), &dc->be);
@@ -226,44 +166,27 @@ data_close_all(struct data_chan *dc)
 		conn_reset(dc_loop(dc), &dc->be);
 	loop_timer_cancel(dc_loop(dc), &dc->timer);
 	data_port_put(dc);
-	dc->state = DS_CLOSED;
+	(void)data_set_state(dc, DS_CLOSED);
 	data_set_idle(dc);
 	if (dc->released)
 		loop_defer(dc_loop(dc), &dc->reap);
 }
 
-/* Fail the channel; reply is offered to the client instead of the
- * backend's final reply (see data_failure). */
+/* Fail the channel with reply (see data_note_failure) and close it. */
 static void
-data_fail(struct data_chan *dc, const char *reply)
+data_fail(struct data_chan *dc, const char *reply, bool ours)
 {
-	/* Once the end of data was delivered the transfer stands; a peer
-	 * that then closes roughly changes nothing. */
-	if (dc->fail_reply == NULL && dc->state != DS_LINGER)
-		dc->fail_reply = reply;
+	data_note_failure(dc, reply, ours);
 	data_close_all(dc);
 }
-
-/* Fail for a reason on the client's side or ours (no session reuse, client
- * TLS failure, time limits): the server's reply cannot explain it. */
-static void
-data_fail_ours(struct data_chan *dc, const char *reply)
-{
-	if (dc->fail_reply == NULL && dc->state != DS_LINGER)
-		dc->fail_ours = true;
-	data_fail(dc, reply);
-}
-
-static int data_connect(struct conn *c, const struct ftp_addr *to,
-    const struct ftp_addr *from);
 
 /* The transfer is lost, but the server still waits for us: see DS_KICK. */
 static void
 data_kick_backend(struct data_chan *dc)
 {
-	if (data_connect(&dc->be, &dc->p.backend, NULL) < 0)
+	if (data_connect(&dc->be, &dc->p.plan.dial, &dc->p.plan.dial_from) < 0 ||
+	    !data_set_state(dc, DS_KICK))
 		return;
-	dc->state = DS_KICK;
 	conn_arm(dc_loop(dc), &dc->be, false, false);
 	loop_timer_set(dc_loop(dc), &dc->timer,
 	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u);
@@ -274,12 +197,10 @@ data_kick_done(struct data_chan *dc)
 {
 	conn_reset(dc_loop(dc), &dc->be);
 	loop_timer_cancel(dc_loop(dc), &dc->timer);
-	dc->state = DS_CLOSED;
+	(void)data_set_state(dc, DS_CLOSED);
 	if (dc->released)
 		loop_defer(dc_loop(dc), &dc->reap);
 }
-
-static void data_setup_timeout(struct data_chan *dc);
 
 static void
 data_timeout(struct loop_timer *t)
@@ -293,14 +214,15 @@ data_timeout(struct loop_timer *t)
 		    "data_timeout (%u s); if the %s did try, its packets did "
 		    "not reach ftpsgw: check the firewall and conntrack "
 		    "settings", dc->p.tag, dc->port, cfg->data_timeout,
-		    dc->p.active ? "FTP server" : "client");
-		data_fail_ours(dc, "425 No data connection was made within the "
-		    "time limit.");
-		if (!dc->p.active && dc->transfer)
+		    data_side_name(dc->p.plan.accepts));
+		data_fail(dc, "425 No data connection was made within the time "
+		    "limit.", true);
+		if (data_client_connects(dc) && dc->transfer)
 			data_kick_backend(dc);
 		break;
 	case DS_SETUP:
-		data_setup_timeout(dc);
+		if (data_setup_deadline(dc) == SETUP_FAILED)
+			data_close_all(dc);
 		break;
 	case DS_RELAY: {
 		uint64_t idle = loop_now(dc_loop(dc)) - dc->last_progress;
@@ -312,8 +234,8 @@ data_timeout(struct loop_timer *t)
 		}
 		log_msg(LOG_LVL_INFO, "%s: data transfer stalled for data_timeout "
 		    "(%u s); aborting it", dc->p.tag, cfg->data_timeout);
-		data_fail_ours(dc, "426 Data transfer stalled; connection "
-		    "closed, transfer aborted.");
+		data_fail(dc, "426 Data transfer stalled; connection closed, "
+		    "transfer aborted.", true);
 		break;
 	}
 	case DS_LINGER:
@@ -331,385 +253,111 @@ data_timeout(struct loop_timer *t)
 		data_close_all(dc);
 		break;
 	case DS_CLOSED:
+	case DS_COUNT:
 		break;
 	}
 }
 
-static int
-data_socket(int family)
-{
-	return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-}
-
-/* Who may connect to the listener: the control client (passive) or the
- * backend (active). */
-static const struct ftp_addr *
-data_peer(const struct data_chan *dc)
-{
-	return dc->p.active ? &dc->p.backend : &dc->p.client;
-}
-
-/* Start a nonblocking connection of c to `to`, from `from` if given. */
-static int
-data_connect(struct conn *c, const struct ftp_addr *to,
-    const struct ftp_addr *from)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd = data_socket(to->family);
-
-	if (fd < 0)
-		return -1;
-	if (from != NULL && from->family == to->family) {
-		struct ftp_addr src = *from;
-
-		src.port = 0;
-		len = netaddr_to_sockaddr(&src, &ss);
-		if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-			goto fail;
-	}
-	len = netaddr_to_sockaddr(to, &ss);
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS)
-		goto fail;
-	conn_set_fd(c, fd, true);
-	return 0;
-fail: {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-	}
-	return -1;
-}
-
-/* Bind a listener on the listen address at a port from the pool. */
-static int
-data_listen(struct data_chan *dc, const char **reply)
-{
-	struct gw *gw = dc->p.gw;
-	size_t tries = gw_port_count(gw);
-	struct ftp_addr a = dc->p.listen;
-	int fd = data_socket(a.family), one = 1;
-
-	if (fd < 0)
-		goto fail_errno;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	while (tries-- > 0) {
-		struct sockaddr_storage ss;
-		socklen_t len;
-
-		a.port = gw_port_next(gw);
-		if (a.port == 0)
-			break;
-		len = netaddr_to_sockaddr(&a, &ss);
-		if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
-			if (listen(fd, 4) < 0)
-				goto fail_release;
-			dc->lst.fd = fd;
-			dc->port = a.port;
-			dc->port_held = true;
-			return 0;
-		}
-		if (errno != EADDRINUSE)
-			goto fail_release;
-		gw_port_release(gw, a.port);
-	}
-	log_msg(LOG_LVL_ERR, "%s: every port of passive_ports (%u-%u) is in "
-	    "use; widen passive_ports in gateway.conf (and the firewall "
-	    "rules, if any, that name it)", dc->p.tag,
-	    (unsigned)gw->cfg->passive_low, (unsigned)gw->cfg->passive_high);
-	*reply = "425 No free passive port; try again later.";
-	close(fd);
-	return -1;
-fail_release: {
-		int e = errno;
-
-		gw_port_release(gw, a.port);
-		errno = e;
-	}
-fail_errno: {
-		char host[NETADDR_STRLEN];
-
-		log_msg(LOG_LVL_ERR, "%s: cannot open a data listener on %s: "
-		    "%s%s", dc->p.tag, netaddr_str(&dc->p.listen, host,
-		    sizeof(host)), strerror(errno), dc->p.active ? "" :
-		    " (is public_address an address of this router?)");
-	}
-	*reply = "425 Cannot open a passive data port.";
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
-/* Warn about a conntrack failure once per process and error code. */
+/* Both ends are up: relay, under data_timeout without progress. */
 static void
-data_ct_warn(struct data_chan *dc, int err, enum log_level lvl)
+data_start_relay(struct data_chan *dc)
 {
-	struct gw *gw = dc->p.gw;
-	unsigned bit = 1u << ((unsigned)err % 32u);
-
-	if (lvl != LOG_LVL_ERR && (gw->ct_warned & bit))
+	if (!data_set_state(dc, DS_RELAY))
 		return;
-	gw->ct_warned |= bit;
-	log_msg(lvl, "%s: cannot program the conntrack expectation for data "
-	    "port %u (%s): %s%s", dc->p.tag, dc->port, strerror(err),
-	    ct_strerror_advice(err), lvl == LOG_LVL_ERR ? "" :
-	    " [conntrack = auto: going on; data connections work only if the "
-	    "firewall admits them otherwise. This warning is shown once.]");
-}
+	dc->last_progress = loop_now(dc_loop(dc));
+	loop_timer_set(dc_loop(dc), &dc->timer,
+	    (uint64_t)dc->p.gw->cfg->data_timeout * 1000u);
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char a[96], b[96];
 
-static int
-data_ct_add(struct data_chan *dc, const char **reply)
-{
-	struct gw *gw = dc->p.gw;
-	struct ct_expect_req req;
-	int err;
-
-	if (gw->ct == NULL)
-		return 0;
-	memset(&req, 0, sizeof(req));
-	req.master = dc->p.master;
-	req.expect.family = data_peer(dc)->family;
-	memcpy(req.expect.src, data_peer(dc)->addr, 16);
-	memcpy(req.expect.dst, dc->p.listen.addr, 16);
-	req.expect.sport = 0;
-	req.expect.dport = dc->port;
-	req.timeout = gw->cfg->data_timeout;
-	/* Passive: an impostor from the client's address must not use up the
-	 * client's way in; deleted once the client's connection proved
-	 * itself (data_cand_promote). */
-	req.permanent = !dc->p.active;
-	err = ct_expect_add_id(gw->ct, &req, &dc->ct_id);
-	if (err == 0) {
-		dc->ct_added = true;
-		dc->ct_expect = req.expect;
-		return 0;
+		log_msg(LOG_LVL_DEBUG, "%s: data relay on port %u: client %s, "
+		    "server %s", dc->p.tag, dc->port, dc->cli.ssl ?
+		    tls_describe(dc->cli.ssl, a, sizeof(a)) : "clear",
+		    dc->be.ssl ? tls_describe(dc->be.ssl, b, sizeof(b)) :
+		    "clear");
 	}
-	if (gw->cfg->conntrack == CFG_CT_ON) {
-		/* Fail closed: conntrack = on promises the firewall needs
-		 * nothing else, so a transfer without it would only hang. */
-		data_ct_warn(dc, -err, LOG_LVL_ERR);
-		*reply = dc->p.active ? "425 Cannot prepare the router's "
-		    "firewall for the data connection." : "425 Cannot open a "
-		    "passive data port: the router's firewall could not be "
-		    "prepared for it.";
-		return -1;
-	}
-	/* conntrack = auto: fail open, the data connection may still pass. */
-	data_ct_warn(dc, -err, LOG_LVL_WARNING);
-	return 0;
 }
 
-/* TLS toward the backend (RFC 4217: the FTP client is always the TLS
- * client), resuming our own control session there. */
-static bool
-data_start_be_tls(struct data_chan *dc)
-{
-	SSL *ssl;
-
-	/* backend_tls = off: clear text on a trusted LAN. */
-	if (dc->p.gw->cfg->backend_tls == CFG_BACKEND_OFF)
-		return true;
-	ssl = tls_new_backend(dc->p.tls_app, dc->p.tls_app->be_session);
-	if (ssl == NULL)
-		return false;
-	conn_start_tls(&dc->be, ssl, false);
-	return true;
-}
-
-/* TLS server role on a client-side data conn (with PROT P). */
-static bool
-data_start_cli_tls(struct data_chan *dc, struct conn *c)
-{
-	SSL *ssl;
-
-	if (!dc->p.client_tls)
-		return true;
-	ssl = tls_new_server(dc->p.tls_app, true);
-	if (ssl == NULL)
-		return false;
-	conn_start_tls(c, ssl, true);
-	return true;
-}
-
-/* The connection data_dial makes failed (why): a refusal at the client's
- * PORT address is the client's; at the server's passive port, the admin's. */
+/* One direction's end is delivered: the owner's held reply may go. */
 static void
-data_dial_failed(struct data_chan *dc, const char *why)
+data_delivered(struct data_chan *dc)
 {
-	const struct ftp_addr *to = dc->p.active ? &dc->p.client : &dc->p.backend;
-	char host[NETADDR_STRLEN];
-
-	log_msg(dc->p.active ? LOG_LVL_INFO : LOG_LVL_ERR,
-	    "%s: cannot connect to the %s %s: %s", dc->p.tag, dc->p.active ?
-	    "client's active-mode port" : "FTP server's passive port",
-	    netaddr_str_port(to, host, sizeof(host)), why);
-	if (dc->p.active)
-		data_fail_ours(dc, "425 Cannot open the data connection to your "
-		    "PORT address.");
-	else
-		data_fail(dc, "425 Cannot open the data connection to the FTP "
-		    "server.");
+	if (!data_set_state(dc, DS_LINGER))
+		return;
+	loop_timer_set(dc_loop(dc), &dc->timer, DATA_LINGER_MS);
+	log_msg(LOG_LVL_DEBUG, "%s: data on port %u done: %llu bytes to the "
+	    "client, %llu to the server", dc->p.tag, dc->port,
+	    (unsigned long long)dc->cli.bytes_out,
+	    (unsigned long long)dc->be.bytes_out);
+	data_set_idle(dc);
 }
 
-/* Connect to the backend's passive port, or, active, to the port the
- * client's PORT/EPRT named. Returns false when the channel failed. */
-static bool
-data_dial(struct data_chan *dc)
-{
-	struct conn *out = dc->p.active ? &dc->cli : &dc->be;
-	const struct ftp_addr *to = dc->p.active ? &dc->p.client : &dc->p.backend;
-
-	dc->setup_deadline = loop_now(dc_loop(dc)) +
-	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
-	if (data_connect(out, to, dc->p.active ? &dc->p.source : NULL) < 0) {
-		data_dial_failed(dc, strerror(errno));
-		return false;
-	}
-	if (!data_start_be_tls(dc) ||
-	    (dc->p.active && !data_start_cli_tls(dc, &dc->cli))) {
-		data_fail(dc, "425 Cannot set up TLS.");
-		return false;
-	}
-	return true;
-}
-
-/*
- * Active: the backend connected (fd); we connect to the port the client's
- * PORT/EPRT named. Only the backend's address may use the port, and
- * nobody else can be it.
- */
 static void
-data_backend_arrived(struct data_chan *dc, int fd)
+data_pump(struct data_chan *dc)
 {
-	data_close_listener(dc);
-	data_ct_del(dc);
-	conn_set_fd(&dc->be, fd, false);
-	dc->state = DS_SETUP;
-	if (data_dial(dc))
-		data_pump(dc);
-}
+	bool progress = false;
 
-/*
- * Passive: a connection from the client's address (fd). It becomes a
- * candidate; the first one to pass the session-reuse check becomes the
- * client's data connection (data_cands_step). The backend is dialled at
- * the first arrival: ProFTPD accepts before it sends 150, and clients
- * start TLS only after the 150.
- */
-static void
-data_client_arrived(struct data_chan *dc, int fd, const struct ftp_addr *peer)
-{
-	struct data_cand *k = NULL;
-	char host[NETADDR_STRLEN];
-	size_t i;
-
-	for (i = 0; i < DATA_CANDIDATES && k == NULL; i++)
-		if (dc->cand[i].c.ev.fd < 0)
-			k = &dc->cand[i];
-	if (k == NULL) {
-		log_msg(LOG_LVL_WARNING, "%s: data connection from %s to port %u "
-		    "refused: %d others from that address are still proving "
-		    "they belong to this session", dc->p.tag,
-		    netaddr_str_port(peer, host, sizeof(host)), dc->port,
-		    DATA_CANDIDATES);
-		close(fd);
+	if (dc->state == DS_KICK) {
+		if (conn_finish_connect(&dc->be) != IO_AGAIN)
+			data_kick_done(dc);
 		return;
 	}
-	conn_set_fd(&k->c, fd, false);
-	k->peer = *peer;
-	k->deadline = loop_now(dc_loop(dc)) +
-	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
-	if (!data_start_cli_tls(dc, &k->c)) {
-		conn_close(dc_loop(dc), &k->c);
-		data_fail(dc, "425 Cannot set up TLS.");
-		return;
-	}
-	if (dc->state == DS_LISTEN) {
-		dc->state = DS_SETUP;
-		if (!data_dial(dc))
+	if (dc->state == DS_SETUP) {
+		switch (data_setup_step(dc)) {
+		case SETUP_FAILED:
+			data_close_all(dc);
 			return;
-	}
-	data_pump(dc);
-}
-
-/*
- * data_path = kernel: pick a port and program the expectation that makes
- * the kernel forward the data connection to the other side (DESIGN.md
- * facts 3 to 5), with "nat-follow-master": the new destination port comes
- * from the NAT tuple's source port, the addresses from the master.
- *   passive (fact 4): the client's connection to port P of the address it
- *     came in on; master = our control connection to the backend, NAT
- *     ORIGINAL: to the backend's passive port, from our LAN address (the
- *     server sees the address of its control peer).
- *   active (fact 5): the backend's connection to port P of our LAN address
- *     (our PORT named it); master = the client's control connection, NAT
- *     REPLY: to the port the client named, from the address the client
- *     connected to.
- * Nothing listens on P: the expectation is the reservation, and a port an
- * expectation for the same peer holds answers EEXIST.
- */
-static int
-data_open_kernel(struct data_chan *dc, const char **reply)
-{
-	struct gw *gw = dc->p.gw;
-	size_t tries = gw_port_count(gw);
-	const struct ftp_addr *from = data_peer(dc);	/* who connects */
-	const struct ftp_addr *to = dc->p.active ? &dc->p.client :
-	    &dc->p.backend;
-	struct ct_expect_req req;
-	int err = -EEXIST;
-
-	memset(&req, 0, sizeof(req));
-	req.master = dc->p.master;
-	req.expect.family = from->family;
-	memcpy(req.expect.src, from->addr, 16);
-	memcpy(req.expect.dst, dc->p.listen.addr, 16);
-	req.timeout = gw->cfg->data_timeout;
-	req.nat_dir = dc->p.active ? CT_NAT_REPLY : CT_NAT_ORIGINAL;
-	req.nat_fn = "nat-follow-master";
-	req.nat.family = to->family;
-	memcpy(req.nat.src, to->addr, 16);
-	memcpy(req.nat.dst, from->addr, 16);
-	req.nat.sport = to->port;
-	while (tries-- > 0 && err == -EEXIST) {
-		req.expect.dport = gw_port_next(gw);
-		if (req.expect.dport == 0)
+		case SETUP_WAIT:
 			break;
-		req.nat.dport = req.expect.dport;
-		err = ct_expect_add_id(gw->ct, &req, &dc->ct_id);
-		if (err != 0)
-			gw_port_release(gw, req.expect.dport);
+		case SETUP_READY:
+			data_start_relay(dc);
+			break;
+		}
 	}
-	if (err != 0 && req.expect.dport == 0) {
-		log_msg(LOG_LVL_ERR, "%s: every port of passive_ports (%u-%u) is "
-		    "in use; widen passive_ports in gateway.conf (and the "
-		    "firewall rules, if any, that name it)", dc->p.tag,
-		    (unsigned)gw->cfg->passive_low,
-		    (unsigned)gw->cfg->passive_high);
-		*reply = "425 No free passive port; try again later.";
-		return -1;
+	if (dc->state == DS_RELAY || dc->state == DS_LINGER) {
+		enum data_relay_result r = data_relay_step(dc, &progress);
+
+		if (r == RELAY_FAILED) {
+			data_close_all(dc);
+			return;
+		}
+		if (progress)
+			dc->last_progress = loop_now(dc_loop(dc));
+		if (r != RELAY_MOVING && dc->state == DS_RELAY)
+			data_delivered(dc);
+		if (r == RELAY_FINISHED) {
+			data_close_all(dc);
+			return;
+		}
 	}
-	if (err != 0) {
-		dc->port = req.expect.dport;
-		data_ct_warn(dc, -err, LOG_LVL_ERR);
-		*reply = dc->p.active ? "425 Cannot prepare the router's "
-		    "firewall for the data connection." : "425 Cannot open a "
-		    "passive data port: the router's firewall could not be "
-		    "prepared for it.";
-		return -1;
-	}
-	dc->ct_added = true;
-	dc->ct_expect = req.expect;
-	dc->port = req.expect.dport;
-	dc->port_held = true;
-	dc->state = DS_KERNEL;
-	log_msg(LOG_LVL_DEBUG, "%s: data port %u forwarded by the kernel to the "
-	    "%s's port %u (data_path = kernel)", dc->p.tag, dc->port,
-	    dc->p.active ? "client" : "FTP server", to->port);
-	return 0;
+	if (dc->state != DS_CLOSED)
+		data_relay_arm(dc, dc->state == DS_RELAY ||
+		    dc->state == DS_LINGER);
 }
 
+static void
+data_on_cli(struct loop_ev *ev, uint32_t events)
+{
+	(void)events;
+	data_pump(container_of(ev, struct data_chan, cli.ev));
+}
+
+static void
+data_on_be(struct loop_ev *ev, uint32_t events)
+{
+	(void)events;
+	data_pump(container_of(ev, struct data_chan, be.ev));
+}
+
+static void
+data_on_cand(struct loop_ev *ev, uint32_t events)
+{
+	(void)events;
+	data_pump(container_of(ev, struct data_cand, c.ev)->dc);
+}
+
+/* The plan's peer connected: the server (active), or a connection from
+ * the client's address (passive) that must still prove itself. */
 static void
 data_on_listen(struct loop_ev *ev, uint32_t events)
 {
@@ -718,41 +366,28 @@ data_on_listen(struct loop_ev *ev, uint32_t events)
 
 	(void)events;
 	for (n = 0; n < 8 && dc->lst.fd >= 0; n++) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
 		struct ftp_addr peer;
-		char host[NETADDR_STRLEN];
-		int fd = accept4(dc->lst.fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = data_listen_accept(dc, &peer);
+		bool ok;
 
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_msg(LOG_LVL_INFO, "%s: accept on data port "
-				    "%u: %s", dc->p.tag, dc->port, strerror(errno));
+		if (fd == DATA_ACCEPT_NONE)
 			return;
-		}
-		netaddr_from_sockaddr(&peer, (struct sockaddr *)&ss);
-		/* SECURITY: only the expected peer (the control client, or
-		 * the backend in active mode) may use the port; anyone else
-		 * is closed and the transfer still gets its connection. */
-		if (!ftp_addr_same_host(&peer, data_peer(dc))) {
-			log_msg(LOG_LVL_WARNING, "%s: data connection from %s to "
-			    "port %u refused: it is not the %s address "
-			    "(attempted data connection theft?)", dc->p.tag,
-			    netaddr_str_port(&peer, host, sizeof(host)), dc->port,
-			    dc->p.active ? "FTP server's" : "control client's");
-			close(fd);
+		if (fd == DATA_ACCEPT_REFUSED)
 			continue;
-		}
-		log_msg(LOG_LVL_DEBUG, "%s: data connection from %s on port %u",
-		    dc->p.tag, netaddr_str_port(&peer, host, sizeof(host)),
-		    dc->port);
-		if (dc->p.active) {
-			data_backend_arrived(dc, fd);
+		if (!data_set_state(dc, DS_SETUP)) {
+			close(fd);
 			return;
 		}
-		data_client_arrived(dc, fd, &peer);
+		ok = data_client_connects(dc) ?
+		    data_setup_client_arrived(dc, fd, &peer) :
+		    data_setup_server_arrived(dc, fd);
+		if (!ok) {
+			data_close_all(dc);
+			return;
+		}
+		data_pump(dc);
+		if (!data_client_connects(dc))
+			return;
 	}
 }
 
@@ -770,7 +405,6 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	dc->p = *p;
 	snprintf(dc->tag, sizeof(dc->tag), "%s", p->tag);
 	dc->p.tag = dc->tag;
-	dc->state = DS_LISTEN;
 	loop_ev_init(&dc->lst, data_on_listen);
 	conn_init(&dc->cli, data_on_cli);
 	conn_init(&dc->be, data_on_be);
@@ -784,15 +418,19 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	dc->kick.cb = data_kick;
 	dc->notify.cb = data_notify;
 	dc->reap.cb = data_reap;
-	if (p->kernel) {
-		if (data_open_kernel(dc, reply_out) < 0)
+	if (p->plan.kernel) {
+		dc->state = DS_KERNEL;
+		if (data_expect_kernel(dc, reply_out) < 0)
 			goto fail;
-	} else if (data_listen(dc, reply_out) < 0 ||
-	    data_ct_add(dc, reply_out) < 0) {
-		goto fail;
-	} else if (loop_arm(dc_loop(dc), &dc->lst, EPOLLIN) < 0) {
-		*reply_out = "425 Cannot open a passive data port.";
-		goto fail;
+	} else {
+		dc->state = DS_LISTEN;
+		if (data_listen_open(dc, reply_out) < 0 ||
+		    data_expect_add(dc, reply_out) < 0)
+			goto fail;
+		if (loop_arm(dc_loop(dc), &dc->lst, EPOLLIN) < 0) {
+			*reply_out = "425 Cannot open a passive data port.";
+			goto fail;
+		}
 	}
 	dc->listen_deadline = loop_now(dc_loop(dc)) +
 	    (uint64_t)p->gw->cfg->data_timeout * 1000u;
@@ -802,8 +440,8 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	*port_out = dc->port;
 	return dc;
 fail:
-	data_ct_del(dc);
-	data_close_listener(dc);
+	data_expect_del(dc);
+	data_listen_close(dc);
 	data_port_put(dc);
 	free(dc);
 	return NULL;
@@ -830,7 +468,7 @@ data_usable(const struct data_chan *dc)
 bool
 data_kernel(const struct data_chan *dc)
 {
-	return dc->p.kernel;
+	return dc->p.plan.kernel;
 }
 
 bool
@@ -917,485 +555,4 @@ data_abort_all(struct gw *gw)
 		if (!(dc->released && dc->state == DS_CLOSED))
 			data_abort(dc);
 	}
-}
-
-/* ---- setup: handshakes and the session-reuse check ---- */
-
-static void
-data_log_io_error(struct data_chan *dc, const char *side, const struct conn *c)
-{
-	log_msg(LOG_LVL_INFO, "%s: %s data connection: %s%s%s", dc->p.tag, side,
-	    c->err_text ? c->err_text : "error", c->ssl_err[0] ? ": " : "",
-	    c->ssl_err);
-}
-
-static const char data_reuse_reply[] = "425 Data connection refused: it must "
-    "reuse the TLS session of the control connection (enable TLS session "
-    "resumption in your FTP client).";
-
-/*
- * SECURITY: may this client-side data connection (handshake done) carry the
- * transfer? With require_session_reuse it must have resumed a session of
- * this very control connection, else anyone who can reach the port first
- * (from the client's own address, behind the same NAT) could take the
- * transfer or supply the upload. A fresh session made on a data connection
- * is dropped from the cache either way: nothing resumable is left behind.
- * Logs a refusal, naming from (the peer) and what the admin can do.
- */
-static bool
-data_client_admissible(struct data_chan *dc, SSL *ssl,
-    const struct ftp_addr *from)
-{
-	char host[NETADDR_STRLEN];
-
-	if (ssl == NULL)
-		return true;	/* PROT C: nothing to prove with */
-	if (!dc->p.gw->cfg->require_session_reuse ||
-	    tls_resumed_own(ssl, dc->p.tls_app)) {
-		if (!SSL_session_reused(ssl))
-			tls_forget_session(ssl);
-		return true;
-	}
-	log_msg(LOG_LVL_NOTICE, "%s: data connection from %s to port %u refused: "
-	    "it did not resume the control connection's TLS session (%s)%s. "
-	    "%sIf this is the client itself, enable TLS session reuse in it "
-	    "(curl, lftp and FileZilla do it by default; Python's ftplib "
-	    "needs session=ftp.sock.session), or set require_session_reuse = "
-	    "off in gateway.conf (weaker: lets a third party on the client's "
-	    "path take the data connection)", dc->p.tag,
-	    netaddr_str_port(from, host, sizeof(host)), dc->port,
-	    tls_resume_failure(ssl), dc->p.active ? "" : "; still waiting for "
-	    "the client's own connection until data_timeout", dc->p.after_ccc ?
-	    "After CCC, a client that did not send its own close_notify has "
-	    "discarded its session (curl: use --ftp-ssl-ccc-mode active). " : "");
-	/* A session that got this far belongs to whoever presented it, not to
-	 * this control connection: it is resumable no more. */
-	tls_forget_session(ssl);
-	return false;
-}
-
-/* Close every client candidate (passive). */
-static void
-data_cands_close(struct data_chan *dc)
-{
-	size_t i;
-
-	for (i = 0; i < DATA_CANDIDATES; i++)
-		conn_close(dc_loop(dc), &dc->cand[i].c);
-}
-
-/* k proved itself: it becomes the client's data connection; the port
- * closes to everyone else. */
-static void
-data_cand_promote(struct data_chan *dc, struct data_cand *k)
-{
-	loop_forget(dc_loop(dc), &k->c.ev);
-	dc->cli = k->c;
-	dc->cli.ev.cb = data_on_cli;
-	dc->cli.ev.armed = 0;
-	conn_init(&k->c, data_on_cand);
-	data_cands_close(dc);
-	data_close_listener(dc);
-	data_ct_del(dc);
-}
-
-/* Drive the candidates' handshakes; promote the first admissible one. */
-static void
-data_cands_step(struct data_chan *dc)
-{
-	size_t i;
-
-	for (i = 0; i < DATA_CANDIDATES && dc->cli.ev.fd < 0; i++) {
-		struct data_cand *k = &dc->cand[i];
-		char host[NETADDR_STRLEN];
-
-		if (k->c.ev.fd < 0)
-			continue;
-		if (!k->c.hs_done) {
-			enum io_result r = conn_handshake(&k->c);
-
-			if (r == IO_AGAIN) {
-				conn_arm(dc_loop(dc), &k->c, false, false);
-				continue;
-			}
-			if (r == IO_ERR) {
-				log_msg(LOG_LVL_INFO, "%s: TLS handshake on the data "
-				    "connection from %s failed: %s%s%s",
-				    dc->p.tag, netaddr_str_port(&k->peer, host,
-				    sizeof(host)), k->c.err_text ? k->c.err_text :
-				    "error", k->c.ssl_err[0] ? ": " : "",
-				    k->c.ssl_err);
-				dc->refusal = "425 TLS negotiation on the data "
-				    "connection failed.";
-				conn_close(dc_loop(dc), &k->c);
-				continue;
-			}
-		}
-		if (!data_client_admissible(dc, k->c.ssl, &k->peer)) {
-			dc->refusal = data_reuse_reply;
-			conn_close(dc_loop(dc), &k->c);
-			continue;
-		}
-		data_cand_promote(dc, k);
-	}
-}
-
-/* Arm the setup timer for the nearest deadline. */
-static void
-data_setup_rearm(struct data_chan *dc)
-{
-	uint64_t now = loop_now(dc_loop(dc)), next = UINT64_MAX;
-	size_t i;
-
-	if (dc->be.connecting || !dc->be.hs_done ||
-	    (dc->p.active && (dc->cli.connecting || !dc->cli.hs_done)))
-		next = dc->setup_deadline;
-	if (!dc->p.active && dc->cli.ev.fd < 0) {
-		if (dc->listen_deadline < next)
-			next = dc->listen_deadline;
-		for (i = 0; i < DATA_CANDIDATES; i++)
-			if (dc->cand[i].c.ev.fd >= 0 &&
-			    dc->cand[i].deadline < next)
-				next = dc->cand[i].deadline;
-	}
-	if (next != UINT64_MAX)
-		loop_timer_set(dc_loop(dc), &dc->timer,
-		    next > now ? next - now : 0);
-}
-
-static void
-data_setup_timeout(struct data_chan *dc)
-{
-	const struct config *cfg = dc->p.gw->cfg;
-	uint64_t now = loop_now(dc_loop(dc));
-	size_t i;
-
-	for (i = 0; i < DATA_CANDIDATES && dc->cli.ev.fd < 0; i++) {
-		struct data_cand *k = &dc->cand[i];
-		char host[NETADDR_STRLEN];
-
-		if (k->c.ev.fd < 0 || k->deadline > now)
-			continue;
-		log_msg(LOG_LVL_INFO, "%s: the data connection from %s did not "
-		    "finish its TLS handshake within connect_timeout (%u s); "
-		    "closed", dc->p.tag, netaddr_str_port(&k->peer, host,
-		    sizeof(host)), cfg->connect_timeout);
-		dc->refusal = "425 Could not set up the data connection in time.";
-		conn_close(dc_loop(dc), &k->c);
-	}
-	if (now >= dc->setup_deadline && (dc->be.connecting || !dc->be.hs_done ||
-	    (dc->p.active && (dc->cli.connecting || !dc->cli.hs_done)))) {
-		log_msg(LOG_LVL_INFO, "%s: data connection setup (TLS handshakes "
-		    "and the connection to the %s) took longer than "
-		    "connect_timeout (%u s)", dc->p.tag, dc->p.active ?
-		    "client's active-mode port" : "FTP server",
-		    cfg->connect_timeout);
-		data_fail_ours(dc, "425 Could not set up the data connection in "
-		    "time.");
-		return;
-	}
-	if (!dc->p.active && dc->cli.ev.fd < 0 && now >= dc->listen_deadline) {
-		log_msg(LOG_LVL_INFO, "%s: no data connection to port %u proved "
-		    "it belongs to this session within data_timeout (%u s)",
-		    dc->p.tag, dc->port, cfg->data_timeout);
-		data_fail_ours(dc, dc->refusal != NULL ? dc->refusal :
-		    "425 No data connection was made within the time limit.");
-		return;
-	}
-	data_setup_rearm(dc);
-}
-
-/* Returns false when the channel failed. */
-static bool
-data_setup_step(struct data_chan *dc)
-{
-	enum io_result r;
-
-	if (dc->be.connecting || dc->cli.connecting) {
-		struct conn *out = dc->p.active ? &dc->cli : &dc->be;
-
-		r = conn_finish_connect(out);
-		if (r == IO_ERR) {
-			data_dial_failed(dc, out->err_text);
-			return false;
-		}
-	}
-	if (!dc->be.connecting && !dc->be.hs_done && dc->be.ssl != NULL) {
-		r = conn_handshake(&dc->be);
-		if (r == IO_ERR) {
-			char why[640];
-			const char *cert = tls_backend_refusal(dc->be.ssl,
-			    dc->p.gw->cfg, why, sizeof(why));
-
-			/* A certificate problem is the admin's; a server that
-			 * refused the command and dropped the connection
-			 * explains itself in its reply. */
-			log_msg(cert[0] != '\0' ? LOG_LVL_ERR : LOG_LVL_INFO,
-			    "%s: TLS handshake on the data connection to the FTP "
-			    "server failed: %s%s%s; %s", dc->p.tag,
-			    dc->be.err_text, dc->be.ssl_err[0] ? ": " : "",
-			    dc->be.ssl_err, cert[0] != '\0' ? cert :
-			    "the server's reply says why");
-			data_fail(dc, "425 TLS negotiation with the FTP server "
-			    "failed on the data connection.");
-			return false;
-		}
-		if (r == IO_OK && !SSL_session_reused(dc->be.ssl))
-			log_msg(LOG_LVL_INFO, "%s: the FTP server did not resume "
-			    "ftpsgw's TLS session on the data connection; servers "
-			    "that require reuse will refuse it", dc->p.tag);
-	}
-	if (dc->p.active) {
-		/* We dialled the address the client named: the handshake and
-		 * the check run on that one connection. */
-		if (!dc->cli.connecting && !dc->cli.hs_done) {
-			r = conn_handshake(&dc->cli);
-			if (r == IO_ERR) {
-				data_log_io_error(dc, "TLS handshake on the client",
-				    &dc->cli);
-				data_fail_ours(dc, "425 TLS negotiation on the data "
-				    "connection failed.");
-				return false;
-			}
-			if (r == IO_OK && !data_client_admissible(dc,
-			    dc->cli.ssl, &dc->p.client)) {
-				data_fail_ours(dc, data_reuse_reply);
-				return false;
-			}
-		}
-	} else {
-		data_cands_step(dc);
-	}
-	if (dc->cli.ev.fd >= 0 && dc->cli.hs_done && !dc->cli.connecting &&
-	    dc->be.hs_done && !dc->be.connecting) {
-		dc->state = DS_RELAY;
-		dc->last_progress = loop_now(dc_loop(dc));
-		loop_timer_set(dc_loop(dc), &dc->timer,
-		    (uint64_t)dc->p.gw->cfg->data_timeout * 1000u);
-		if (log_enabled(LOG_LVL_DEBUG)) {
-			char a[96], b[96];
-
-			log_msg(LOG_LVL_DEBUG, "%s: data relay on port %u: client %s,"
-			    " server %s", dc->p.tag, dc->port,
-			    dc->cli.ssl ? tls_describe(dc->cli.ssl, a, sizeof(a)) :
-			    "clear", dc->be.ssl ? tls_describe(dc->be.ssl, b,
-			    sizeof(b)) : "clear");
-		}
-	} else {
-		data_setup_rearm(dc);
-	}
-	return true;
-}
-
-/* ---- relay ---- */
-
-/*
- * An upload the client ended with a plain TCP FIN and no TLS close_notify
- * (netkit ftp-ssl closes its socket before its SSL_shutdown) is taken as
- * the end of the upload and closed cleanly toward the server, as ProFTPD
- * and vsftpd take such an end from a client connected to them. Passing
- * the bare FIN on instead makes a TLS 1.2 server drop the session every
- * later data connection resumes. A reset, or such an end on a download,
- * still fails the channel.
- */
-static bool
-data_plain_end_of_upload(struct data_chan *dc, const struct conn *src)
-{
-	if (src != &dc->cli || !src->fin_only || dc->cli.bytes_in == 0 ||
-	    dc->cli.bytes_out != 0)
-		return false;
-	log_msg(LOG_LVL_INFO, "%s: the client ended its upload on port %u "
-	    "with a TCP FIN but no TLS close_notify; taken as the end of the "
-	    "upload, as FTP servers take it", dc->p.tag, dc->port);
-	return true;
-}
-
-/*
- * A download whose client closed its data connection with a TCP FIN and no
- * TLS close_notify (Python's ssl socket closed without unwrap(), and
- * others) after it was sent every byte we had. Whether the transfer is
- * complete is decided from what is delivered, not from which of the
- * client's FIN and the server's final reply came first: if the server now
- * ends the data cleanly with nothing more, every byte reached the client
- * and the server's reply stands; a byte more from the server, or a reset
- * from the client, fails the transfer with a 426.
- */
-static bool
-data_client_left_download(struct data_chan *dc, const struct conn *src)
-{
-	if (src != &dc->cli || !src->fin_only || dc->cli.bytes_in != 0 ||
-	    buf_len(&dc->down) != 0)
-		return false;
-	log_msg(LOG_LVL_DEBUG, "%s: the client closed its data connection on "
-	    "port %u without TLS close_notify after %llu bytes; complete if "
-	    "the server's data ends here", dc->p.tag, dc->port,
-	    (unsigned long long)dc->cli.bytes_out);
-	return true;
-}
-
-/*
- * Move bytes src -> buf -> dst and carry the end of the stream across:
- * a clean end (close_notify) becomes close_notify + FIN on dst once buf is
- * empty; an unclean end fails the channel (dst then sees no close_notify,
- * so a truncated transfer is never passed off as complete).
- * Returns false when the channel failed.
- */
-static bool
-data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
-    struct buf *b, const char *src_name, bool *progress)
-{
-	enum io_result r;
-
-	if (!src->eof && src->ev.fd >= 0 && buf_space(b) > 0) {
-		r = conn_read(src, b);
-		if (r == IO_OK)
-			*progress = true;
-		else if (r == IO_ERR && (data_plain_end_of_upload(dc, src) ||
-		    data_client_left_download(dc, src))) {
-			src->eof = true;
-			*progress = true;
-		} else if (r == IO_ERR) {
-			data_log_io_error(dc, src_name, src);
-			data_fail(dc, "426 Data connection closed; transfer "
-			    "aborted.");
-			return false;
-		}
-		/* IO_EOF sets src->eof */
-	}
-	if (buf_len(b) > 0 && dst->eof && dst->fin_only) {
-		log_msg(LOG_LVL_INFO, "%s: the client closed its data connection "
-		    "on port %u before the end of the data", dc->p.tag, dc->port);
-		data_fail(dc, "426 Data connection closed; transfer aborted.");
-		return false;
-	}
-	if (buf_len(b) > 0 && !dst->shut) {
-		size_t before = buf_len(b);
-
-		r = conn_write(dst, b);
-		if (buf_len(b) != before)
-			*progress = true;
-		if (r == IO_ERR) {
-			data_log_io_error(dc, src == &dc->be ? "client" : "server",
-			    dst);
-			data_fail(dc, "426 Data connection closed; transfer "
-			    "aborted.");
-			return false;
-		}
-	}
-	if (src->eof && buf_len(b) == 0 && !dst->shut && dst->fin_only) {
-		conn_shutdown_plain(dst);	/* it has gone: no close_notify */
-		*progress = true;
-	} else if (src->eof && buf_len(b) == 0 && !dst->shut) {
-		r = conn_shutdown(dst);
-		if (r == IO_ERR) {
-			data_fail(dc, "426 Data connection closed; transfer "
-			    "aborted.");
-			return false;
-		}
-		if (r == IO_OK)
-			*progress = true;
-	}
-	return true;
-}
-
-/* Answer a peer's close_notify at once (ProFTPD waits for ours before it
- * sends 226), as soon as nothing is left to send it. */
-static bool
-data_answer_close(struct data_chan *dc, struct conn *c, struct buf *toward)
-{
-	/* A peer that closed without close_notify gets none: it has gone. */
-	if (c->eof && c->fin_only) {
-		conn_shutdown_plain(c);
-		return true;
-	}
-	if (c->eof && !c->shut && buf_len(toward) == 0 &&
-	    conn_shutdown(c) == IO_ERR) {
-		data_fail(dc, "426 Data connection closed; transfer aborted.");
-		return false;
-	}
-	return true;
-}
-
-static void
-data_update(struct data_chan *dc)
-{
-	struct loop *l = dc_loop(dc);
-	bool relay = dc->state == DS_RELAY || dc->state == DS_LINGER;
-
-	/* During setup only connects and handshakes are armed (conn_arm):
-	 * early bytes from a finished side wait in the kernel. */
-	conn_arm(l, &dc->cli, relay && !dc->cli.eof && buf_space(&dc->up) > 0,
-	    relay && (buf_len(&dc->down) > 0 || (dc->be.eof && !dc->cli.shut)));
-	conn_arm(l, &dc->be, relay && !dc->be.eof && buf_space(&dc->down) > 0,
-	    relay && (buf_len(&dc->up) > 0 || (dc->cli.eof && !dc->be.shut)));
-	if ((dc->cli.more && buf_space(&dc->up) > 0) ||
-	    (dc->be.more && buf_space(&dc->down) > 0))
-		loop_defer(l, &dc->kick);
-}
-
-static void
-data_pump(struct data_chan *dc)
-{
-	bool progress = false;
-
-	if (dc->state == DS_KICK) {
-		if (conn_finish_connect(&dc->be) != IO_AGAIN)
-			data_kick_done(dc);
-		return;
-	}
-
-	if (dc->state == DS_SETUP && !data_setup_step(dc))
-		return;
-	if (dc->state == DS_RELAY || dc->state == DS_LINGER) {
-		if (!data_relay_dir(dc, &dc->be, &dc->cli, &dc->down, "server",
-		    &progress))
-			return;
-		if (!data_relay_dir(dc, &dc->cli, &dc->be, &dc->up, "client",
-		    &progress))
-			return;
-		if (!data_answer_close(dc, &dc->be, &dc->up) ||
-		    !data_answer_close(dc, &dc->cli, &dc->down))
-			return;
-		if (progress)
-			dc->last_progress = loop_now(dc_loop(dc));
-		/* One direction's end is delivered: the transfer is done. */
-		if (dc->state == DS_RELAY && ((dc->be.eof && dc->cli.shut) ||
-		    (dc->cli.eof && dc->be.shut))) {
-			dc->state = DS_LINGER;
-			loop_timer_set(dc_loop(dc), &dc->timer, DATA_LINGER_MS);
-			log_msg(LOG_LVL_DEBUG, "%s: data on port %u done: %llu "
-			    "bytes to the client, %llu to the server", dc->p.tag,
-			    dc->port, (unsigned long long)dc->cli.bytes_out,
-			    (unsigned long long)dc->be.bytes_out);
-			data_set_idle(dc);
-		}
-		if (dc->state == DS_LINGER && dc->cli.eof && dc->be.eof &&
-		    dc->cli.shut && dc->be.shut) {
-			data_close_all(dc);
-			return;
-		}
-	}
-	if (dc->state != DS_CLOSED)
-		data_update(dc);
-}
-
-static void
-data_on_cli(struct loop_ev *ev, uint32_t events)
-{
-	(void)events;
-	data_pump(container_of(ev, struct data_chan, cli.ev));
-}
-
-static void
-data_on_be(struct loop_ev *ev, uint32_t events)
-{
-	(void)events;
-	data_pump(container_of(ev, struct data_chan, be.ev));
-}
-
-static void
-data_on_cand(struct loop_ev *ev, uint32_t events)
-{
-	(void)events;
-	data_pump(container_of(ev, struct data_cand, c.ev)->dc);
 }

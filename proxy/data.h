@@ -10,8 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "conntrack/ct.h"
-#include "proxy/ftp_parse.h"
+#include "proxy/data_plan.h"
 
 struct gw;
 struct tls_app;
@@ -20,22 +19,8 @@ struct data_chan;
 struct data_params {
 	struct gw *gw;
 	const char *tag;		/* "#id client" log prefix (borrowed) */
-	bool active;			/* PORT/EPRT: the backend connects to us */
-	bool kernel;			/* data_path = kernel: the kernel forwards
-					 * the data connection (NAT expectation,
-					 * master as below); nothing to relay */
-	struct ftp_addr client;		/* control client's address; active: and
-					 * the port its PORT/EPRT named */
-	struct ftp_addr listen;		/* address to listen on (port 0): the
-					 * public side (passive), the LAN side
-					 * (active) */
-	struct ftp_addr backend;	/* backend's address; passive: and its
-					 * passive port */
-	struct ftp_addr source;		/* active: our address toward the client */
-	struct ct_tuple master;		/* master of the expectation, original
-					 * dir: the client's control connection
-					 * (passive; kernel: active), ours to the
-					 * backend (active; kernel: passive) */
+	struct data_plan plan;		/* where the connections come from and
+					 * go to (data_plan_make) */
 	bool client_tls;		/* PROT P on the client side */
 	bool after_ccc;			/* the client's control TLS ended by CCC */
 	struct tls_app *tls_app;	/* session's TLS state (borrowed) */
@@ -46,10 +31,9 @@ struct data_params {
 };
 
 /*
- * data_open - open the data listener (port from passive_ports) and program
- * the conntrack expectation for the peer that will connect to it: the
- * client (passive) or the backend (active); with p->kernel, only the
- * expectation, carrying NAT to the backend's passive port. On success
+ * data_open - carry out p->plan: open the data listener (port from
+ * passive_ports) and program the conntrack expectation for the peer that
+ * will connect to it; on the kernel path, only the expectation. On success
  * returns the channel and sets *port_out; on failure returns NULL and
  * *reply_out to the reply the client should get (static text with code).
  */

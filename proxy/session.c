@@ -365,42 +365,6 @@ sess_kick(struct loop_deferred *d)
 		sess_pump(s);
 }
 
-/* The data channel delivered its end (or failed): release held replies. */
-void
-sess_data_params(struct session *s, struct data_params *dp,
-    const struct ftp_addr *master_src, const struct ftp_addr *master_dst)
-{
-	memset(dp, 0, sizeof(*dp));
-	dp->gw = s->gw;
-	dp->tag = s->tag;
-	dp->master.family = master_src->family;
-	memcpy(dp->master.src, master_src->addr, sizeof(dp->master.src));
-	memcpy(dp->master.dst, master_dst->addr, sizeof(dp->master.dst));
-	dp->master.sport = master_src->port;
-	dp->master.dport = master_dst->port;
-	dp->client_tls = s->prot_p;
-	dp->after_ccc = s->ccc;
-	dp->tls_app = &s->tls;
-	/* Data connections get no tickets: a TLS 1.3 client that offers each
-	 * ticket once (curl) finds a fresh one, made here on the control
-	 * connection and bound to its token, before the 227/229/200. */
-	if (s->prot_p && !s->ccc && s->cli.ssl != NULL &&
-	    tls_renew_ticket(s->cli.ssl) < 0)
-		log_msg(LOG_LVL_DEBUG, "%s: no fresh TLS ticket for the client",
-		    s->tag);
-	dp->on_idle = sess_data_idle;
-	dp->owner = s;
-}
-
-void
-sess_data_idle(void *owner)
-{
-	struct session *s = owner;
-
-	if (!s->dead)
-		loop_defer(sess_loop(s), &s->kick);
-}
-
 /* ---- backend connection ---- */
 
 void

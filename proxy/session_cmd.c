@@ -211,13 +211,10 @@ static void
 sess_active(struct session *s, const struct ftp_cmd *cmd)
 {
 	bool eprt = cmd->verb == FTP_VERB_EPRT;
-	struct data_params dp;
 	struct ftp_addr a, ann;
 	enum ftp_addr_result r;
 	const char *reply = NULL;
 	char host[NETADDR_STRLEN], line[128];
-	uint16_t port = 0;
-	bool kernel;
 	int n;
 
 	if (!s->gw->cfg->active_mode) {
@@ -260,32 +257,10 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 		return;
 	}
 	sess_data_drop(s, true);	/* a new PORT replaces the previous one */
-
-	/* The kernel path's master is the client's control connection
-	 * (DESIGN.md fact 5); the relay's, ours to the backend. */
-	kernel = s->gw->cfg->data_path == CFG_DATA_KERNEL && s->gw->ct != NULL &&
-	    s->client.family == s->gw->backend.family;
-	if (kernel)
-		sess_data_params(s, &dp, &s->client, &s->local);
-	else
-		sess_data_params(s, &dp, &s->be_local, &s->gw->backend);
-	dp.kernel = kernel;
-	dp.active = true;
-	dp.client = a;
-	dp.client.family = s->client.family;	/* ::ffff:a.b.c.d -> IPv4 */
-	if (a.family == AF_INET6 && s->client.family == AF_INET)
-		memcpy(dp.client.addr, s->client.addr, 16);
-	dp.listen = s->be_local;
-	dp.listen.port = 0;
-	dp.backend = s->gw->backend;
-	dp.source = s->local;
-	s->data = data_open(&dp, &port, &reply);
-	if (s->data == NULL) {
+	if (!sess_data_open(s, DATA_ACTIVE, 0, &a, &ann, &reply)) {
 		sess_reply(s, reply);
 		return;
 	}
-	ann = s->be_local;
-	ann.port = port;
 	n = ann.family == AF_INET ? ftp_fmt_port(line, sizeof(line), &ann) :
 	    ftp_fmt_eprt(line, sizeof(line), &ann);
 	if (n < 0) {

@@ -11,6 +11,7 @@
 
 #include "proxy/buf.h"
 #include "proxy/conn.h"
+#include "proxy/data_plan.h"
 #include "proxy/ftp_line.h"
 #include "proxy/ftp_parse.h"
 #include "proxy/ftp_scrub.h"
@@ -210,16 +211,17 @@ void sess_public_addr(const struct session *s, struct ftp_addr *out);
 /* BS_HOLD: the client's first command lets the backend preamble go on;
  * true if it was a HOST, which is sent first and so consumed here. */
 bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);
-void sess_data_idle(void *owner);
-struct data_params;
-/* Start dp with what every data channel of s shares (its TLS state, the
- * owner callback) and the expectation's master, the control connection
- * from master_src to master_dst; the caller adds the mode's addresses. */
-void sess_data_params(struct session *s, struct data_params *dp,
-    const struct ftp_addr *master_src, const struct ftp_addr *master_dst);
 /* Let go of the data channel (counting its bytes): abort closes it at once,
  * otherwise a channel finishing its close_notify exchange completes it. */
 void sess_data_drop(struct session *s, bool abort);
+
+/* session_data.c: build the plan for a data channel (mode; passive: the
+ * server's passive port; active: the address the client's PORT/EPRT
+ * named) and open the channel as s->data. On success *announce is the
+ * address and port to tell the other side; else *reply is the client's. */
+bool sess_data_open(struct session *s, enum data_mode mode,
+    uint16_t server_port, const struct ftp_addr *named,
+    struct ftp_addr *announce, const char **reply);
 
 /* session_cmd.c: process the complete command lines in cli_in. */
 void sess_client_lines(struct session *s);

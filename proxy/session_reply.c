@@ -48,12 +48,9 @@ static void
 sess_passive_reply(struct session *s, struct pending *p, unsigned code,
     const char *line, size_t len)
 {
-	struct data_params dp;
-	struct ftp_addr be = s->gw->backend;
+	struct ftp_addr be = s->gw->backend, ann;
 	char out[128];
 	const char *reply = NULL;
-	uint16_t port = 0;
-	bool kernel;
 	int n;
 
 	if (p->sent_epsv && code == FTP_EPSV_OK) {
@@ -84,33 +81,15 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		return;
 	}
 
-	/* data_path = kernel where the kernel can do it: same address
-	 * family on both sides (no NAT between IPv4 and IPv6). Its master is
-	 * our control connection to the backend (DESIGN.md fact 4). */
-	kernel = s->gw->cfg->data_path == CFG_DATA_KERNEL && s->gw->ct != NULL &&
-	    s->client.family == be.family;
-	if (kernel)
-		sess_data_params(s, &dp, &s->be_local, &s->gw->backend);
-	else
-		sess_data_params(s, &dp, &s->client, &s->local);
-	dp.kernel = kernel;
-	dp.client = s->client;
-	sess_public_addr(s, &dp.listen);
-	dp.backend = be;
-	s->data = data_open(&dp, &port, &reply);
 	sess_fifo_pop(s);
-	if (s->data == NULL) {
+	if (!sess_data_open(s, DATA_PASSIVE, be.port, NULL, &ann, &reply)) {
 		sess_put(s, reply);
 		return;
 	}
-	if (p->client_epsv) {
-		n = ftp_fmt_229(out, sizeof(out), port);
-	} else {
-		struct ftp_addr ann = dp.listen;
-
-		ann.port = port;
+	if (p->client_epsv)
+		n = ftp_fmt_229(out, sizeof(out), ann.port);
+	else
 		n = ftp_fmt_227(out, sizeof(out), &ann);
-	}
 	if (n < 2) {
 		sess_put(s, "425 Cannot announce the passive port.");
 		return;
