@@ -12,18 +12,6 @@
 #include "proxy/log.h"
 #include "proxy/session_int.h"
 
-/* The reply code a line starts with, or 0. */
-static unsigned
-reply_code(const char *line, size_t len)
-{
-	if (len < 3 || line[0] < '1' || line[0] > '5' || line[1] < '0' ||
-	    line[1] > '9' || line[2] < '0' || line[2] > '9')
-		return 0;
-	return (unsigned)(line[0] - '0') * 100u + (unsigned)(line[1] - '0') * 10u +
-	    (unsigned)(line[2] - '0');
-}
-
-
 /* The first reply after an ABOR came: send the NOOP that will mark the
  * end of the abort's replies. */
 static void
@@ -240,7 +228,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 	unsigned code = 0;
 
 	if (p != NULL && p->kind == PEND_TRANSFER && !s->be_rp.multi) {
-		unsigned c = reply_code(line, len);
+		unsigned c = ftp_reply_code(line, len);
 		const char *rep = NULL;
 
 		if (c >= 200 && s->data != NULL)
