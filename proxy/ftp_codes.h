@@ -30,4 +30,9 @@
 #define FTP_POLICY_DENIED       534
 #define FTP_PROT_NOT_SUPPORTED  536
 
+/* A code above as a string literal, "211" for FTP_FEAT_OK, so fixed reply
+ * lines are built at compile time: FTP_CODE_STR(FTP_FEAT_OK) " End". */
+#define FTP_CODE_STR(code)	FTP_CODE_STR_(code)
+#define FTP_CODE_STR_(code)	#code
+
 #endif

@@ -280,15 +280,13 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			    ftp_feat_filter(line, len) == FTP_FEAT_DROP)
 				break;
 		} else if (kind == FTP_REPLY_LAST && code == FTP_FEAT_OK) {
-			if (!p->multi)
-				sess_put(s, "211-Features:");
-			sess_put(s, " AUTH TLS");
-			sess_put(s, " PBSZ");
-			sess_put(s, " PROT");
-			if (s->gw->cfg->allow_ccc)
-				sess_put(s, " CCC");
+			const char *f;
+			size_t i;
+
+			for (i = 0; (f = ftp_feat_added(i,
+			    s->gw->cfg->allow_ccc, !p->multi)) != NULL; i++)
+				sess_put(s, f);
 			if (!p->multi) {
-				sess_put(s, "211 End");
 				sess_fifo_pop(s);
 				break;
 			}
