@@ -53,6 +53,7 @@
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
 #include "proxy/tls.h"
+#include "proxy/voice.h"
 
 /* How long a finished channel waits for the peers' close_notify / FIN. */
 #define DATA_LINGER_MS 3000
@@ -291,11 +292,10 @@ data_timeout(struct loop_timer *t)
 	case DS_LISTEN:
 		log_msg(LOG_LVL_INFO, "%s: no data connection to port %u within "
 		    "data_timeout (%u s); if the %s did try, its packets did "
-		    "not reach ftpsgw: check the firewall and conntrack "
-		    "settings", dc->p.tag, dc->port, cfg->data_timeout,
-		    dc->p.active ? "FTP server" : "client");
-		data_fail_ours(dc, "425 No data connection was made within the "
-		    "time limit.");
+		    "not reach ftpsgw: %s", dc->p.tag, dc->port,
+		    cfg->data_timeout, dc->p.active ? "FTP server" : "client",
+		    voice_advice(V_DATA_TIMEOUT));
+		data_fail_ours(dc, voice_line(V_DATA_TIMEOUT));
 		if (!dc->p.active && dc->transfer)
 			data_kick_backend(dc);
 		break;
@@ -312,8 +312,7 @@ data_timeout(struct loop_timer *t)
 		}
 		log_msg(LOG_LVL_INFO, "%s: data transfer stalled for data_timeout "
 		    "(%u s); aborting it", dc->p.tag, cfg->data_timeout);
-		data_fail_ours(dc, "426 Data transfer stalled; connection "
-		    "closed, transfer aborted.");
+		data_fail_ours(dc, voice_line(V_DATA_STALLED));
 		break;
 	}
 	case DS_LINGER:
@@ -415,10 +414,9 @@ data_listen(struct data_chan *dc, const char **reply)
 		gw_port_release(gw, a.port);
 	}
 	log_msg(LOG_LVL_ERR, "%s: every port of passive_ports (%u-%u) is in "
-	    "use; widen passive_ports in gateway.conf (and the firewall "
-	    "rules, if any, that name it)", dc->p.tag,
-	    (unsigned)gw->cfg->passive_low, (unsigned)gw->cfg->passive_high);
-	*reply = "425 No free passive port; try again later.";
+	    "use; %s", dc->p.tag, (unsigned)gw->cfg->passive_low,
+	    (unsigned)gw->cfg->passive_high, voice_advice(V_NO_FREE_PORT));
+	*reply = voice_line(V_NO_FREE_PORT);
 	close(fd);
 	return -1;
 fail_release: {
@@ -435,7 +433,7 @@ fail_errno: {
 		    sizeof(host)), strerror(errno), dc->p.active ? "" :
 		    " (is public_address an address of this router?)");
 	}
-	*reply = "425 Cannot open a passive data port.";
+	*reply = voice_line(V_PASSIVE_PORT);
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -489,10 +487,8 @@ data_ct_add(struct data_chan *dc, const char **reply)
 		/* Fail closed: conntrack = on promises the firewall needs
 		 * nothing else, so a transfer without it would only hang. */
 		data_ct_warn(dc, -err, LOG_LVL_ERR);
-		*reply = dc->p.active ? "425 Cannot prepare the router's "
-		    "firewall for the data connection." : "425 Cannot open a "
-		    "passive data port: the router's firewall could not be "
-		    "prepared for it.";
+		*reply = voice_line(dc->p.active ? V_FIREWALL_ACTIVE :
+		    V_FIREWALL_PASSIVE);
 		return -1;
 	}
 	/* conntrack = auto: fail open, the data connection may still pass. */
@@ -545,11 +541,9 @@ data_dial_failed(struct data_chan *dc, const char *why)
 	    "client's active-mode port" : "FTP server's passive port",
 	    netaddr_str_port(to, host, sizeof(host)), why);
 	if (dc->p.active)
-		data_fail_ours(dc, "425 Cannot open the data connection to your "
-		    "PORT address.");
+		data_fail_ours(dc, voice_line(V_DIAL_CLIENT));
 	else
-		data_fail(dc, "425 Cannot open the data connection to the FTP "
-		    "server.");
+		data_fail(dc, voice_line(V_DIAL_SERVER));
 }
 
 /* Connect to the backend's passive port, or, active, to the port the
@@ -568,7 +562,7 @@ data_dial(struct data_chan *dc)
 	}
 	if (!data_start_be_tls(dc) ||
 	    (dc->p.active && !data_start_cli_tls(dc, &dc->cli))) {
-		data_fail(dc, "425 Cannot set up TLS.");
+		data_fail(dc, voice_line(V_DATA_TLS_SETUP));
 		return false;
 	}
 	return true;
@@ -622,7 +616,7 @@ data_client_arrived(struct data_chan *dc, int fd, const struct ftp_addr *peer)
 	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
 	if (!data_start_cli_tls(dc, &k->c)) {
 		conn_close(dc_loop(dc), &k->c);
-		data_fail(dc, "425 Cannot set up TLS.");
+		data_fail(dc, voice_line(V_DATA_TLS_SETUP));
 		return;
 	}
 	if (dc->state == DS_LISTEN) {
@@ -682,20 +676,17 @@ data_open_kernel(struct data_chan *dc, const char **reply)
 	}
 	if (err != 0 && req.expect.dport == 0) {
 		log_msg(LOG_LVL_ERR, "%s: every port of passive_ports (%u-%u) is "
-		    "in use; widen passive_ports in gateway.conf (and the "
-		    "firewall rules, if any, that name it)", dc->p.tag,
-		    (unsigned)gw->cfg->passive_low,
-		    (unsigned)gw->cfg->passive_high);
-		*reply = "425 No free passive port; try again later.";
+		    "in use; %s", dc->p.tag, (unsigned)gw->cfg->passive_low,
+		    (unsigned)gw->cfg->passive_high,
+		    voice_advice(V_NO_FREE_PORT));
+		*reply = voice_line(V_NO_FREE_PORT);
 		return -1;
 	}
 	if (err != 0) {
 		dc->port = req.expect.dport;
 		data_ct_warn(dc, -err, LOG_LVL_ERR);
-		*reply = dc->p.active ? "425 Cannot prepare the router's "
-		    "firewall for the data connection." : "425 Cannot open a "
-		    "passive data port: the router's firewall could not be "
-		    "prepared for it.";
+		*reply = voice_line(dc->p.active ? V_FIREWALL_ACTIVE :
+		    V_FIREWALL_PASSIVE);
 		return -1;
 	}
 	dc->ct_added = true;
@@ -763,7 +754,7 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	size_t i;
 
 	if (dc == NULL) {
-		*reply_out = "425 Out of memory.";
+		*reply_out = voice_line(V_OUT_OF_MEMORY);
 		return NULL;
 	}
 	dc->p = *p;
@@ -790,7 +781,7 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	    data_ct_add(dc, reply_out) < 0) {
 		goto fail;
 	} else if (loop_arm(dc_loop(dc), &dc->lst, EPOLLIN) < 0) {
-		*reply_out = "425 Cannot open a passive data port.";
+		*reply_out = voice_line(V_PASSIVE_PORT);
 		goto fail;
 	}
 	dc->listen_deadline = loop_now(dc_loop(dc)) +
@@ -928,10 +919,6 @@ data_log_io_error(struct data_chan *dc, const char *side, const struct conn *c)
 	    c->ssl_err);
 }
 
-static const char data_reuse_reply[] = "425 Data connection refused: it must "
-    "reuse the TLS session of the control connection (enable TLS session "
-    "resumption in your FTP client).";
-
 /*
  * SECURITY: may this client-side data connection (handshake done) carry the
  * transfer? With require_session_reuse it must have resumed a session of
@@ -957,16 +944,13 @@ data_client_admissible(struct data_chan *dc, SSL *ssl,
 	}
 	log_msg(LOG_LVL_NOTICE, "%s: data connection from %s to port %u refused: "
 	    "it did not resume the control connection's TLS session (%s)%s. "
-	    "%sIf this is the client itself, enable TLS session reuse in it "
-	    "(curl, lftp and FileZilla do it by default; Python's ftplib "
-	    "needs session=ftp.sock.session), or set require_session_reuse = "
-	    "off in gateway.conf (weaker: lets a third party on the client's "
-	    "path take the data connection)", dc->p.tag,
+	    "%s%s", dc->p.tag,
 	    netaddr_str_port(from, host, sizeof(host)), dc->port,
 	    tls_resume_failure(ssl), dc->p.active ? "" : "; still waiting for "
 	    "the client's own connection until data_timeout", dc->p.after_ccc ?
 	    "After CCC, a client that did not send its own close_notify has "
-	    "discarded its session (curl: use --ftp-ssl-ccc-mode active). " : "");
+	    "discarded its session (curl: use --ftp-ssl-ccc-mode active). " : "",
+	    voice_advice(V_DATA_REUSE));
 	/* A session that got this far belongs to whoever presented it, not to
 	 * this control connection: it is resumable no more. */
 	tls_forget_session(ssl);
@@ -1024,14 +1008,13 @@ data_cands_step(struct data_chan *dc)
 				    sizeof(host)), k->c.err_text ? k->c.err_text :
 				    "error", k->c.ssl_err[0] ? ": " : "",
 				    k->c.ssl_err);
-				dc->refusal = "425 TLS negotiation on the data "
-				    "connection failed.";
+				dc->refusal = voice_line(V_DATA_TLS_FAILED);
 				conn_close(dc_loop(dc), &k->c);
 				continue;
 			}
 		}
 		if (!data_client_admissible(dc, k->c.ssl, &k->peer)) {
-			dc->refusal = data_reuse_reply;
+			dc->refusal = voice_line(V_DATA_REUSE);
 			conn_close(dc_loop(dc), &k->c);
 			continue;
 		}
@@ -1079,7 +1062,7 @@ data_setup_timeout(struct data_chan *dc)
 		    "finish its TLS handshake within connect_timeout (%u s); "
 		    "closed", dc->p.tag, netaddr_str_port(&k->peer, host,
 		    sizeof(host)), cfg->connect_timeout);
-		dc->refusal = "425 Could not set up the data connection in time.";
+		dc->refusal = voice_line(V_DATA_SLOW);
 		conn_close(dc_loop(dc), &k->c);
 	}
 	if (now >= dc->setup_deadline && (dc->be.connecting || !dc->be.hs_done ||
@@ -1089,8 +1072,7 @@ data_setup_timeout(struct data_chan *dc)
 		    "connect_timeout (%u s)", dc->p.tag, dc->p.active ?
 		    "client's active-mode port" : "FTP server",
 		    cfg->connect_timeout);
-		data_fail_ours(dc, "425 Could not set up the data connection in "
-		    "time.");
+		data_fail_ours(dc, voice_line(V_DATA_SLOW));
 		return;
 	}
 	if (!dc->p.active && dc->cli.ev.fd < 0 && now >= dc->listen_deadline) {
@@ -1098,7 +1080,7 @@ data_setup_timeout(struct data_chan *dc)
 		    "it belongs to this session within data_timeout (%u s)",
 		    dc->p.tag, dc->port, cfg->data_timeout);
 		data_fail_ours(dc, dc->refusal != NULL ? dc->refusal :
-		    "425 No data connection was made within the time limit.");
+		    voice_line(V_DATA_TIMEOUT));
 		return;
 	}
 	data_setup_rearm(dc);
@@ -1135,8 +1117,7 @@ data_setup_step(struct data_chan *dc)
 			    dc->be.err_text, dc->be.ssl_err[0] ? ": " : "",
 			    dc->be.ssl_err, cert[0] != '\0' ? cert :
 			    "the server's reply says why");
-			data_fail(dc, "425 TLS negotiation with the FTP server "
-			    "failed on the data connection.");
+			data_fail(dc, voice_line(V_DATA_BACKEND_TLS));
 			return false;
 		}
 		if (r == IO_OK && !SSL_session_reused(dc->be.ssl))
@@ -1152,13 +1133,13 @@ data_setup_step(struct data_chan *dc)
 			if (r == IO_ERR) {
 				data_log_io_error(dc, "TLS handshake on the client",
 				    &dc->cli);
-				data_fail_ours(dc, "425 TLS negotiation on the data "
-				    "connection failed.");
+				data_fail_ours(dc,
+				    voice_line(V_DATA_TLS_FAILED));
 				return false;
 			}
 			if (r == IO_OK && !data_client_admissible(dc,
 			    dc->cli.ssl, &dc->p.client)) {
-				data_fail_ours(dc, data_reuse_reply);
+				data_fail_ours(dc, voice_line(V_DATA_REUSE));
 				return false;
 			}
 		}
@@ -1255,8 +1236,7 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 			*progress = true;
 		} else if (r == IO_ERR) {
 			data_log_io_error(dc, src_name, src);
-			data_fail(dc, "426 Data connection closed; transfer "
-			    "aborted.");
+			data_fail(dc, voice_line(V_DATA_ABORTED));
 			return false;
 		}
 		/* IO_EOF sets src->eof */
@@ -1264,7 +1244,7 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 	if (buf_len(b) > 0 && dst->eof && dst->fin_only) {
 		log_msg(LOG_LVL_INFO, "%s: the client closed its data connection "
 		    "on port %u before the end of the data", dc->p.tag, dc->port);
-		data_fail(dc, "426 Data connection closed; transfer aborted.");
+		data_fail(dc, voice_line(V_DATA_ABORTED));
 		return false;
 	}
 	if (buf_len(b) > 0 && !dst->shut) {
@@ -1276,8 +1256,7 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 		if (r == IO_ERR) {
 			data_log_io_error(dc, src == &dc->be ? "client" : "server",
 			    dst);
-			data_fail(dc, "426 Data connection closed; transfer "
-			    "aborted.");
+			data_fail(dc, voice_line(V_DATA_ABORTED));
 			return false;
 		}
 	}
@@ -1287,8 +1266,7 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 	} else if (src->eof && buf_len(b) == 0 && !dst->shut) {
 		r = conn_shutdown(dst);
 		if (r == IO_ERR) {
-			data_fail(dc, "426 Data connection closed; transfer "
-			    "aborted.");
+			data_fail(dc, voice_line(V_DATA_ABORTED));
 			return false;
 		}
 		if (r == IO_OK)
@@ -1309,7 +1287,7 @@ data_answer_close(struct data_chan *dc, struct conn *c, struct buf *toward)
 	}
 	if (c->eof && !c->shut && buf_len(toward) == 0 &&
 	    conn_shutdown(c) == IO_ERR) {
-		data_fail(dc, "426 Data connection closed; transfer aborted.");
+		data_fail(dc, voice_line(V_DATA_ABORTED));
 		return false;
 	}
 	return true;

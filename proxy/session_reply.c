@@ -11,6 +11,7 @@
 #include "proxy/ftp_rewrite.h"
 #include "proxy/log.h"
 #include "proxy/session_int.h"
+#include "proxy/voice.h"
 
 /* The first reply after an ABOR came: send the NOOP that will mark the
  * end of the abort's replies. */
@@ -100,7 +101,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		n = ftp_fmt_227(out, sizeof(out), &ann);
 	}
 	if (n < 2) {
-		sess_put(s, "425 Cannot announce the passive port.");
+		sess_put(s, voice_line(V_PASV_ANNOUNCE));
 		return;
 	}
 	out[n - 2] = '\0';	/* sess_put adds the CRLF */
@@ -113,7 +114,7 @@ bad: {
 		    "server: %s", s->tag, log_escape(esc, sizeof(esc), line, len));
 	}
 	sess_fifo_pop(s);
-	sess_put(s, "425 The FTP server sent a malformed passive reply.");
+	sess_put(s, voice_line(V_PASV_MALFORMED));
 }
 
 /*
@@ -188,7 +189,7 @@ sess_abor_reply(struct session *s, struct pending *p,
 	answered = p->answered;
 	sess_fifo_pop(s);		/* the abort is over; p is gone */
 	if (!answered)
-		sess_put(s, "226 Abort successful.");
+		sess_put(s, voice_line(V_ABORT_OK));
 }
 
 /*
@@ -208,10 +209,9 @@ sess_login_failed(struct session *s, uint64_t user)
 	log_msg(LOG_LVL_NOTICE, "%s: login failed from %s", s->tag, host);
 	if (v == GW_FAIL_BAN)
 		log_msg(LOG_LVL_NOTICE, "%s: %s banned for %u s after %u "
-		    "failed logins (max_login_failures, ban_time, "
-		    "ban_prefix4/6)", s->tag, gw_ban_scope(s->gw, &s->client,
-		    scope, sizeof(scope)), cfg->ban_time,
-		    cfg->max_login_failures);
+		    "failed logins (%s)", s->tag, gw_ban_scope(s->gw,
+		    &s->client, scope, sizeof(scope)), cfg->ban_time,
+		    cfg->max_login_failures, voice_advice(V_LOGIN_BANNED));
 	else if (v == GW_FAIL_BANNED)
 		log_msg(LOG_LVL_NOTICE, "%s: %s is banned for failed logins: "
 		    "this session, opened before the ban, ends too", s->tag,
@@ -255,11 +255,10 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		 * once, never silence. */
 		log_msg(LOG_LVL_NOTICE, "%s: FTP server sent a line that is "
 		    "not an FTP reply: %s; ending the session (421) since its "
-		    "replies can no longer be matched to the commands; the FTP "
-		    "server's log for this session should say why", s->tag,
-		    log_escape(esc, sizeof(esc), line, len));
-		sess_fatal(s, "421 Service not available: the FTP server sent "
-		    "a reply line ftpsgw cannot read.");
+		    "replies can no longer be matched to the commands; %s",
+		    s->tag, log_escape(esc, sizeof(esc), line, len),
+		    voice_advice(V_BACKEND_UNREADABLE));
+		sess_fatal(s, voice_line(V_BACKEND_UNREADABLE));
 		return true;
 	}
 	if (p == NULL) {
@@ -363,8 +362,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		    code == FTP_NOT_LOGGED_IN &&
 		    sess_login_failed(s, p->user)) {
 			sess_fifo_pop(s);
-			sess_fatal(s, "421 Too many failed logins: closing the "
-			    "connection.");
+			sess_fatal(s, voice_line(V_LOGIN_BANNED));
 			return true;
 		}
 		if (kind == FTP_REPLY_LAST)
