@@ -46,6 +46,7 @@
 #include "proxy/data_int.h"
 #include "proxy/limits.h"
 #include "proxy/log.h"
+#include "proxy/voice.h"
 
 /* How long a finished channel waits for the peers' close_notify / FIN. */
 #define DATA_LINGER_MS 3000
@@ -96,8 +97,7 @@ data_set_state(struct data_chan *dc, enum data_state next)
 		    "cannot go from %s to %s; closing it (please report this)",
 		    dc->p.tag, dc->port, data_state_name[dc->state],
 		    data_state_name[next]);
-		data_note_failure(dc, "426 Internal error in the gateway: the "
-		    "data connection was closed.", true);
+		data_note_failure(dc, voice_line(V_DATA_INTERNAL), true);
 		/* Every state may close (data_next): no recursion. */
 		if (dc->state != DS_CLOSED)
 			data_close_all(dc);
@@ -212,11 +212,10 @@ data_timeout(struct loop_timer *t)
 	case DS_LISTEN:
 		log_msg(LOG_LVL_INFO, "%s: no data connection to port %u within "
 		    "data_timeout (%u s); if the %s did try, its packets did "
-		    "not reach ftpsgw: check the firewall and conntrack "
-		    "settings", dc->p.tag, dc->port, cfg->data_timeout,
-		    data_side_name(dc->p.plan.accepts));
-		data_fail(dc, "425 No data connection was made within the time "
-		    "limit.", true);
+		    "not reach ftpsgw: %s", dc->p.tag, dc->port,
+		    cfg->data_timeout, data_side_name(dc->p.plan.accepts),
+		    voice_advice(V_DATA_TIMEOUT));
+		data_fail(dc, voice_line(V_DATA_TIMEOUT), true);
 		if (data_client_connects(dc) && dc->transfer)
 			data_kick_backend(dc);
 		break;
@@ -234,8 +233,7 @@ data_timeout(struct loop_timer *t)
 		}
 		log_msg(LOG_LVL_INFO, "%s: data transfer stalled for data_timeout "
 		    "(%u s); aborting it", dc->p.tag, cfg->data_timeout);
-		data_fail(dc, "426 Data transfer stalled; connection closed, "
-		    "transfer aborted.", true);
+		data_fail(dc, voice_line(V_DATA_STALLED), true);
 		break;
 	}
 	case DS_LINGER:
@@ -399,7 +397,7 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	size_t i;
 
 	if (dc == NULL) {
-		*reply_out = "425 Out of memory.";
+		*reply_out = voice_line(V_OUT_OF_MEMORY);
 		return NULL;
 	}
 	dc->p = *p;
@@ -428,7 +426,7 @@ data_open(const struct data_params *p, uint16_t *port_out,
 		    data_expect_add(dc, reply_out) < 0)
 			goto fail;
 		if (loop_arm(dc_loop(dc), &dc->lst, EPOLLIN) < 0) {
-			*reply_out = "425 Cannot open a passive data port.";
+			*reply_out = voice_line(V_PASSIVE_PORT);
 			goto fail;
 		}
 	}

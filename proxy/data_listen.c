@@ -10,6 +10,7 @@
 #include "proxy/config.h"
 #include "proxy/data_int.h"
 #include "proxy/log.h"
+#include "proxy/voice.h"
 
 void
 data_port_put(struct data_chan *dc)
@@ -26,10 +27,9 @@ data_ports_exhausted(struct data_chan *dc, const char **reply)
 	const struct config *cfg = dc->p.gw->cfg;
 
 	log_msg(LOG_LVL_ERR, "%s: every port of passive_ports (%u-%u) is in "
-	    "use; widen passive_ports in gateway.conf (and the firewall "
-	    "rules, if any, that name it)", dc->p.tag,
-	    (unsigned)cfg->passive_low, (unsigned)cfg->passive_high);
-	*reply = "425 No free passive port; try again later.";
+	    "use; %s", dc->p.tag, (unsigned)cfg->passive_low,
+	    (unsigned)cfg->passive_high, voice_advice(V_NO_FREE_PORT));
+	*reply = voice_line(V_NO_FREE_PORT);
 }
 
 int
@@ -81,7 +81,7 @@ fail_errno: {
 		    sizeof(host)), strerror(errno), data_client_connects(dc) ?
 		    " (is public_address an address of this router?)" : "");
 	}
-	*reply = "425 Cannot open a passive data port.";
+	*reply = voice_line(V_PASSIVE_PORT);
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -154,10 +154,8 @@ data_ct_warn(struct data_chan *dc, int err, enum log_level lvl)
 static const char *
 data_ct_reply(const struct data_chan *dc)
 {
-	return data_client_connects(dc) ? "425 Cannot open a passive data "
-	    "port: the router's firewall could not be prepared for it." :
-	    "425 Cannot prepare the router's firewall for the data "
-	    "connection.";
+	return data_client_connects(dc) ? voice_line(V_FIREWALL_PASSIVE) :
+	    voice_line(V_FIREWALL_ACTIVE);
 }
 
 /* The plan's expectation for port p, with the channel's timeout. */

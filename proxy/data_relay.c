@@ -3,9 +3,7 @@
  * truncated transfer never looks complete (close_notify, DESIGN.md). */
 #include "proxy/data_int.h"
 #include "proxy/log.h"
-
-static const char data_lost_reply[] = "426 Data connection closed; transfer "
-    "aborted.";
+#include "proxy/voice.h"
 
 /*
  * An upload the client ended with a plain TCP FIN and no TLS close_notify
@@ -55,7 +53,7 @@ data_client_left_download(struct data_chan *dc, const struct conn *src)
 static bool
 data_lost(struct data_chan *dc)
 {
-	data_note_failure(dc, data_lost_reply, false);
+	data_note_failure(dc, voice_line(V_DATA_ABORTED), false);
 	return false;
 }
 

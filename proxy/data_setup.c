@@ -12,11 +12,8 @@
 #include "proxy/config.h"
 #include "proxy/data_int.h"
 #include "proxy/log.h"
+#include "proxy/voice.h"
 #include "proxy/tls.h"
-
-static const char data_reuse_reply[] = "425 Data connection refused: it must "
-    "reuse the TLS session of the control connection (enable TLS session "
-    "resumption in your FTP client).";
 
 int
 data_connect(struct conn *c, const struct ftp_addr *to,
@@ -96,11 +93,9 @@ data_dial_failed(struct data_chan *dc, const char *why)
 	    "client's active-mode port" : "FTP server's passive port",
 	    netaddr_str_port(&dc->p.plan.dial, host, sizeof(host)), why);
 	if (to_client)
-		data_note_failure(dc, "425 Cannot open the data connection to "
-		    "your PORT address.", true);
+		data_note_failure(dc, voice_line(V_DIAL_CLIENT), true);
 	else
-		data_note_failure(dc, "425 Cannot open the data connection to "
-		    "the FTP server.", false);
+		data_note_failure(dc, voice_line(V_DIAL_SERVER), false);
 }
 
 bool
@@ -116,7 +111,7 @@ data_setup_dial(struct data_chan *dc)
 	}
 	if (!data_start_be_tls(dc) ||
 	    (out == &dc->cli && !data_start_cli_tls(dc, &dc->cli))) {
-		data_note_failure(dc, "425 Cannot set up TLS.", false);
+		data_note_failure(dc, voice_line(V_DATA_TLS_SETUP), false);
 		return false;
 	}
 	return true;
@@ -169,7 +164,7 @@ data_setup_client_arrived(struct data_chan *dc, int fd,
 	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
 	if (!data_start_cli_tls(dc, &k->c)) {
 		conn_close(dc_loop(dc), &k->c);
-		data_note_failure(dc, "425 Cannot set up TLS.", false);
+		data_note_failure(dc, voice_line(V_DATA_TLS_SETUP), false);
 		return false;
 	}
 	/* The first candidate starts the connection to the server. */
@@ -203,17 +198,13 @@ data_client_admissible(struct data_chan *dc, SSL *ssl,
 	}
 	log_msg(LOG_LVL_NOTICE, "%s: data connection from %s to port %u refused: "
 	    "it did not resume the control connection's TLS session (%s)%s. "
-	    "%sIf this is the client itself, enable TLS session reuse in it "
-	    "(curl, lftp and FileZilla do it by default; Python's ftplib "
-	    "needs session=ftp.sock.session), or set require_session_reuse = "
-	    "off in gateway.conf (weaker: lets a third party on the client's "
-	    "path take the data connection)", dc->p.tag,
+	    "%s%s", dc->p.tag,
 	    netaddr_str_port(from, host, sizeof(host)), dc->port,
 	    tls_resume_failure(ssl), data_client_connects(dc) ? "; still "
 	    "waiting for the client's own connection until data_timeout" : "",
 	    dc->p.after_ccc ? "After CCC, a client that did not send its own "
 	    "close_notify has discarded its session (curl: use "
-	    "--ftp-ssl-ccc-mode active). " : "");
+	    "--ftp-ssl-ccc-mode active). " : "", voice_advice(V_DATA_REUSE));
 	/* A session that got this far belongs to whoever presented it, not to
 	 * this control connection: it is resumable no more. */
 	tls_forget_session(ssl);
@@ -273,14 +264,13 @@ data_cands_step(struct data_chan *dc)
 				    sizeof(host)), k->c.err_text ? k->c.err_text :
 				    "error", k->c.ssl_err[0] ? ": " : "",
 				    k->c.ssl_err);
-				dc->refusal = "425 TLS negotiation on the data "
-				    "connection failed.";
+				dc->refusal = voice_line(V_DATA_TLS_FAILED);
 				conn_close(dc_loop(dc), &k->c);
 				continue;
 			}
 		}
 		if (!data_client_admissible(dc, k->c.ssl, &k->peer)) {
-			dc->refusal = data_reuse_reply;
+			dc->refusal = voice_line(V_DATA_REUSE);
 			conn_close(dc_loop(dc), &k->c);
 			continue;
 		}
@@ -337,7 +327,7 @@ data_setup_deadline(struct data_chan *dc)
 		    "finish its TLS handshake within connect_timeout (%u s); "
 		    "closed", dc->p.tag, netaddr_str_port(&k->peer, host,
 		    sizeof(host)), cfg->connect_timeout);
-		dc->refusal = "425 Could not set up the data connection in time.";
+		dc->refusal = voice_line(V_DATA_SLOW);
 		conn_close(dc_loop(dc), &k->c);
 	}
 	if (now >= dc->setup_deadline && data_dial_pending(dc)) {
@@ -346,8 +336,7 @@ data_setup_deadline(struct data_chan *dc)
 		    "connect_timeout (%u s)", dc->p.tag, data_client_connects(dc) ?
 		    "FTP server" : "client's active-mode port",
 		    cfg->connect_timeout);
-		data_note_failure(dc, "425 Could not set up the data connection "
-		    "in time.", true);
+		data_note_failure(dc, voice_line(V_DATA_SLOW), true);
 		return SETUP_FAILED;
 	}
 	if (data_client_connects(dc) && dc->cli.ev.fd < 0 &&
@@ -356,7 +345,7 @@ data_setup_deadline(struct data_chan *dc)
 		    "it belongs to this session within data_timeout (%u s)",
 		    dc->p.tag, dc->port, cfg->data_timeout);
 		data_note_failure(dc, dc->refusal != NULL ? dc->refusal :
-		    "425 No data connection was made within the time limit.",
+		    voice_line(V_DATA_TIMEOUT),
 		    true);
 		return SETUP_FAILED;
 	}
@@ -383,8 +372,7 @@ data_be_handshake(struct data_chan *dc)
 		    "server failed: %s%s%s; %s", dc->p.tag, dc->be.err_text,
 		    dc->be.ssl_err[0] ? ": " : "", dc->be.ssl_err,
 		    cert[0] != '\0' ? cert : "the server's reply says why");
-		data_note_failure(dc, "425 TLS negotiation with the FTP server "
-		    "failed on the data connection.", false);
+		data_note_failure(dc, voice_line(V_DATA_BACKEND_TLS), false);
 		return false;
 	}
 	if (r == IO_OK && !SSL_session_reused(dc->be.ssl))
@@ -406,13 +394,12 @@ data_dialled_client_step(struct data_chan *dc)
 	r = conn_handshake(&dc->cli);
 	if (r == IO_ERR) {
 		data_log_io_error(dc, "TLS handshake on the client", &dc->cli);
-		data_note_failure(dc, "425 TLS negotiation on the data connection "
-		    "failed.", true);
+		data_note_failure(dc, voice_line(V_DATA_TLS_FAILED), true);
 		return false;
 	}
 	if (r == IO_OK && !data_client_admissible(dc, dc->cli.ssl,
 	    &dc->p.plan.dial)) {
-		data_note_failure(dc, data_reuse_reply, true);
+		data_note_failure(dc, voice_line(V_DATA_REUSE), true);
 		return false;
 	}
 	return true;

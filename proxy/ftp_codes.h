@@ -2,8 +2,6 @@
 #ifndef FTPSGW_PROXY_FTP_CODES_H
 #define FTPSGW_PROXY_FTP_CODES_H
 
-#define FTP_DATACONN_ALREADY    125
-#define FTP_DATACONN_OPENING    150
 #define FTP_COMMAND_OK          200
 #define FTP_FEAT_OK             211
 #define FTP_GREETING            220
@@ -17,7 +15,6 @@
 #define FTP_SERVICE_UNAVAIL     421
 #define FTP_DATACONN_FAILED     425
 #define FTP_TRANSFER_ABORTED    426
-#define FTP_LOCAL_ERROR         451
 #define FTP_SYNTAX_ERROR        500
 #define FTP_ARG_SYNTAX_ERROR    501
 #define FTP_NOT_IMPLEMENTED     502
@@ -29,5 +26,10 @@
 #define FTP_CCC_DENIED          533
 #define FTP_POLICY_DENIED       534
 #define FTP_PROT_NOT_SUPPORTED  536
+
+/* A code above as a string literal, "211" for FTP_FEAT_OK, so fixed reply
+ * lines are built at compile time: FTP_CODE_STR(FTP_FEAT_OK) " End". */
+#define FTP_CODE_STR(code)	FTP_CODE_STR_(code)
+#define FTP_CODE_STR_(code)	#code
 
 #endif

@@ -161,8 +161,7 @@ ftp_parse_command(const char *line, size_t len, struct ftp_cmd *cmd)
 	return FTP_CMD_OK;
 }
 
-/* The first three bytes as a reply code (100..599), or 0 when they are not. */
-static unsigned
+unsigned
 ftp_reply_code(const char *line, size_t len)
 {
 	if (len < 3 || line[0] < '1' || line[0] > '5' ||

@@ -102,6 +102,14 @@ enum ftp_reply_line {
 };
 
 /*
+ * ftp_reply_code - the reply code line[0..len) starts with: its first three
+ * bytes as a number when they are a digit 1-5 and two digits 0-9 (100..599),
+ * else 0. Only the code is read: "226-", "226 text" and "226x" all give 226;
+ * whether the line is a well-formed reply is ftp_reply_feed's to say.
+ */
+unsigned ftp_reply_code(const char *line, size_t len);
+
+/*
  * ftp_reply_feed - classify one reply line (no CRLF) and track multi-line state.
  * @code: set on FIRST_PART and LAST to the reply code (100..599, first digit 1-5).
  * RFC 959: a multi-line reply ends with a line starting with the same code

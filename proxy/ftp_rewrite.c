@@ -1,11 +1,13 @@
-/* Writers for the FTP lines ftpsgw rewrites or makes up, and the FEAT filter.
- * Pure: each writes one line into a caller buffer and fails on truncation. */
+/* Writers for the FTP lines ftpsgw rewrites or makes up, the FEAT filter
+ * and the feature lines ftpsgw adds. Pure: each writer puts one line into a
+ * caller buffer and fails on truncation. */
 #include "proxy/ftp_rewrite.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/socket.h>
+
+#include "proxy/ftp_codes.h"
 
 /* Turns an snprintf result into the writers' contract: the length, or -1
  * with an empty string in buf, so a truncated line is never sent by mistake. */
@@ -40,7 +42,7 @@ ftp_fmt_227(char *buf, size_t cap, const struct ftp_addr *a)
 	if (buf == NULL || !ftp_v4_ok(a))
 		return ftp_fmt_fail(buf, cap);
 	return ftp_fmt_done(buf, cap, snprintf(buf, cap,
-	    "227 Entering Passive Mode (%u,%u,%u,%u,%u,%u).\r\n",
+	    "%u Entering Passive Mode (%u,%u,%u,%u,%u,%u).\r\n", FTP_PASV_OK,
 	    a->addr[0], a->addr[1], a->addr[2], a->addr[3],
 	    (unsigned)a->port >> 8, (unsigned)a->port & 0xffu));
 }
@@ -51,7 +53,8 @@ ftp_fmt_229(char *buf, size_t cap, unsigned port)
 	if (buf == NULL || port == 0 || port > 65535)
 		return ftp_fmt_fail(buf, cap);
 	return ftp_fmt_done(buf, cap, snprintf(buf, cap,
-	    "229 Entering Extended Passive Mode (|||%u|)\r\n", port));
+	    "%u Entering Extended Passive Mode (|||%u|)\r\n", FTP_EPSV_OK,
+	    port));
 }
 
 int
@@ -83,46 +86,6 @@ ftp_fmt_eprt(char *buf, size_t cap, const struct ftp_addr *a)
 		return ftp_fmt_fail(buf, cap);
 	return ftp_fmt_done(buf, cap, snprintf(buf, cap, "EPRT |%d|%s|%u|\r\n",
 	    proto, host, (unsigned)a->port));
-}
-
-/* A CR or LF in text would let it end the line early and smuggle a second
- * reply to the client. */
-int
-ftp_fmt_reply(char *buf, size_t cap, unsigned code, const char *text)
-{
-	if (buf == NULL || text == NULL || code < 100 || code > 599 ||
-	    strpbrk(text, "\r\n") != NULL)
-		return ftp_fmt_fail(buf, cap);
-	return ftp_fmt_done(buf, cap, snprintf(buf, cap, "%u %s\r\n", code,
-	    text));
-}
-
-/*
- * The verb must be what ftp_parse_command accepts (3 to FTP_VERB_MAX ASCII
- * letters), so a line written here always parses back. An empty arg is
- * written as no argument: "CMD " and "CMD" parse the same anyway.
- */
-int
-ftp_fmt_command(char *buf, size_t cap, const char *verb, const char *arg)
-{
-	size_t i, n;
-
-	if (buf == NULL || verb == NULL)
-		return ftp_fmt_fail(buf, cap);
-	n = strlen(verb);
-	if (n < 3 || n > FTP_VERB_MAX)
-		return ftp_fmt_fail(buf, cap);
-	for (i = 0; i < n; i++)
-		if (!((verb[i] >= 'A' && verb[i] <= 'Z') ||
-		    (verb[i] >= 'a' && verb[i] <= 'z')))
-			return ftp_fmt_fail(buf, cap);
-	if (arg == NULL || arg[0] == '\0')
-		return ftp_fmt_done(buf, cap, snprintf(buf, cap, "%s\r\n",
-		    verb));
-	if (strpbrk(arg, "\r\n") != NULL)
-		return ftp_fmt_fail(buf, cap);
-	return ftp_fmt_done(buf, cap, snprintf(buf, cap, "%s %s\r\n", verb,
-	    arg));
 }
 
 /* strncasecmp follows the locale (in a Turkish locale "i" is not "I"); the
@@ -169,4 +132,25 @@ ftp_feat_filter(const char *line, size_t len)
 		if (ftp_word_is(line + i, n, drop[k]))
 			return FTP_FEAT_DROP;
 	return FTP_FEAT_KEEP;
+}
+
+/* CCC last: it is the one left out without allow_ccc. */
+static const char *const ftp_feat_ours[] = {
+	" AUTH TLS", " PBSZ", " PROT", " CCC",
+};
+
+const char *
+ftp_feat_added(size_t i, bool allow_ccc, bool wrap)
+{
+	size_t n = sizeof(ftp_feat_ours) / sizeof(ftp_feat_ours[0]) -
+	    (allow_ccc ? 0 : 1);
+
+	if (wrap) {
+		if (i == 0)
+			return FTP_CODE_STR(FTP_FEAT_OK) "-Features:";
+		if (i == n + 1)
+			return FTP_CODE_STR(FTP_FEAT_OK) " End";
+		i--;
+	}
+	return i < n ? ftp_feat_ours[i] : NULL;
 }

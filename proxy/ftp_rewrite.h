@@ -1,8 +1,10 @@
-/* FTP reply and command writers for the lines ftpsgw rewrites or makes up.
- * Pure: write into a caller buffer of known capacity, fail on truncation. */
+/* FTP reply and command writers for the lines ftpsgw rewrites or makes up,
+ * and its FEAT lines. Pure: writers write into a caller buffer of known
+ * capacity and fail on truncation. */
 #ifndef FTPSGW_PROXY_FTP_REWRITE_H
 #define FTPSGW_PROXY_FTP_REWRITE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "proxy/ftp_parse.h"
@@ -25,12 +27,6 @@ int ftp_fmt_port(char *buf, size_t cap, const struct ftp_addr *a);
 /* "EPRT |1|a.b.c.d|port|\r\n" or "EPRT |2|v6addr|port|\r\n" */
 int ftp_fmt_eprt(char *buf, size_t cap, const struct ftp_addr *a);
 
-/* "<code> <text>\r\n"; code 100..599; text must hold no CR, LF or NUL. */
-int ftp_fmt_reply(char *buf, size_t cap, unsigned code, const char *text);
-
-/* "<verb>\r\n" or "<verb> <arg>\r\n"; arg may be NULL; no CR/LF/NUL in arg. */
-int ftp_fmt_command(char *buf, size_t cap, const char *verb, const char *arg);
-
 enum ftp_feat_line {
 	FTP_FEAT_KEEP,
 	FTP_FEAT_DROP,
@@ -44,5 +40,15 @@ enum ftp_feat_line {
  * everything else is kept. Matching is case-insensitive on the first word.
  */
 enum ftp_feat_line ftp_feat_filter(const char *line, size_t len);
+
+/*
+ * ftp_feat_added - the i-th line (from 0) ftpsgw writes into the client's
+ * FEAT reply (RFC 2389, RFC 4217), or NULL past the last: its own security
+ * features " AUTH TLS", " PBSZ", " PROT", and " CCC" when allow_ccc. wrap:
+ * the server's reply was a single line (no features), which these lines
+ * replace, so they come between "211-Features:" and "211 End"; else they go
+ * before the server's last line. Static text without CRLF.
+ */
+const char *ftp_feat_added(size_t i, bool allow_ccc, bool wrap);
 
 #endif

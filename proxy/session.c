@@ -58,6 +58,7 @@
 #include "proxy/log.h"
 #include "proxy/quitter.h"
 #include "proxy/session_int.h"
+#include "proxy/voice.h"
 
 static void sess_pump(struct session *s);
 
@@ -72,8 +73,7 @@ sess_out_full(struct session *s, size_t n)
 	log_msg(LOG_LVL_ERR, "%s: internal error: a reply of %zu bytes does "
 	    "not fit the client output (%zu bytes free); ending the session "
 	    "(please report this)", s->tag, n, buf_space(&s->cli_out));
-	sess_fatal(s, "421 Internal error in the gateway: closing the control "
-	    "connection.");
+	sess_fatal(s, voice_line(V_INTERNAL_ERROR));
 }
 
 /* Append line and CRLF, both or neither. */
@@ -156,8 +156,7 @@ sess_send_be(struct session *s, const char *line, size_t len)
 	    "not fit the output to the FTP server (%zu bytes free); ending "
 	    "the session (please report this)", s->tag, len,
 	    buf_space(&s->be_out));
-	sess_fatal(s, "421 Internal error in the gateway: closing the control "
-	    "connection.");
+	sess_fatal(s, voice_line(V_INTERNAL_ERROR));
 }
 
 void
@@ -306,7 +305,7 @@ sess_on_timer(struct loop_timer *t)
 	}
 	if (s->gw->stopping) {
 		/* Its transfer is over and the client has not quit. */
-		sess_fatal(s, "421 The gateway is shutting down.");
+		sess_fatal(s, voice_line(V_SHUTTING_DOWN));
 		sess_pump(s);
 		return;
 	}
@@ -314,12 +313,10 @@ sess_on_timer(struct loop_timer *t)
 		char host[NETADDR_STRLEN];
 
 		log_msg(LOG_LVL_ERR, "%s: the FTP server %s did not complete the "
-		    "login preamble within connect_timeout (%u s): is backend "
-		    "right, and does the server answer on it?", s->tag,
+		    "login preamble within connect_timeout (%u s): %s", s->tag,
 		    netaddr_str_port(&s->gw->backend, host, sizeof(host)),
-		    cfg->connect_timeout);
-		sess_fatal(s, "421 Service not available: the FTP server behind "
-		    "this gateway does not answer.");
+		    cfg->connect_timeout, voice_advice(V_BACKEND_SILENT));
+		sess_fatal(s, voice_line(V_BACKEND_SILENT));
 		sess_pump(s);
 		return;
 	}
@@ -332,7 +329,7 @@ sess_on_timer(struct loop_timer *t)
 	}
 	log_msg(LOG_LVL_INFO, "%s: idle for idle_timeout (%u s); closing",
 	    s->tag, cfg->idle_timeout);
-	sess_fatal(s, "421 Idle timeout: closing the control connection.");
+	sess_fatal(s, voice_line(V_IDLE_TIMEOUT));
 	sess_pump(s);
 }
 
@@ -410,8 +407,7 @@ sess_be_failed(struct session *s, const char *what)
 	log_msg(LOG_LVL_ERR, "%s: FTP server %s: %s%s%s", s->tag,
 	    netaddr_str_port(&s->gw->backend, host, sizeof(host)), what,
 	    s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
-	sess_fatal(s, "421 Service not available: the FTP server behind this "
-	    "gateway cannot be reached.");
+	sess_fatal(s, voice_line(V_BACKEND_UNREACHABLE));
 	/* Done with it: a failed handshake left armed would fail (and be
 	 * logged) again at every pass until the session is gone. */
 	conn_close(sess_loop(s), &s->be);
@@ -519,11 +515,9 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
 	if (kind == FTP_REPLY_BAD) {
 		log_msg(LOG_LVL_ERR, "%s: FTP server sent a line that is not an "
-		    "FTP reply: %s (is backend an FTP server? with backend_tls "
-		    "= implicit it must be an implicit FTPS port)", s->tag,
-		    log_escape(esc, sizeof(esc), line, len));
-		sess_fatal(s, "421 Service not available: the FTP server behind "
-		    "this gateway does not speak FTP.");
+		    "FTP reply: %s (%s)", s->tag, log_escape(esc, sizeof(esc),
+		    line, len), voice_advice(V_BACKEND_NOT_FTP));
+		sess_fatal(s, voice_line(V_BACKEND_NOT_FTP));
 		return;
 	}
 	switch (s->bstate) {
@@ -572,11 +566,9 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			return;
 		if (code != FTP_AUTH_OK) {
 			log_msg(LOG_LVL_ERR, "%s: FTP server refused AUTH TLS: %s "
-			    "(enable TLS on the server, or set backend_tls = off "
-			    "if the LAN is trusted)", s->tag,
-			    log_escape(esc, sizeof(esc), line, len));
-			sess_fatal(s, "421 Service not available: the FTP server "
-			    "behind this gateway refused TLS.");
+			    "(%s)", s->tag, log_escape(esc, sizeof(esc), line,
+			    len), voice_advice(V_BACKEND_NO_TLS));
+			sess_fatal(s, voice_line(V_BACKEND_NO_TLS));
 			return;
 		}
 		/* SECURITY: nothing the server sent in clear after 234 is
@@ -592,8 +584,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 		if (code < 200 || code > 299) {
 			log_msg(LOG_LVL_ERR, "%s: FTP server refused PBSZ/PROT P: %s",
 			    s->tag, log_escape(esc, sizeof(esc), line, len));
-			sess_fatal(s, "421 Service not available: the FTP server "
-			    "refused encrypted data connections.");
+			sess_fatal(s, voice_line(V_BACKEND_NO_PROT));
 			return;
 		}
 		if (--s->setup_left == 0)
@@ -645,8 +636,7 @@ sess_backend_lines(struct session *s)
 			    "ending the session", s->tag,
 			    fr == FTP_FRAME_NUL ? "FTP reply holding a NUL byte" :
 			    "over-long FTP reply line");
-			sess_fatal(s, "421 Service not available: the FTP "
-			    "server sent a reply line ftpsgw cannot read.");
+			sess_fatal(s, voice_line(V_BACKEND_UNREADABLE));
 			conn_close(sess_loop(s), &s->be);
 			break;
 		}
@@ -899,8 +889,7 @@ sess_backend_io(struct session *s)
 				    r == IO_ERR ? s->be.err_text : "",
 				    r == IO_ERR && s->be.ssl_err[0] ? ": " : "",
 				    r == IO_ERR ? s->be.ssl_err : "");
-				sess_fatal(s, "421 Service not available: the FTP "
-				    "server closed the connection.");
+				sess_fatal(s, voice_line(V_BACKEND_CLOSED));
 			} else {
 				sess_be_failed(s, r == IO_EOF ? "closed the "
 				    "connection during the login preamble" :

@@ -6,17 +6,16 @@
 
 #include "proxy/config.h"
 #include "proxy/data.h"
-#include "proxy/ftp_codes.h"
 #include "proxy/ftp_rewrite.h"
 #include "proxy/log.h"
 #include "proxy/session_int.h"
+#include "proxy/voice.h"
 
 static const char *
 sess_tls_required_reply(const struct session *s)
 {
 	(void)s;
-	return "530 This gateway requires TLS: use explicit FTP over TLS "
-	    "(AUTH TLS), or implicit FTPS.";
+	return voice_line(V_TLS_REQUIRED);
 }
 
 /*
@@ -28,18 +27,17 @@ static bool
 sess_ccc(struct session *s)
 {
 	if (!s->gw->cfg->allow_ccc) {
-		log_msg(LOG_LVL_INFO, "%s: CCC refused: allow_ccc = off keeps "
-		    "the control channel encrypted", s->tag);
-		sess_reply(s, "533 CCC refused: this gateway keeps the control "
-		    "channel encrypted.");
+		log_msg(LOG_LVL_INFO, "%s: CCC refused: %s", s->tag,
+		    voice_advice(V_CCC_REFUSED));
+		sess_reply(s, voice_line(V_CCC_REFUSED));
 		return true;
 	}
 	if (s->cstate != CS_SECURE) {
-		sess_reply(s, "533 CCC: the control channel is not encrypted.");
+		sess_reply(s, voice_line(V_CCC_NOT_ENCRYPTED));
 		return true;
 	}
 	if (!s->logged_in) {
-		sess_reply(s, "533 CCC is allowed only after login.");
+		sess_reply(s, voice_line(V_CCC_BEFORE_LOGIN));
 		return true;
 	}
 	if (s->fifo_len > 0)
@@ -47,7 +45,7 @@ sess_ccc(struct session *s)
 	log_msg(LOG_LVL_INFO, "%s: CCC: the control channel to the client is "
 	    "clear text from now on (allow_ccc = on); the FTP server's side "
 	    "stays encrypted", s->tag);
-	sess_put(s, "200 CCC: the control channel is now clear text.");
+	sess_put(s, voice_line(V_CCC_OK));
 	s->cstate = CS_CCC_REPLY;
 	return true;
 }
@@ -70,59 +68,55 @@ sess_local(struct session *s, const struct ftp_cmd *cmd)
 	switch (cmd->verb) {
 	case FTP_VERB_AUTH:
 		if (s->ccc) {
-			sess_reply(s, "503 The control channel was cleared with "
-			    "CCC: connect again to use TLS.");
+			sess_reply(s, voice_line(V_AUTH_AFTER_CCC));
 			return true;
 		}
 		if (s->cstate != CS_PLAIN) {
-			sess_reply(s, "503 TLS is already active.");
+			sess_reply(s, voice_line(V_AUTH_TLS_ACTIVE));
 			return true;
 		}
 		if (strcmp(arg, "TLS") != 0 && strcmp(arg, "SSL") != 0 &&
 		    strcmp(arg, "TLS-C") != 0 && strcmp(arg, "TLS-P") != 0) {
-			sess_reply(s, "504 AUTH: only TLS (or SSL) is supported.");
+			sess_reply(s, voice_line(V_AUTH_MECH));
 			return true;
 		}
 		if (s->fifo_len > 0)
 			return false;	/* answer once earlier replies are out */
-		sess_put(s, "234 AUTH TLS successful: go ahead with the TLS "
-		    "handshake.");
+		sess_put(s, voice_line(V_AUTH_OK));
 		s->cstate = CS_AUTH_REPLY;
 		return true;
 	case FTP_VERB_PBSZ:
 		if (!sess_secured(s))
-			sess_reply(s, "503 PBSZ needs TLS first (AUTH TLS).");
+			sess_reply(s, voice_line(V_PBSZ_NEEDS_TLS));
 		else if (strcmp(arg, "0") != 0)
-			sess_reply(s, "200 PBSZ=0");
+			sess_reply(s, voice_line(V_PBSZ_ZERO));
 		else
-			sess_reply(s, "200 PBSZ 0 successful.");
+			sess_reply(s, voice_line(V_PBSZ_OK));
 		s->pbsz = sess_secured(s);
 		return true;
 	case FTP_VERB_PROT:
 		if (!sess_secured(s)) {
-			sess_reply(s, "503 PROT needs TLS first (AUTH TLS).");
+			sess_reply(s, voice_line(V_PROT_NEEDS_TLS));
 		} else if (strcmp(arg, "P") == 0) {
 			s->prot_p = true;
-			sess_reply(s, "200 Protection level set to Private.");
+			sess_reply(s, voice_line(V_PROT_PRIVATE));
 		} else if (strcmp(arg, "C") == 0) {
 			if (s->gw->cfg->client_tls == CFG_CLIENT_REQUIRED) {
-				sess_reply(s, "534 PROT C refused: this gateway "
-				    "requires encrypted data connections.");
+				sess_reply(s, voice_line(V_PROT_C_REFUSED));
 			} else {
 				s->prot_p = false;
-				sess_reply(s, "200 Protection level set to Clear.");
+				sess_reply(s, voice_line(V_PROT_CLEAR));
 			}
 		} else if (strcmp(arg, "S") == 0 || strcmp(arg, "E") == 0) {
-			sess_reply(s, "536 Only PROT P (and C where allowed) are "
-			    "supported.");
+			sess_reply(s, voice_line(V_PROT_UNSUPPORTED));
 		} else {
-			sess_reply(s, "504 PROT: unknown protection level.");
+			sess_reply(s, voice_line(V_PROT_UNKNOWN));
 		}
 		return true;
 	case FTP_VERB_CCC:
 		return sess_ccc(s);
 	default:
-		sess_reply(s, "502 Security mechanism not supported.");
+		sess_reply(s, voice_line(V_SECURITY_MECH));
 		return true;
 	}
 }
@@ -132,8 +126,7 @@ static bool
 sess_data_allowed(struct session *s, const char **reply)
 {
 	if (s->gw->cfg->client_tls == CFG_CLIENT_REQUIRED && !s->prot_p) {
-		*reply = "521 Data connections must be encrypted: send PBSZ 0 "
-		    "and PROT P first.";
+		*reply = voice_line(V_DATA_NEEDS_PROT);
 		return false;
 	}
 	return true;
@@ -171,12 +164,12 @@ sess_passive(struct session *s, const struct ftp_cmd *cmd)
 
 		if (a == 3) {
 			s->epsv_all = true;
-			sess_reply(s, "200 EPSV ALL accepted.");
+			sess_reply(s, voice_line(V_EPSV_ALL_OK));
 			return;
 		}
 		if (a < 0 || (a == 1 && s->client.family != AF_INET) ||
 		    (a == 2 && s->client.family != AF_INET6)) {
-			sess_reply(s, "522 Network protocol not supported, use (1,2)");
+			sess_reply(s, voice_line(V_NET_PROTO));
 			return;
 		}
 	}
@@ -185,11 +178,11 @@ sess_passive(struct session *s, const struct ftp_cmd *cmd)
 		return;
 	}
 	if (!epsv && s->epsv_all) {
-		sess_reply(s, "501 PASV refused after EPSV ALL (RFC 2428).");
+		sess_reply(s, voice_line(V_PASV_AFTER_EPSV_ALL));
 		return;
 	}
 	if (!epsv && s->client.family != AF_INET) {
-		sess_reply(s, "425 PASV cannot announce an IPv6 address: use EPSV.");
+		sess_reply(s, voice_line(V_PASV_IPV6));
 		return;
 	}
 	sess_data_drop(s, true);	/* a new PASV replaces the previous one */
@@ -218,23 +211,21 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	int n;
 
 	if (!s->gw->cfg->active_mode) {
-		sess_reply(s, "502 Active mode is disabled on this gateway: use "
-		    "passive mode (PASV/EPSV).");
+		sess_reply(s, voice_line(V_ACTIVE_DISABLED));
 		return;
 	}
 	if (s->epsv_all) {
-		sess_reply(s, "501 PORT/EPRT refused after EPSV ALL (RFC 2428).");
+		sess_reply(s, voice_line(V_ACTIVE_AFTER_EPSV_ALL));
 		return;
 	}
 	r = eprt ? ftp_parse_eprt(cmd->arg, cmd->arg_len, &a) :
 	    ftp_parse_port(cmd->arg, cmd->arg_len, &a);
 	if (r == FTP_ADDR_FAMILY) {
-		sess_reply(s, "522 Network protocol not supported, use (1,2)");
+		sess_reply(s, voice_line(V_NET_PROTO));
 		return;
 	}
 	if (r != FTP_ADDR_OK) {
-		sess_reply(s, eprt ? "501 Syntax error in the EPRT argument." :
-		    "501 Syntax error in the PORT argument.");
+		sess_reply(s, voice_line(eprt ? V_EPRT_SYNTAX : V_PORT_SYNTAX));
 		return;
 	}
 	/* SECURITY: no FTP bounce (RFC 2577): the data connection goes only
@@ -243,13 +234,13 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 		log_msg(LOG_LVL_WARNING, "%s: %s naming %s refused: not the "
 		    "client's own address (FTP bounce attempt?)", s->tag,
 		    cmd->name, netaddr_str_port(&a, host, sizeof(host)));
-		sess_reply(s, "504 PORT/EPRT must name your own address.");
+		sess_reply(s, voice_line(V_PORT_NOT_OWN));
 		return;
 	}
 	if (!ftp_port_allowed(a.port)) {
 		log_msg(LOG_LVL_WARNING, "%s: %s naming privileged port %u "
 		    "refused", s->tag, cmd->name, a.port);
-		sess_reply(s, "504 PORT/EPRT must name a port of 1024 or more.");
+		sess_reply(s, voice_line(V_PORT_PRIVILEGED));
 		return;
 	}
 	if (!sess_data_allowed(s, &reply)) {
@@ -265,7 +256,7 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	    ftp_fmt_eprt(line, sizeof(line), &ann);
 	if (n < 0) {
 		sess_data_drop(s, true);
-		sess_reply(s, "425 Cannot set up active mode.");
+		sess_reply(s, voice_line(V_ACTIVE_FAILED));
 		return;
 	}
 	sess_fifo_push(s, PEND_ACTIVE);
@@ -287,17 +278,16 @@ sess_command(struct session *s, const char *line, size_t len)
 
 	switch (ftp_parse_command(line, len, &cmd)) {
 	case FTP_CMD_EMPTY:
-		sess_reply(s, "500 Empty command line.");
+		sess_reply(s, voice_line(V_EMPTY_LINE));
 		return true;
 	case FTP_CMD_BAD_VERB:
-		sess_reply(s, "500 Syntax error, command unrecognized.");
+		sess_reply(s, voice_line(V_UNKNOWN_COMMAND));
 		return true;
 	case FTP_CMD_BAD_ARG:
 		/* SECURITY: never forwarded (ftp_parse_command). */
 		log_msg(LOG_LVL_INFO, "%s: %s with a CR inside its argument "
 		    "refused", s->tag, cmd.name);
-		sess_reply(s, "501 Syntax error: a CR may only end the command "
-		    "line.");
+		sess_reply(s, voice_line(V_CR_IN_ARG));
 		return true;
 	case FTP_CMD_OK:
 		break;
@@ -305,8 +295,8 @@ sess_command(struct session *s, const char *line, size_t len)
 	vi = ftp_verb_info(cmd.verb);
 	if (s->gw->stopping && s->fifo_len == 0) {
 		/* Its transfer ended while the gateway is stopping. */
-		sess_fatal(s, vi->action == FTP_ACT_QUIT ? "221 Goodbye." :
-		    "421 The gateway is shutting down.");
+		sess_fatal(s, voice_line(vi->action == FTP_ACT_QUIT ?
+		    V_GOODBYE : V_SHUTTING_DOWN));
 		return true;
 	}
 	if (s->bstate == BS_HOLD && sess_be_release(s, &cmd))
@@ -323,7 +313,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		    line, len));
 	}
 	if ((vi->flags & FTP_F_ARG) && cmd.arg == NULL) {
-		sess_reply(s, "501 Syntax error: this command needs an argument.");
+		sess_reply(s, voice_line(V_ARG_NEEDED));
 		return true;
 	}
 	/* SECURITY: with client_tls = required nothing but the pre-TLS
@@ -332,9 +322,8 @@ sess_command(struct session *s, const char *line, size_t len)
 	if (cfg->client_tls == CFG_CLIENT_REQUIRED && !sess_secured(s) &&
 	    !(vi->flags & FTP_F_PRETLS)) {
 		if (cmd.verb == FTP_VERB_USER || cmd.verb == FTP_VERB_PASS)
-			log_msg(LOG_LVL_INFO, "%s: %s before TLS refused: the "
-			    "client must use explicit FTP over TLS (FileZilla: "
-			    "\"Require explicit FTP over TLS\")", s->tag, cmd.name);
+			log_msg(LOG_LVL_INFO, "%s: %s before TLS refused: %s",
+			    s->tag, cmd.name, voice_advice(V_TLS_REQUIRED));
 		sess_reply(s, sess_tls_required_reply(s));
 		return true;
 	}
@@ -343,8 +332,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		/* RFC 4217 ties REIN to dropping TLS; neither side of ftpsgw
 		 * can do that safely mid-session (ProFTPD does not implement
 		 * it either). */
-		sess_reply(s, "502 REIN is not supported: log in again with a "
-		    "new connection.");
+		sess_reply(s, voice_line(V_REIN));
 		return true;
 	}
 	if (cmd.verb == FTP_VERB_ABOR && s->data != NULL) {
@@ -360,10 +348,8 @@ sess_command(struct session *s, const char *line, size_t len)
 	case FTP_ACT_LOCAL:
 		return sess_local(s, &cmd);
 	case FTP_ACT_REFUSE:
-		sess_reply(s, cmd.verb == FTP_VERB_LPRT || cmd.verb ==
-		    FTP_VERB_LPSV ? "502 LPRT/LPSV are not supported: use "
-		    "EPRT/EPSV." : "502 Server-to-server transfers (FXP) are "
-		    "not supported through this gateway.");
+		sess_reply(s, voice_line(cmd.verb == FTP_VERB_LPRT ||
+		    cmd.verb == FTP_VERB_LPSV ? V_LPRT_LPSV : V_FXP));
 		return true;
 	case FTP_ACT_ACTIVE:
 		sess_active(s, &cmd);
@@ -377,7 +363,7 @@ sess_command(struct session *s, const char *line, size_t len)
 			return true;
 		}
 		if (s->data == NULL) {
-			sess_reply(s, "425 Use PASV or EPSV first.");
+			sess_reply(s, voice_line(V_NO_DATA_PORT));
 			return true;
 		}
 		if (!data_usable(s->data)) {
@@ -385,8 +371,8 @@ sess_command(struct session *s, const char *line, size_t len)
 			 * connection, say), else it timed out. */
 			why = data_failure(s->data, 0);
 			sess_data_drop(s, true);
-			sess_reply(s, why != NULL ? why : "425 The data port has "
-			    "expired: send PASV or EPSV again.");
+			sess_reply(s, why != NULL ? why :
+			    voice_line(V_DATA_EXPIRED));
 			return true;
 		}
 		if (data_kernel(s->data) && s->prot_p != s->be_prot_p) {
@@ -406,7 +392,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		return true;
 	case FTP_ACT_QUIT:
 		if (s->bstate != BS_READY) {
-			sess_fatal(s, "221 Goodbye.");
+			sess_fatal(s, voice_line(V_GOODBYE));
 			return true;
 		}
 		sess_fifo_push(s, PEND_QUIT);
@@ -498,11 +484,11 @@ sess_client_lines(struct session *s)
 			buf_consume(&s->cli_in, used);
 			log_msg(LOG_LVL_INFO, "%s: command line longer than %u "
 			    "bytes discarded", s->tag, FTP_LINE_MAX);
-			sess_reply(s, "500 Command line too long.");
+			sess_reply(s, voice_line(V_LINE_TOO_LONG));
 			continue;
 		case FTP_FRAME_NUL:
 			buf_consume(&s->cli_in, used);
-			sess_reply(s, "500 NUL byte in command line.");
+			sess_reply(s, voice_line(V_NUL_IN_LINE));
 			continue;
 		case FTP_FRAME_LINE:
 			break;

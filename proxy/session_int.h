@@ -21,6 +21,7 @@
 #include "proxy/netaddr.h"
 #include "proxy/telnet.h"
 #include "proxy/tls.h"
+#include "proxy/voice.h"
 
 struct data_chan;
 
@@ -28,6 +29,8 @@ struct data_chan;
 #define SESS_CLOSE_MS 3000
 /* Room kept free in the client's output for one local reply. */
 #define SESS_REPLY_ROOM 512
+_Static_assert(VOICE_LINE_MAX + 2 <= SESS_REPLY_ROOM,
+    "a reply line of the gateway's voice must fit SESS_REPLY_ROOM");
 /* Room no reply but the last one (sess_fatal's 421) may take, so that the
  * last word always fits without cutting what is queued before it. */
 #define SESS_FATAL_ROOM 128

@@ -11,18 +11,7 @@
 #include "proxy/ftp_rewrite.h"
 #include "proxy/log.h"
 #include "proxy/session_int.h"
-
-/* The reply code a line starts with, or 0. */
-static unsigned
-reply_code(const char *line, size_t len)
-{
-	if (len < 3 || line[0] < '1' || line[0] > '5' || line[1] < '0' ||
-	    line[1] > '9' || line[2] < '0' || line[2] > '9')
-		return 0;
-	return (unsigned)(line[0] - '0') * 100u + (unsigned)(line[1] - '0') * 10u +
-	    (unsigned)(line[2] - '0');
-}
-
+#include "proxy/voice.h"
 
 /* The first reply after an ABOR came: send the NOOP that will mark the
  * end of the abort's replies. */
@@ -91,7 +80,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 	else
 		n = ftp_fmt_227(out, sizeof(out), &ann);
 	if (n < 2) {
-		sess_put(s, "425 Cannot announce the passive port.");
+		sess_put(s, voice_line(V_PASV_ANNOUNCE));
 		return;
 	}
 	out[n - 2] = '\0';	/* sess_put adds the CRLF */
@@ -104,7 +93,7 @@ bad: {
 		    "server: %s", s->tag, log_escape(esc, sizeof(esc), line, len));
 	}
 	sess_fifo_pop(s);
-	sess_put(s, "425 The FTP server sent a malformed passive reply.");
+	sess_put(s, voice_line(V_PASV_MALFORMED));
 }
 
 /*
@@ -179,7 +168,7 @@ sess_abor_reply(struct session *s, struct pending *p,
 	answered = p->answered;
 	sess_fifo_pop(s);		/* the abort is over; p is gone */
 	if (!answered)
-		sess_put(s, "226 Abort successful.");
+		sess_put(s, voice_line(V_ABORT_OK));
 }
 
 /*
@@ -199,10 +188,9 @@ sess_login_failed(struct session *s, uint64_t user)
 	log_msg(LOG_LVL_NOTICE, "%s: login failed from %s", s->tag, host);
 	if (v == GW_FAIL_BAN)
 		log_msg(LOG_LVL_NOTICE, "%s: %s banned for %u s after %u "
-		    "failed logins (max_login_failures, ban_time, "
-		    "ban_prefix4/6)", s->tag, gw_ban_scope(s->gw, &s->client,
-		    scope, sizeof(scope)), cfg->ban_time,
-		    cfg->max_login_failures);
+		    "failed logins (%s)", s->tag, gw_ban_scope(s->gw,
+		    &s->client, scope, sizeof(scope)), cfg->ban_time,
+		    cfg->max_login_failures, voice_advice(V_LOGIN_BANNED));
 	else if (v == GW_FAIL_BANNED)
 		log_msg(LOG_LVL_NOTICE, "%s: %s is banned for failed logins: "
 		    "this session, opened before the ban, ends too", s->tag,
@@ -219,7 +207,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 	unsigned code = 0;
 
 	if (p != NULL && p->kind == PEND_TRANSFER && !s->be_rp.multi) {
-		unsigned c = reply_code(line, len);
+		unsigned c = ftp_reply_code(line, len);
 		const char *rep = NULL;
 
 		if (c >= 200 && s->data != NULL)
@@ -246,11 +234,10 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		 * once, never silence. */
 		log_msg(LOG_LVL_NOTICE, "%s: FTP server sent a line that is "
 		    "not an FTP reply: %s; ending the session (421) since its "
-		    "replies can no longer be matched to the commands; the FTP "
-		    "server's log for this session should say why", s->tag,
-		    log_escape(esc, sizeof(esc), line, len));
-		sess_fatal(s, "421 Service not available: the FTP server sent "
-		    "a reply line ftpsgw cannot read.");
+		    "replies can no longer be matched to the commands; %s",
+		    s->tag, log_escape(esc, sizeof(esc), line, len),
+		    voice_advice(V_BACKEND_UNREADABLE));
+		sess_fatal(s, voice_line(V_BACKEND_UNREADABLE));
 		return true;
 	}
 	if (p == NULL) {
@@ -271,15 +258,13 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 			    ftp_feat_filter(line, len) == FTP_FEAT_DROP)
 				break;
 		} else if (kind == FTP_REPLY_LAST && code == FTP_FEAT_OK) {
-			if (!p->multi)
-				sess_put(s, "211-Features:");
-			sess_put(s, " AUTH TLS");
-			sess_put(s, " PBSZ");
-			sess_put(s, " PROT");
-			if (s->gw->cfg->allow_ccc)
-				sess_put(s, " CCC");
+			const char *f;
+			size_t i;
+
+			for (i = 0; (f = ftp_feat_added(i,
+			    s->gw->cfg->allow_ccc, !p->multi)) != NULL; i++)
+				sess_put(s, f);
 			if (!p->multi) {
-				sess_put(s, "211 End");
 				sess_fifo_pop(s);
 				break;
 			}
@@ -356,8 +341,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		    code == FTP_NOT_LOGGED_IN &&
 		    sess_login_failed(s, p->user)) {
 			sess_fifo_pop(s);
-			sess_fatal(s, "421 Too many failed logins: closing the "
-			    "connection.");
+			sess_fatal(s, voice_line(V_LOGIN_BANNED));
 			return true;
 		}
 		if (kind == FTP_REPLY_LAST)

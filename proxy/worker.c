@@ -16,13 +16,12 @@
 #include "proxy/quitter.h"
 #include "proxy/session.h"
 #include "proxy/tls.h"
+#include "proxy/voice.h"
 
 /* Connections accepted per listener wake-up. */
 #define WORKER_ACCEPT_BATCH 16
 /* Pause of a listener after EMFILE/ENFILE. */
 #define WORKER_ACCEPT_PAUSE_MS 1000
-
-static const char worker_bye[] = "421 The gateway is shutting down.";
 
 static void
 on_accept_pause(struct loop_timer *t)
@@ -32,13 +31,17 @@ on_accept_pause(struct loop_timer *t)
 	(void)loop_arm(ls->w->gw.loop, &ls->ev, EPOLLIN);
 }
 
-/* Turn a connection away before any session exists for it: one reply on an
- * explicit listener (nobody reads clear text on an implicit one). */
+/* Turn a connection away before any session exists for it: one reply line
+ * (CRLF added here, sent in one piece) on an explicit listener (nobody reads
+ * clear text on an implicit one). */
 static void
-refuse(const struct listener *ls, int fd, const char *reply)
+refuse(const struct listener *ls, int fd, const char *line)
 {
-	if (!ls->implicit)
-		(void)send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+	char reply[VOICE_LINE_MAX + 3];
+	int n = snprintf(reply, sizeof(reply), "%s\r\n", line);
+
+	if (!ls->implicit && n > 0 && (size_t)n < sizeof(reply))
+		(void)send(fd, reply, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 }
 
@@ -48,7 +51,7 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 {
 	struct gw *gw = &ls->w->gw;
 	const struct config *cfg = gw->cfg;
-	char host[NETADDR_STRLEN], reply[128];
+	char host[NETADDR_STRLEN], reply[VOICE_LINE_MAX + 1];
 	struct ftp_addr a;
 	uint32_t wait = 0;
 
@@ -59,14 +62,12 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 	case GW_TOO_MANY:
 		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions (%u) reached",
 		    netaddr_str(&a, host, sizeof(host)), cfg->max_sessions);
-		refuse(ls, fd, "421 Too many connections to this gateway; try "
-		    "again later.\r\n");
+		refuse(ls, fd, voice_line(V_TOO_MANY));
 		return false;
 	case GW_BANNED:
 		log_msg(LOG_LVL_INFO, "%s refused: banned for failed logins "
 		    "(%u s left)", netaddr_str(&a, host, sizeof(host)), wait);
-		snprintf(reply, sizeof(reply), "421 Too many failed logins from "
-		    "your address; try again in %u second%s.\r\n", wait,
+		snprintf(reply, sizeof(reply), VOICE_BANNED_FMT, wait,
 		    wait == 1 ? "" : "s");
 		refuse(ls, fd, reply);
 		return false;
@@ -74,15 +75,14 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions_per_ip (%u) "
 		    "open already", netaddr_str(&a, host, sizeof(host)),
 		    cfg->max_sessions_per_ip);
-		refuse(ls, fd, "421 Too many connections from your address.\r\n");
+		refuse(ls, fd, voice_line(V_TOO_MANY_IP));
 		return false;
 	case GW_NO_SLOT:
 		break;
 	}
 	log_msg(LOG_LVL_NOTICE, "%s refused: too many addresses to track "
 	    "(raise max_sessions)", netaddr_str(&a, host, sizeof(host)));
-	refuse(ls, fd, "421 Too many connections to this gateway; try again "
-	    "later.\r\n");
+	refuse(ls, fd, voice_line(V_TOO_MANY));
 	return false;
 }
 
@@ -225,7 +225,7 @@ worker_stop_now(struct worker *w)
 	w->gw.stopping = true;
 	worker_unlisten(w);
 	while ((s = sess_first(&w->gw)) != NULL)
-		sess_shutdown(s, worker_bye);
+		sess_shutdown(s, voice_line(V_SHUTTING_DOWN));
 	data_abort_all(&w->gw);
 	quitter_abort_all(&w->gw);
 	loop_stop(w->gw.loop);
@@ -246,7 +246,7 @@ worker_stop_gently(struct worker *w)
 	worker_unlisten(w);
 	for (s = sess_first(&w->gw); s != NULL; s = next) {
 		next = sess_next(s);
-		if (sess_drain(s, worker_bye))
+		if (sess_drain(s, voice_line(V_SHUTTING_DOWN)))
 			busy++;
 	}
 	atomic_fetch_add(&sh->stop_busy, busy);

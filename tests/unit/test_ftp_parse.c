@@ -440,6 +440,55 @@ test_reply_feed_nul(void **state)
 	    FTP_REPLY_LAST);
 }
 
+/* ---- reply codes (a transfer's final reply is classed by its code) ---- */
+
+static const struct {
+	const char *line;
+	size_t len;		/* bytes of line read; may cut it short */
+	unsigned want;
+} code_rows[] = {
+	{ "226 Transfer complete.", 22, 226 },
+	{ "226-More to come", 16, 226 },
+	{ "226", 3, 226 },
+	{ "100 x", 5, 100 },
+	{ "599 x", 5, 599 },
+	{ "150x", 4, 150 },	/* only the code is read */
+	{ "421 Bye", 3, 421 },
+	/* ; BAD */
+	{ "226", 2, 0 },
+	{ "", 0, 0 },
+	{ "099 x", 5, 0 },
+	{ "600 x", 5, 0 },
+	{ "999 x", 5, 0 },
+	{ "2a6 x", 5, 0 },
+	{ "22a x", 5, 0 },
+	{ " 226 x", 6, 0 },
+	{ "-226 x", 6, 0 },
+	{ "2\0" "6 x", 5, 0 },
+	{ "22\0 x", 5, 0 },
+};
+
+static void
+test_reply_code(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NROWS(code_rows); i++) {
+		/* exactly len bytes on the heap: ASan sees any overread */
+		char *in = malloc(code_rows[i].len > 0 ? code_rows[i].len : 1);
+		unsigned got;
+
+		assert_non_null(in);
+		memcpy(in, code_rows[i].line, code_rows[i].len);
+		got = ftp_reply_code(in, code_rows[i].len);
+		free(in);
+		if (got != code_rows[i].want)
+			fail_msg("code row %zu: got %u, want %u", i, got,
+			    code_rows[i].want);
+	}
+}
+
 /* ---- 227, PORT, 229, EPRT ---- */
 
 struct addr_row {
@@ -923,6 +972,7 @@ main(void)
 		cmocka_unit_test(test_parse_command),
 		cmocka_unit_test(test_reply_feed),
 		cmocka_unit_test(test_reply_feed_nul),
+		cmocka_unit_test(test_reply_code),
 		cmocka_unit_test(test_parse_227),
 		cmocka_unit_test(test_parse_port),
 		cmocka_unit_test(test_parse_eprt),
@@ -932,10 +982,10 @@ main(void)
 		cmocka_unit_test(test_port_allowed),
 	};
 
-	printf("ftp_parse: %zu verb, %zu command, %zu reply, %zu 227, "
-	    "%zu PORT, %zu EPRT, %zu 229, %zu EPSV-arg, %zu same-host rows\n",
-	    NROWS(verb_rows), NROWS(cmd_rows), NROWS(reply_rows),
-	    NROWS(pasv_rows), NROWS(port_rows), NROWS(eprt_rows),
-	    NROWS(epsv_rows), NROWS(epsv_arg_rows), NROWS(host_rows));
+	printf("ftp_parse: %zu verb, %zu command, %zu reply, %zu code, "
+	    "%zu 227, %zu PORT, %zu EPRT, %zu 229, %zu EPSV-arg, "
+	    "%zu same-host rows\n", NROWS(verb_rows), NROWS(cmd_rows),
+	    NROWS(reply_rows), NROWS(code_rows), NROWS(pasv_rows),
+	    NROWS(port_rows), NROWS(eprt_rows), NROWS(epsv_rows), NROWS(epsv_arg_rows), NROWS(host_rows));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

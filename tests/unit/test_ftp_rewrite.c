@@ -1,5 +1,6 @@
-/* Unit tests for the line writers and the FEAT filter (proxy/ftp_rewrite.c):
- * exact output, refusals, truncation, and round trips through the parser. */
+/* Unit tests for the line writers, the FEAT filter and the FEAT lines
+ * ftpsgw adds (proxy/ftp_rewrite.c): exact output, refusals, truncation,
+ * and round trips through the parser. */
 #include "proxy/ftp_rewrite.h"
 
 #include <stdarg.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 
 #include "proxy/limits.h"
@@ -184,88 +184,9 @@ test_fmt_eprt(void **state)
 
 /* ---- replies and commands ---- */
 
-static const struct {
-	unsigned code;
-	const char *text;
-	const char *want;
-} reply_rows[] = {
-	{ 220, "ftpsgw ready", "220 ftpsgw ready\r\n" },
-	{ 234, "AUTH TLS successful", "234 AUTH TLS successful\r\n" },
-	{ 100, "x", "100 x\r\n" },
-	{ 599, "x", "599 x\r\n" },
-	{ 200, "", "200 \r\n" },
-	{ 502, "LPRT not implemented", "502 LPRT not implemented\r\n" },
-	/* ; BAD */
-	{ 0, "x", NULL },
-	{ 99, "x", NULL },
-	{ 600, "x", NULL },
-	{ 2200, "x", NULL },
-	{ 500, "a\rb", NULL },
-	{ 500, "a\nb", NULL },
-	{ 500, "x\r\n227 (1,2,3,4,5,6)", NULL },
-	{ 500, "\n", NULL },
-	{ 500, NULL, NULL },
-};
-
-static void
-test_fmt_reply(void **state)
-{
-	char buf[128];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < NROWS(reply_rows); i++) {
-		memset(buf, 'x', sizeof(buf));
-		check_out("reply", i, ftp_fmt_reply(buf, sizeof(buf),
-		    reply_rows[i].code, reply_rows[i].text), buf,
-		    reply_rows[i].want);
-	}
-}
-
-static const struct {
-	const char *verb;
-	const char *arg;
-	const char *want;
-} command_rows[] = {
-	{ "USER", "bob", "USER bob\r\n" },
-	{ "NOOP", NULL, "NOOP\r\n" },
-	{ "NOOP", "", "NOOP\r\n" },
-	{ "noop", NULL, "noop\r\n" },
-	{ "CWD", "dir with spaces ", "CWD dir with spaces \r\n" },
-	{ "PASV", NULL, "PASV\r\n" },
-	{ "RETR", " x", "RETR  x\r\n" },
-	/* ; BAD */
-	{ NULL, NULL, NULL },
-	{ "", NULL, NULL },
-	{ "NO", NULL, NULL },
-	{ "NOOPS", NULL, NULL },
-	{ "NO P", NULL, NULL },
-	{ "NO0P", NULL, NULL },
-	{ "NOOP ", NULL, NULL },
-	{ "NOOP\r", NULL, NULL },
-	{ "USER", "a\rb", NULL },
-	{ "USER", "a\nb", NULL },
-	{ "USER", "bob\r\nDELE x", NULL },
-};
-
-static void
-test_fmt_command(void **state)
-{
-	char buf[128];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < NROWS(command_rows); i++) {
-		memset(buf, 'x', sizeof(buf));
-		check_out("command", i, ftp_fmt_command(buf, sizeof(buf),
-		    command_rows[i].verb, command_rows[i].arg), buf,
-		    command_rows[i].want);
-	}
-}
-
 /* ---- truncation: every too-small capacity fails and writes within cap ---- */
 
-enum writer { W_227, W_229, W_PORT, W_EPRT, W_REPLY, W_COMMAND, W_COUNT };
+enum writer { W_227, W_229, W_PORT, W_EPRT, W_COUNT };
 
 static int
 call_writer(enum writer w, char *buf, size_t cap)
@@ -283,10 +204,6 @@ call_writer(enum writer w, char *buf, size_t cap)
 		return ftp_fmt_port(buf, cap, &v4);
 	case W_EPRT:
 		return ftp_fmt_eprt(buf, cap, &v6);
-	case W_REPLY:
-		return ftp_fmt_reply(buf, cap, 220, "hello");
-	case W_COMMAND:
-		return ftp_fmt_command(buf, cap, "STOR", "a file");
 	case W_COUNT:
 		break;
 	}
@@ -445,45 +362,6 @@ test_round_trip_all_ports(void **state)
 	}
 }
 
-static void
-test_round_trip_reply_command(void **state)
-{
-	struct ftp_reply_parser rp = { 0 };
-	struct ftp_cmd cmd;
-	unsigned code = 0;
-	char buf[128];
-	size_t i;
-	int n;
-
-	(void)state;
-	for (i = 0; i < NROWS(reply_rows); i++) {
-		if (reply_rows[i].want == NULL)
-			continue;
-		n = ftp_fmt_reply(buf, sizeof(buf), reply_rows[i].code,
-		    reply_rows[i].text);
-		assert_int_equal(ftp_reply_feed(&rp, buf, line_body(buf, n),
-		    &code), FTP_REPLY_LAST);
-		assert_int_equal(code, reply_rows[i].code);
-	}
-	for (i = 0; i < NROWS(command_rows); i++) {
-		const char *arg = command_rows[i].arg;
-
-		if (command_rows[i].want == NULL)
-			continue;
-		n = ftp_fmt_command(buf, sizeof(buf), command_rows[i].verb,
-		    arg);
-		assert_int_equal(ftp_parse_command(buf, line_body(buf, n),
-		    &cmd), FTP_CMD_OK);
-		assert_true(strcasecmp(cmd.name, command_rows[i].verb) == 0);
-		if (arg == NULL || arg[0] == '\0') {
-			assert_null(cmd.arg);
-		} else {
-			assert_int_equal(cmd.arg_len, strlen(arg));
-			assert_memory_equal(cmd.arg, arg, cmd.arg_len);
-		}
-	}
-}
-
 /* ---- FEAT filter ---- */
 
 static const struct {
@@ -553,6 +431,68 @@ test_feat_filter(void **state)
 	assert_int_equal(ftp_feat_filter(" AUTHX", 5), FTP_FEAT_DROP);
 }
 
+/* ---- the feature lines ftpsgw adds ---- */
+
+#define FEAT_MAX_LINES 8
+
+static const struct {
+	bool allow_ccc;
+	bool wrap;
+	const char *want[FEAT_MAX_LINES];	/* NULL-terminated */
+} added_rows[] = {
+	{ false, false, { " AUTH TLS", " PBSZ", " PROT", NULL } },
+	{ true, false, { " AUTH TLS", " PBSZ", " PROT", " CCC", NULL } },
+	{ false, true, { "211-Features:", " AUTH TLS", " PBSZ", " PROT",
+	    "211 End", NULL } },
+	{ true, true, { "211-Features:", " AUTH TLS", " PBSZ", " PROT",
+	    " CCC", "211 End", NULL } },
+};
+
+static void
+test_feat_added(void **state)
+{
+	struct ftp_reply_parser rp = { 0 };
+	const char *got;
+	unsigned code = 0;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < NROWS(added_rows); i++) {
+		for (k = 0; added_rows[i].want[k] != NULL; k++) {
+			got = ftp_feat_added(k, added_rows[i].allow_ccc,
+			    added_rows[i].wrap);
+			if (got == NULL || strcmp(got, added_rows[i].want[k]))
+				fail_msg("FEAT added row %zu line %zu: got "
+				    "\"%s\", want \"%s\"", i, k,
+				    got != NULL ? got : "(null)",
+				    added_rows[i].want[k]);
+			/* one line each: nothing to smuggle a second one */
+			assert_null(strpbrk(got, "\r\n"));
+		}
+		assert_null(ftp_feat_added(k, added_rows[i].allow_ccc,
+		    added_rows[i].wrap));
+		assert_null(ftp_feat_added(k + 100, added_rows[i].allow_ccc,
+		    added_rows[i].wrap));
+	}
+	/* Wrapped, they read as one complete multi-line 211 reply. */
+	for (k = 0; (got = ftp_feat_added(k, true, true)) != NULL; k++) {
+		enum ftp_reply_line r = ftp_reply_feed(&rp, got, strlen(got),
+		    &code);
+
+		if (k == 0)
+			assert_int_equal(r, FTP_REPLY_FIRST_PART);
+		else if (ftp_feat_added(k + 1, true, true) == NULL)
+			assert_int_equal(r, FTP_REPLY_LAST);
+		else
+			assert_int_equal(r, FTP_REPLY_PART);
+		assert_int_equal(code, 211);
+	}
+	/* The features ftpsgw adds are the ones it drops from the server's. */
+	for (k = 0; (got = ftp_feat_added(k, true, false)) != NULL; k++)
+		assert_int_equal(ftp_feat_filter(got, strlen(got)),
+		    FTP_FEAT_DROP);
+}
+
 int
 main(void)
 {
@@ -560,18 +500,15 @@ main(void)
 		cmocka_unit_test(test_fmt_227_port),
 		cmocka_unit_test(test_fmt_229),
 		cmocka_unit_test(test_fmt_eprt),
-		cmocka_unit_test(test_fmt_reply),
-		cmocka_unit_test(test_fmt_command),
 		cmocka_unit_test(test_fmt_truncation),
 		cmocka_unit_test(test_round_trip_addr),
 		cmocka_unit_test(test_round_trip_all_ports),
-		cmocka_unit_test(test_round_trip_reply_command),
 		cmocka_unit_test(test_feat_filter),
+		cmocka_unit_test(test_feat_added),
 	};
 
-	printf("ftp_rewrite: %zu 227/PORT, %zu 229, %zu EPRT, %zu reply, "
-	    "%zu command, %zu FEAT rows\n", NROWS(v4_rows), NROWS(epsv_rows),
-	    NROWS(eprt_rows), NROWS(reply_rows), NROWS(command_rows),
-	    NROWS(feat_rows));
+	printf("ftp_rewrite: %zu 227/PORT, %zu 229, %zu EPRT, %zu FEAT, "
+	    "%zu FEAT-added rows\n", NROWS(v4_rows), NROWS(epsv_rows),
+	    NROWS(eprt_rows), NROWS(feat_rows), NROWS(added_rows));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
