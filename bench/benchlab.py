@@ -106,7 +106,7 @@ def _modproxy_env():
             "LANG": "C"}
 
 
-class BenchLab:
+class BenchLab(L.UpDown):
     """Lab + certificates, and the parties a benchmark asks for (start_*).
     Use as a context manager; everything is stopped and removed at exit."""
 
@@ -123,18 +123,6 @@ class BenchLab:
         self._key_support = {}
 
     # ---- lifetime --------------------------------------------------------
-
-    def __enter__(self):
-        try:
-            self.up()
-        except BaseException:
-            self.down()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.down()
-        return False
 
     def up(self):
         # Lab() takes its work directory from tempfile: put it on tmpfs.
@@ -456,20 +444,8 @@ LoadModule mod_proxy.c
         returns its path. Made once."""
         path = os.path.join(self.backend.home, name)
         if not os.path.exists(path):
-            write_random(path, size)
+            L.write_random(path, size)
         return path
-
-
-def write_random(path, size):
-    """Write size random bytes to path (mode 0644)."""
-    chunk = 1 << 20
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            n = min(left, chunk)
-            f.write(os.urandom(n))
-            left -= n
-    os.chmod(path, 0o644)
 
 
 def _read(path):
