@@ -94,7 +94,7 @@ def modproxy_available():
         return missing
     if not os.path.exists(os.path.join(MODPROXY_ROOT, "usr/lib/proftpd/mod_proxy.so")):
         return (f"mod_proxy missing from {MODPROXY_ROOT}: run "
-                "bash bench/fetch-modproxy.sh (make bench does)")
+                "bash scripts/fetch-servers.sh --modproxy (make bench does)")
     return None
 
 
