@@ -238,7 +238,7 @@ $(BUILD)/bench/%: bench/%.c
 
 bench: $(BUILD)/.deps-ok
 	$(MAKE) all servers $(BUILD)/bench/hsloop $(BUILD)/bench/hsmem
-	bash bench/fetch-modproxy.sh
+	bash scripts/fetch-servers.sh --modproxy
 	$(PYTHON) bench/bench.py $(if $(QUICK),--quick) \
 		--hsloop $(abspath $(BUILD))/bench/hsloop \
 		--hsmem $(abspath $(BUILD))/bench/hsmem --out $(abspath $(BUILD))/bench \

@@ -195,7 +195,7 @@ class Bench:
         bl.big_file(PARALLEL_NAME, o.upload_mib * MIB)
         bl.start_kernel_path(DOWNLOAD_NAME)
         self.upload_src = bl.lab.path(UPLOAD_NAME)
-        B.write_random(self.upload_src, o.upload_mib * MIB)
+        B.L.write_random(self.upload_src, o.upload_mib * MIB)
         for line in bl.notes:
             say(f"lab: {line}")
         # A first small transfer through each target: fail early and

@@ -16,13 +16,14 @@ to reach it, measured side by side.
                mod_proxy cannot program conntrack, so its passive range
                50000-50999 is opened in the router's input chain.
 
-The bench-only rules are added to this lab instance's ruleset only; lab.py,
-servers.py and the tests are used as they are (imported, never changed).
-Everything stays inside the namespaces the lab makes; Lab.down() removes it.
+The network, the certificates, the gateway's start and stop, the ProFTPD
+configuration and the wait for a server's banner are tests/integration's
+lab.py and servers.py, imported; this file adds only what the bench needs
+beyond them. The bench-only rules are added to this lab instance's ruleset
+only. Everything stays inside the namespaces the lab makes; Lab.down()
+removes it.
 """
 
-import contextlib
-import glob
 import hashlib
 import os
 import shutil
@@ -93,20 +94,11 @@ def modproxy_available():
         return missing
     if not os.path.exists(os.path.join(MODPROXY_ROOT, "usr/lib/proftpd/mod_proxy.so")):
         return (f"mod_proxy missing from {MODPROXY_ROOT}: run "
-                "bash bench/fetch-modproxy.sh (make bench does)")
+                "bash scripts/fetch-servers.sh --modproxy (make bench does)")
     return None
 
 
-def _modproxy_env():
-    """The cache's libraries for proftpd, plus those fetch-modproxy.sh
-    unpacked beside mod_proxy (none where the machine has them)."""
-    dirs = glob.glob(os.path.join(MODPROXY_ROOT, "usr/lib/*-linux-gnu"))
-    dirs.append(S.library_path())
-    return {"LD_LIBRARY_PATH": ":".join(d for d in dirs if d), "LC_ALL": "C",
-            "LANG": "C"}
-
-
-class BenchLab:
+class BenchLab(L.UpDown):
     """Lab + certificates, and the parties a benchmark asks for (start_*).
     Use as a context manager; everything is stopped and removed at exit."""
 
@@ -123,18 +115,6 @@ class BenchLab:
         self._key_support = {}
 
     # ---- lifetime --------------------------------------------------------
-
-    def __enter__(self):
-        try:
-            self.up()
-        except BaseException:
-            self.down()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.down()
-        return False
 
     def up(self):
         # Lab() takes its work directory from tempfile: put it on tmpfs.
@@ -283,8 +263,9 @@ class BenchLab:
         t = self.targets[key]
         t.gateway.stop()
         t.restarts += 1
-        gw = self.lab.start_gateway(_read(t.gateway.config_path),
-                                    name=f"{key}-{t.restarts}",
+        with open(t.gateway.config_path) as f:
+            config = f.read()
+        gw = self.lab.start_gateway(config, name=f"{key}-{t.restarts}",
                                     binary=self.gw_binary)
         t.cpu.add(gw.pid)
         t.gateway, t.proc = gw, gw.proc
@@ -332,15 +313,10 @@ class BenchLab:
                 "--key", self.certs.be_key]
         if nofile:
             argv += ["--nofile", str(nofile)]
-        log = self.lab.path("lightftpd.log")
-        with open(log, "wb") as f:
-            proc = self.lab.popen(self.lab.ns_server, argv, stdout=f,
-                                  stderr=subprocess.STDOUT)
-        if not self.lab.wait_tcp(self.lab.ns_server, address, port, timeout=10,
-                                 banner=b"220", proc=proc):
-            rc = self.lab.stop_process(proc)
-            raise L.LabError(f"lightftpd did not start (exit {rc}):\n{_read(log)}")
-        self.light = proc
+        # env {}: a Python server, it needs none of the cache's libraries.
+        self.light = S.launch(self.lab, "lightftpd", argv, address,
+                              {"stderr": self.lab.path("lightftpd.log")},
+                              port=port, env={})
         self.light_hostport = f"{address}:{port}"
         return self.light_hostport
 
@@ -364,6 +340,8 @@ class BenchLab:
         os.makedirs(modules)
         os.makedirs(tables)
         os.chmod(d, 0o755)
+        # ProFTPD loads modules from one directory: mod_tls from the
+        # servers' cache, mod_proxy from its own.
         os.symlink(S.cache_path("usr/lib/proftpd/mod_tls.so"),
                    os.path.join(modules, "mod_tls.so"))
         os.symlink(os.path.join(MODPROXY_ROOT, "usr/lib/proftpd/mod_proxy.so"),
@@ -371,50 +349,8 @@ class BenchLab:
         logs = {k: os.path.join(d, f"{k}.log")
                 for k in ("system", "tls", "proxy", "stderr")}
         conf = os.path.join(d, "proftpd.conf")
-        c = self.certs
-        with open(conf, "w") as f:
-            f.write(f"""\
-# Written by bench/benchlab.py: mod_proxy as a reverse FTPS proxy.
-ServerName "mod_proxy bench"
-ServerType standalone
-UseIPv6 off
-SocketBindTight on
-DefaultAddress {L.Lab.ROUTER_PUB4}
-Port {MODPROXY_PORT}
-User nobody
-Group nogroup
-MaxInstances {MAX_INSTANCES}
-UseReverseDNS off
-<IfModule mod_ident.c>
-  IdentLookups off
-</IfModule>
-WtmpLog off
-UseLastlog off
-UseFtpUsers off
-ControlsEngine off
-DelayEngine off
-ScoreboardFile {d}/proftpd.scoreboard
-PidFile {d}/proftpd.pid
-DelayTable {d}/proftpd.delay
-SystemLog {logs['system']}
-PassivePorts {lo} {hi}
-TimeoutIdle 600
-
-ModulePath {modules}
-LoadModule mod_tls.c
-LoadModule mod_proxy.c
-
-<IfModule mod_tls.c>
-  TLSEngine on
-  TLSRequired on
-  TLSProtocol TLSv1.2 TLSv1.3
-  TLSECCertificateFile {c.gw_cert}
-  TLSECCertificateKeyFile {c.gw_key}
-  TLSVerifyClient off
-  TLSRenegotiate none
-  TLSLog {logs['tls']}
-</IfModule>
-
+        proxy = f"""\
+# mod_proxy as a reverse FTPS proxy (bench/benchlab.py).
 <IfModule mod_proxy.c>
   ProxyEngine on
   ProxyLog {logs['proxy']}
@@ -424,26 +360,26 @@ LoadModule mod_proxy.c
   ProxyReverseServers ftp://{L.Lab.SERVER4}:21
   ProxyTLSEngine on
   ProxyTLSProtocol TLSv1.2 TLSv1.3
-  ProxyTLSCACertificateFile {c.ca_cert}
+  ProxyTLSCACertificateFile {self.certs.ca_cert}
   ProxyTLSVerifyServer on
   ProxyDataTransferPolicy client
   ProxyTLSTransferProtectionPolicy required
 </IfModule>
-""")
+"""
+        with open(conf, "w") as f:
+            f.write(S.proftpd_config(
+                d, logs, title="mod_proxy bench", addresses=L.Lab.ROUTER_PUB4,
+                port=MODPROXY_PORT, ipv6=False, max_instances=MAX_INSTANCES,
+                passive=MODPROXY_PASSIVE, module_path=modules,
+                modules=("mod_tls.c", "mod_proxy.c"), cert=self.certs.gw_cert,
+                key=self.certs.gw_key, body=proxy))
         cpu = self._group("modproxy")
-        env = _modproxy_env()
-        with open(logs["stderr"], "wb") as f:
-            proc = self.lab.popen(self.lab.ns_router,
-                                  [S.cache_path("usr/sbin/proftpd"), "-n", "-q",
-                                   "-c", conf],
-                                  stdout=f, stderr=subprocess.STDOUT, env=env)
+        proc = S.launch(self.lab, "mod_proxy",
+                        [S.cache_path("usr/sbin/proftpd"), "-n", "-q", "-c", conf],
+                        L.Lab.ROUTER_PUB4, logs, ns=self.lab.ns_router,
+                        port=MODPROXY_PORT,
+                        env=S.server_env(MODPROXY_ROOT, S.CACHE_ROOT))
         cpu.add(proc.pid)
-        if not self.lab.wait_tcp(self.lab.ns_router, L.Lab.ROUTER_PUB4,
-                                 MODPROXY_PORT, timeout=S.START_TIMEOUT,
-                                 banner=b"220", proc=proc):
-            rc = self.lab.stop_process(proc)
-            text = "\n".join(f"== {k}\n{_read(p)}" for k, p in logs.items())
-            raise L.LabError(f"mod_proxy gave no 220 banner (exit {rc}):\n{text}")
         self.modproxy_logs = logs
         t = Target("mod_proxy", MODPROXY_PORT, GW_NAME, cpu=cpu, proc=proc)
         self.targets["mod_proxy"] = t
@@ -456,24 +392,5 @@ LoadModule mod_proxy.c
         returns its path. Made once."""
         path = os.path.join(self.backend.home, name)
         if not os.path.exists(path):
-            write_random(path, size)
+            L.write_random(path, size)
         return path
-
-
-def write_random(path, size):
-    """Write size random bytes to path (mode 0644)."""
-    chunk = 1 << 20
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            n = min(left, chunk)
-            f.write(os.urandom(n))
-            left -= n
-    os.chmod(path, 0o644)
-
-
-def _read(path):
-    with contextlib.suppress(FileNotFoundError):
-        with open(path, errors="replace") as f:
-            return f.read()
-    return ""

@@ -10,35 +10,61 @@
 # LD_LIBRARY_PATH pointing into the cache and with configs they write; no
 # system service is ever started and nothing under /etc is touched.
 #
+# With --modproxy it fetches ProFTPD's mod_proxy (Debian's proftpd-mod-proxy),
+# the peer `make bench` measures ftpsgw against, the same way into its own
+# cache .cache/modproxy/root; the bench runs it with the proftpd binary and
+# mod_tls.so of .cache/servers (fetch the servers first).
+#
 # Idempotent: a stamp file records what was unpacked; a second run is instant.
-#   bash scripts/fetch-servers.sh           fetch if needed
-#   bash scripts/fetch-servers.sh --force   fetch again
+#   bash scripts/fetch-servers.sh              fetch the servers if needed
+#   bash scripts/fetch-servers.sh --modproxy   fetch mod_proxy if needed
+#   bash scripts/fetch-servers.sh --force      fetch again (either)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-CACHE=.cache/servers
+
+force=0
+modproxy=0
+for arg in "$@"; do
+	case "$arg" in
+	--force) force=1 ;;
+	--modproxy) modproxy=1 ;;
+	*)
+		echo "fetch-servers.sh: unknown argument '$arg' (use --force," \
+			"--modproxy or nothing)" >&2
+		exit 2
+		;;
+	esac
+done
+
+if [ "$modproxy" -eq 0 ]; then
+	CACHE=.cache/servers
+	# The server packages. mod_tls.so lives in proftpd-mod-crypto, not in
+	# proftpd-core; pure-pw is in pure-ftpd itself (pure-ftpd-common only
+	# holds the Debian wrapper scripts).
+	PACKAGES=(proftpd-core proftpd-mod-crypto vsftpd pure-ftpd)
+	# Files the tests use; the cache is complete only when all are there.
+	NEEDED=(usr/sbin/proftpd usr/lib/proftpd/mod_tls.so usr/sbin/vsftpd
+		usr/sbin/pure-ftpd usr/bin/pure-pw)
+	STAMP_FORMAT=2
+	# Where else the binaries may find libraries: nowhere (the check below
+	# must see a fresh cache complete on its own).
+	LIBROOTS=()
+	WHAT=servers
+else
+	CACHE=.cache/modproxy
+	# Its Depends are libc6, libsodium23, libsqlite3-0 and the proftpd ABI,
+	# which .cache/servers provides (a virtual package: not followed below).
+	PACKAGES=(proftpd-mod-proxy)
+	NEEDED=(usr/lib/proftpd/mod_proxy.so)
+	STAMP_FORMAT=1
+	# mod_proxy.so runs inside the cached proftpd, with its libraries.
+	LIBROOTS=(.cache/servers/root)
+	WHAT=mod_proxy
+fi
 ROOT=$CACHE/root
 DEBS=$CACHE/debs
 STAMP=$CACHE/stamp
-
-# The server packages. mod_tls.so lives in proftpd-mod-crypto, not in
-# proftpd-core; pure-pw is in pure-ftpd itself (pure-ftpd-common only holds
-# the Debian wrapper scripts).
-SERVERS=(proftpd-core proftpd-mod-crypto vsftpd pure-ftpd)
-# Files the tests use; the cache is complete only when all are there.
-NEEDED=(usr/sbin/proftpd usr/lib/proftpd/mod_tls.so usr/sbin/vsftpd
-	usr/sbin/pure-ftpd usr/bin/pure-pw)
-STAMP_FORMAT=2
-
-force=0
-case "${1:-}" in
-"") ;;
---force) force=1 ;;
-*)
-	echo "fetch-servers.sh: unknown argument '$1' (use --force or nothing)" >&2
-	exit 2
-	;;
-esac
 
 complete() {
 	[ -f "$STAMP" ] || return 1
@@ -51,7 +77,7 @@ complete() {
 }
 
 if [ "$force" -eq 0 ] && complete; then
-	echo "fetch-servers.sh: servers already in $CACHE (--force to fetch again)"
+	echo "fetch-servers.sh: $WHAT already in $CACHE (--force to fetch again)"
 	exit 0
 fi
 
@@ -69,9 +95,9 @@ PY=/usr/bin/python3
 
 # apt-cache needs package lists. Refresh them once when the server packages
 # are unknown (a fresh machine may have none); that needs root.
-if ! apt-cache show "${SERVERS[@]}" >/dev/null 2>&1; then
+if ! apt-cache show "${PACKAGES[@]}" >/dev/null 2>&1; then
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "fetch-servers.sh: apt does not know ${SERVERS[*]};" \
+		echo "fetch-servers.sh: apt does not know ${PACKAGES[*]};" \
 			"run as root so that 'apt-get update' can refresh the lists" >&2
 		exit 1
 	fi
@@ -79,8 +105,8 @@ if ! apt-cache show "${SERVERS[@]}" >/dev/null 2>&1; then
 	apt-get update
 fi
 
-# Resolve the packages to fetch: the servers, plus every shared-library
-# package reachable through Depends/PreDepends that is not installed here.
+# Resolve the packages to fetch: PACKAGES, plus every shared-library package
+# reachable through Depends/PreDepends that is not installed here.
 # The graph comes from one `apt-cache depends --recurse --important` call;
 # the walk is ours because apt lists every alternative and every provider of
 # a virtual package (inetd, syslog daemons...), which we must not follow.
@@ -91,8 +117,8 @@ fi
 # shellcheck disable=SC2016
 INSTALLED=$(dpkg-query -W -f='${binary:Package} ${db:Status-Abbrev}\n' 2>/dev/null |
 	awk '$2 ~ /^ii/ { sub(/:.*/, "", $1); print $1 }')
-GRAPH=$(apt-cache depends --recurse --important "${SERVERS[@]}")
-PKGS=$(INSTALLED="$INSTALLED" GRAPH="$GRAPH" "$PY" - "${SERVERS[@]}" <<'EOF'
+GRAPH=$(apt-cache depends --recurse --important "${PACKAGES[@]}")
+PKGS=$(INSTALLED="$INSTALLED" GRAPH="$GRAPH" "$PY" - "${PACKAGES[@]}" <<'EOF'
 import os, re, sys
 
 installed = set(os.environ["INSTALLED"].split())
@@ -168,8 +194,10 @@ done
 
 # Check that every binary the tests run finds all of its libraries.
 LIBPATH=""
-for d in "$NEW"/usr/lib/*-linux-gnu "$NEW"/lib/*-linux-gnu; do
-	[ -d "$d" ] && LIBPATH="${LIBPATH:+$LIBPATH:}$(cd "$d" && pwd)"
+for r in "$NEW" "${LIBROOTS[@]}"; do
+	for d in "$r"/usr/lib/*-linux-gnu "$r"/lib/*-linux-gnu; do
+		[ -d "$d" ] && LIBPATH="${LIBPATH:+$LIBPATH:}$(cd "$d" && pwd)"
+	done
 done
 bad=0
 for f in "${NEEDED[@]}"; do
@@ -203,4 +231,4 @@ rm -rf "$CACHE/root.old"
 	done
 } >"$STAMP"
 rm -rf "$DEBS"
-echo "fetch-servers.sh: servers unpacked into $ROOT"
+echo "fetch-servers.sh: $WHAT unpacked into $ROOT"

@@ -84,6 +84,17 @@ def sha256_file(path):
     return h.hexdigest()
 
 
+def write_random(path, size):
+    """Write size random bytes to path, a MiB at a time, mode 0644."""
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 1 << 20)
+            f.write(os.urandom(n))
+            left -= n
+    os.chmod(path, 0o644)
+
+
 def files_equal(a, b):
     """True when two files have the same size and bytes."""
     if os.path.getsize(a) != os.path.getsize(b):
@@ -329,7 +340,25 @@ class LabError(RuntimeError):
     pass
 
 
-class Lab:
+class UpDown:
+    """A context manager for an object with up() and down(): the with
+    statement runs up(), and down() at exit, also when up() fails half way
+    (down() must be idempotent and undo whatever up() got to)."""
+
+    def __enter__(self):
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.down()
+        return False
+
+
+class Lab(UpDown):
     """The three-namespace test network. Use as a context manager or call
     up() / down(); down() is idempotent and runs whatever up() got to."""
 
@@ -372,18 +401,6 @@ class Lab:
         self._is_up = False
 
     # ---- lifetime -------------------------------------------------------
-
-    def __enter__(self):
-        try:
-            self.up()
-        except BaseException:
-            self.down()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.down()
-        return False
 
     def up(self):
         """Build the namespaces, links, addresses, routes and the ruleset."""
@@ -711,13 +728,7 @@ class Lab:
             files = {}
             for name, size in TEST_FILES.items():
                 p = os.path.join(d, name)
-                with open(p, "wb") as f:
-                    left = size
-                    while left:
-                        n = min(left, 1 << 20)
-                        f.write(os.urandom(n))
-                        left -= n
-                os.chmod(p, 0o644)
+                write_random(p, size)
                 files[name] = p
             os.chmod(d, 0o755)
             self._files = files

@@ -64,11 +64,13 @@ def cache_path(*parts):
     return os.path.join(CACHE_ROOT, *parts)
 
 
-def library_path():
-    """LD_LIBRARY_PATH for the cached binaries (their libraries this machine
-    lacks were unpacked next to them)."""
-    dirs = [d for pat in ("usr/lib/*-linux-gnu", "lib/*-linux-gnu")
-            for d in glob.glob(cache_path(pat)) if os.path.isdir(d)]
+def library_path(*roots):
+    """LD_LIBRARY_PATH for the binaries unpacked into roots, in that order
+    (default: the cache; their libraries this machine lacks were unpacked
+    next to them)."""
+    dirs = [d for root in roots or (CACHE_ROOT,)
+            for pat in ("usr/lib/*-linux-gnu", "lib/*-linux-gnu")
+            for d in glob.glob(os.path.join(root, pat)) if os.path.isdir(d)]
     return ":".join(dirs)
 
 
@@ -83,8 +85,10 @@ def servers_available():
     return None
 
 
-def _env():
-    return {"LD_LIBRARY_PATH": library_path(), "LC_ALL": "C", "LANG": "C"}
+def server_env(*roots):
+    """The environment a cached server runs with: library_path(*roots) and
+    the C locale."""
+    return {"LD_LIBRARY_PATH": library_path(*roots), "LC_ALL": "C", "LANG": "C"}
 
 
 class Server:
@@ -152,18 +156,23 @@ class Server:
         return f"<Server {self.name} {self.hostport} pid {self.proc.pid}>"
 
 
-def _start(lab, name, argv, address, logs, stderr_key="stderr", banner=b"220"):
-    """popen argv in the server namespace with the cache's libraries,
-    stdout+stderr to a log; wait for the 220 banner (banner=None: only for
-    the port to accept, e.g. implicit TLS, where the banner is encrypted)."""
+def launch(lab, name, argv, address, logs, stderr_key="stderr", banner=b"220",
+           ns=None, port=21, env=None):
+    """popen argv in namespace ns (default: the server namespace) with env
+    (default: server_env(), the cache's libraries; {}: none added),
+    stdout+stderr to logs[stderr_key]; wait (bounded) for the 220 banner on
+    address:port (banner=None: only for the port to accept, e.g. implicit
+    TLS, where the banner is encrypted). Returns the process; raises
+    LabError with every log in logs if it exits or does not answer in time."""
+    ns = ns or lab.ns_server
     with open(logs[stderr_key], "wb") as f:
-        proc = lab.popen(lab.ns_server, argv, stdout=f, stderr=subprocess.STDOUT,
-                         env=_env())
-    if not lab.wait_tcp(lab.ns_server, address, 21, timeout=START_TIMEOUT,
+        proc = lab.popen(ns, argv, stdout=f, stderr=subprocess.STDOUT,
+                         env=server_env() if env is None else env)
+    if not lab.wait_tcp(ns, address, port, timeout=START_TIMEOUT,
                         banner=banner, proc=proc):
         rc = lab.stop_process(proc)
         text = "\n".join(f"== {k}\n{_read(p)}" for k, p in logs.items())
-        raise LabError(f"{name} on {address}:21 gave no 220 banner within "
+        raise LabError(f"{name} on {address}:{port} gave no 220 banner within "
                        f"{START_TIMEOUT} s (exit {rc}); logs:\n{text}")
     return proc
 
@@ -180,6 +189,65 @@ def _crypt_sha512(password):
     r = subprocess.run(["openssl", "passwd", "-6", password], check=True,
                        stdout=subprocess.PIPE, text=True, timeout=30)
     return r.stdout.strip()
+
+
+def proftpd_config(d, logs, *, title, addresses, cert, key, port=21, ipv6=True,
+                   max_instances=50, passive=PASSIVE["proftpd"],
+                   module_path=None, modules=("mod_tls.c",), tls_required="on",
+                   tls_options=None, body=""):
+    """The text of a proftpd.conf for a ProFTPD the lab runs: standalone,
+    bound to addresses (one or more, space-separated) on port, UseIPv6 as
+    ipv6 says, up to max_instances sessions, passive (lo, hi) ports, no
+    lookups or controls, its scoreboard, pid and delay files in directory
+    d, its logs logs['system'] and logs['tls']. It loads modules from
+    module_path (default: the cache's) and speaks FTPS with mod_tls, the
+    strict way: TLS 1.2 and 1.3, certificate cert and key, tls_required and
+    tls_options as in start_proftpd. body: the directives of its job (the
+    FTP site of start_proftpd; a proxy in bench/benchlab.py), written after
+    the modules are loaded so that <IfModule> blocks for them apply."""
+    lo, hi = passive
+    return f"""\
+# Written by tests/integration/servers.py for one lab; not a system config.
+ServerName "{title}"
+ServerType standalone
+UseIPv6 {'on' if ipv6 else 'off'}
+SocketBindTight on
+DefaultAddress {addresses}
+Port {port}
+User nobody
+Group nogroup
+MaxInstances {max_instances}
+UseReverseDNS off
+<IfModule mod_ident.c>
+  IdentLookups off
+</IfModule>
+WtmpLog off
+UseLastlog off
+UseFtpUsers off
+ControlsEngine off
+DelayEngine off
+ScoreboardFile {d}/proftpd.scoreboard
+PidFile {d}/proftpd.pid
+DelayTable {d}/proftpd.delay
+SystemLog {logs['system']}
+PassivePorts {lo} {hi}
+TimeoutIdle 600
+
+ModulePath {module_path or cache_path('usr/lib/proftpd')}
+{''.join(f'LoadModule {m}{chr(10)}' for m in modules)}
+<IfModule mod_tls.c>
+  TLSEngine on
+  TLSRequired {tls_required}
+  TLSProtocol TLSv1.2 TLSv1.3
+  TLSECCertificateFile {cert}
+  TLSECCertificateKeyFile {key}
+  TLSVerifyClient off
+  TLSRenegotiate none
+  TLSLog {logs['tls']}
+{'  TLSOptions ' + tls_options if tls_options else ''}
+</IfModule>
+
+{body}"""
 
 
 def start_proftpd(lab, certs, address=None, address6=None, tls_options=None,
@@ -215,63 +283,27 @@ def start_proftpd(lab, certs, address=None, address6=None, tls_options=None,
     # mod_auth_file refuses world-writable files; it reads them as root.
     os.chmod(passwd, 0o600)
     os.chmod(group, 0o644)
-    lo, hi = PASSIVE["proftpd"]
-    addrs = " ".join(a for a in (address, address6) if a)
     conf = os.path.join(d, "proftpd.conf")
-    with open(conf, "w") as f:
-        f.write(f"""\
-# Written by tests/integration/servers.py for one lab; not a system config.
-ServerName "ftpsgw test ProFTPD"
-ServerType standalone
-UseIPv6 on
-SocketBindTight on
-DefaultAddress {addrs}
-Port 21
-User nobody
-Group nogroup
+    site = f"""\
+# The FTP site: one virtual user, chrooted, uploads allowed.
 Umask 022
-MaxInstances 50
-UseReverseDNS off
-<IfModule mod_ident.c>
-  IdentLookups off
-</IfModule>
-WtmpLog off
-UseLastlog off
-UseFtpUsers off
-ControlsEngine off
-DelayEngine off
-ScoreboardFile {d}/proftpd.scoreboard
-PidFile {d}/proftpd.pid
-DelayTable {d}/proftpd.delay
-SystemLog {logs['system']}
 TransferLog {logs['xfer']}
 AuthOrder mod_auth_file.c
 AuthUserFile {passwd}
 AuthGroupFile {group}
 RequireValidShell off
 DefaultRoot ~
-PassivePorts {lo} {hi}
 AllowOverwrite on
 AllowStoreRestart on
-TimeoutIdle 600
-
-ModulePath {cache_path('usr/lib/proftpd')}
-LoadModule mod_tls.c
-
-<IfModule mod_tls.c>
-  TLSEngine on
-  TLSRequired {tls_required}
-  TLSProtocol TLSv1.2 TLSv1.3
-  TLSECCertificateFile {cert_file}
-  TLSECCertificateKeyFile {key_file}
-  TLSVerifyClient off
-  TLSRenegotiate none
-  TLSLog {logs['tls']}
-{'  TLSOptions ' + tls_options if tls_options else ''}
-</IfModule>
 {extra}
-""")
-    proc = _start(lab, "proftpd",
+"""
+    with open(conf, "w") as f:
+        f.write(proftpd_config(
+            d, logs, title="ftpsgw test ProFTPD",
+            addresses=" ".join(a for a in (address, address6) if a),
+            cert=cert_file, key=key_file, tls_required=tls_required,
+            tls_options=tls_options, body=site))
+    proc = launch(lab, "proftpd",
                   [cache_path("usr/sbin/proftpd"), "-n", "-q", "-c", conf], address, logs)
     return Server(lab, "proftpd", proc, address, 21, FTP_USER, FTP_PASSWORD, home,
                   upload, conf, logs,
@@ -359,7 +391,7 @@ syslog_enable=NO
 idle_session_timeout=600
 data_connection_timeout=120
 """)
-    proc = _start(lab, "vsftpd", [cache_path("usr/sbin/vsftpd"), conf], address, logs,
+    proc = launch(lab, "vsftpd", [cache_path("usr/sbin/vsftpd"), conf], address, logs,
                   banner=None if implicit else b"220")
     return Server(lab, "vsftpd", proc, address, 21, ANON_USER, ANON_PASSWORD, home,
                   upload, conf, logs,
@@ -394,7 +426,7 @@ def start_pureftpd(lab, certs, ipv6=False, address=None, tls_mode=3):
     # checks it with crypt(3)) instead of pure-pw's argon2id, whose cost
     # makes `useradd` and every login take ~4 s on this machine. "/./"
     # marks the chroot point. pure-pw builds the PureDB from it.
-    pw_env = {**os.environ, **_env()}
+    pw_env = {**os.environ, **server_env()}
     with open(pwfile, "w") as f:
         f.write(f"{FTP_USER}:{_crypt_sha512(FTP_PASSWORD)}:{FTP_UID}:{FTP_GID}::"
                 f"{home}/./::::::::::::\n")
@@ -424,7 +456,7 @@ def start_pureftpd(lab, certs, ipv6=False, address=None, tls_mode=3):
             "-f", "none",
             "-I", "10",             # idle minutes
             "-4" if not ipv6 else "-6"]
-    proc = _start(lab, "pure-ftpd", argv, address, logs)
+    proc = launch(lab, "pure-ftpd", argv, address, logs)
     return Server(lab, "pureftpd", proc, address, 21, FTP_USER, FTP_PASSWORD, home,
                   upload, " ".join(argv), logs,
                   notes=f"TLS mode {tls_mode}")
