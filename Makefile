@@ -68,7 +68,7 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
-PROXY_SRCS := proxy/main.c proxy/worker.c proxy/gw.c proxy/log.c proxy/loop.c \
+PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/loop.c \
 	proxy/buf.c proxy/conn.c proxy/tls.c proxy/cipher_pref.c proxy/netaddr.c proxy/session.c proxy/session_cmd.c \
 	proxy/session_reply.c proxy/session_data.c proxy/data.c \
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \

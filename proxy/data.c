@@ -364,7 +364,7 @@ data_on_listen(struct loop_ev *ev, uint32_t events)
 
 	(void)events;
 	for (n = 0; n < 8 && dc->lst.fd >= 0; n++) {
-		struct ftp_addr peer;
+		struct net_addr peer;
 		int fd = data_listen_accept(dc, &peer);
 		bool ok;
 

@@ -18,7 +18,7 @@
 #include "proxy/buf.h"
 #include "proxy/conn.h"
 #include "proxy/data.h"
-#include "proxy/gw.h"
+#include "proxy/worker_ctx.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
@@ -40,7 +40,7 @@ struct data_chan;
 struct data_cand {
 	struct conn c;			/* fd -1: free slot */
 	struct data_chan *dc;
-	struct ftp_addr peer;
+	struct net_addr peer;
 	uint64_t deadline;		/* its TLS handshake must be done by then */
 };
 
@@ -140,7 +140,7 @@ void data_listen_close(struct data_chan *dc);
  * and logged); DATA_ACCEPT_NONE when none is waiting. */
 #define DATA_ACCEPT_NONE	(-1)
 #define DATA_ACCEPT_REFUSED	(-2)
-int data_listen_accept(struct data_chan *dc, struct ftp_addr *peer);
+int data_listen_accept(struct data_chan *dc, struct net_addr *peer);
 /* Program the plan's expectation for dc->port (relay path); *reply on a
  * failure that must stop the channel (conntrack = on). */
 int data_expect_add(struct data_chan *dc, const char **reply);
@@ -153,12 +153,12 @@ void data_port_put(struct data_chan *dc);
 /* data_setup.c */
 /* Start a nonblocking connection of c to `to`, from `from` if its family
  * is set. */
-int data_connect(struct conn *c, const struct ftp_addr *to,
-    const struct ftp_addr *from);
+int data_connect(struct conn *c, const struct net_addr *to,
+    const struct net_addr *from);
 /* The client side's connection (passive: a candidate) came: false when
  * the channel failed. */
 bool data_setup_client_arrived(struct data_chan *dc, int fd,
-    const struct ftp_addr *peer);
+    const struct net_addr *peer);
 /* The server's connection came (active): false when the channel failed. */
 bool data_setup_server_arrived(struct data_chan *dc, int fd);
 /* Dial the plan's dial address: false when the channel failed. */

@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "proxy/admission.h"
 #include "proxy/config.h"
 #include "proxy/data_int.h"
+#include "proxy/ftp_parse.h"
 #include "proxy/log.h"
 #include "proxy/voice.h"
 
@@ -37,7 +39,7 @@ data_listen_open(struct data_chan *dc, const char **reply)
 {
 	struct gw *gw = dc->p.gw;
 	size_t tries = gw_port_count(gw);
-	struct ftp_addr a = dc->p.plan.listen;
+	struct net_addr a = dc->p.plan.listen;
 	int fd = socket(a.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 
@@ -98,7 +100,7 @@ data_listen_close(struct data_chan *dc)
 }
 
 int
-data_listen_accept(struct data_chan *dc, struct ftp_addr *peer)
+data_listen_accept(struct data_chan *dc, struct net_addr *peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);

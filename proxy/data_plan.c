@@ -68,11 +68,11 @@ static const struct plan_row plan_rows[] = {
 	  PE_CLIENT, PE_LOCAL, false, CT_NAT_REPLY, PE_NAMED, PE_BACKEND },
 };
 
-static struct ftp_addr
+static struct net_addr
 plan_end(const struct data_plan_req *req, enum plan_end e)
 {
 	const struct data_ends *x = &req->ends;
-	struct ftp_addr a;
+	struct net_addr a;
 
 	memset(&a, 0, sizeof(a));
 	switch (e) {
@@ -112,8 +112,8 @@ plan_end(const struct data_plan_req *req, enum plan_end e)
 }
 
 static void
-plan_tuple(struct ct_tuple *t, const struct ftp_addr *src,
-    const struct ftp_addr *dst)
+plan_tuple(struct ct_tuple *t, const struct net_addr *src,
+    const struct net_addr *dst)
 {
 	t->family = src->family;
 	memcpy(t->src, src->addr, sizeof(t->src));
@@ -129,7 +129,7 @@ data_plan_make(const struct data_plan_req *req, struct data_plan *out)
 	bool kernel = req->kernel &&
 	    req->ends.client.family == req->ends.backend.family;
 	const struct plan_row *r = NULL;
-	struct ftp_addr msrc, mdst;
+	struct net_addr msrc, mdst;
 	size_t i;
 
 	for (i = 0; i < sizeof(plan_rows) / sizeof(plan_rows[0]); i++)
@@ -158,8 +158,8 @@ data_plan_make(const struct data_plan_req *req, struct data_plan *out)
 	out->expect.permanent = r->permanent;
 	out->expect.nat_dir = r->nat_dir;
 	if (r->nat_dir != CT_NAT_NONE) {
-		struct ftp_addr to = plan_end(req, r->nat_src);
-		struct ftp_addr from = plan_end(req, r->nat_dst);
+		struct net_addr to = plan_end(req, r->nat_src);
+		struct net_addr from = plan_end(req, r->nat_dst);
 
 		from.port = 0;	/* our port: data_plan_port */
 		plan_tuple(&out->expect.nat, &to, &from);

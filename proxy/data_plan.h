@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "conntrack/ct.h"
-#include "proxy/ftp_parse.h"
+#include "proxy/addr.h"
 
 enum data_mode {
 	DATA_PASSIVE,		/* PASV/EPSV: the client connects to ftpsgw */
@@ -24,10 +24,10 @@ enum data_side { DATA_SIDE_CLIENT, DATA_SIDE_SERVER };
 
 /* The session's control connections, as the planner needs them. */
 struct data_ends {
-	struct ftp_addr client;		/* the client, with its port */
-	struct ftp_addr local;		/* our end of the client's connection */
-	struct ftp_addr be_local;	/* our end of the connection to the server */
-	struct ftp_addr backend;	/* the server, with its control port */
+	struct net_addr client;		/* the client, with its port */
+	struct net_addr local;		/* our end of the client's connection */
+	struct net_addr be_local;	/* our end of the connection to the server */
+	struct net_addr backend;	/* the server, with its control port */
 };
 
 struct data_plan_req {
@@ -36,12 +36,12 @@ struct data_plan_req {
 					 * available to carry it */
 	struct data_ends ends;
 	/* public_address, or family 0 when not configured. */
-	struct ftp_addr public_addr;
+	struct net_addr public_addr;
 	/* Passive: the server's passive port (227/229). Active: the
 	 * address and port the client's PORT/EPRT named (its own address,
 	 * checked by the caller: ftp_addr_same_host). */
 	uint16_t server_port;
-	struct ftp_addr named;
+	struct net_addr named;
 };
 
 struct data_plan {
@@ -50,11 +50,11 @@ struct data_plan {
 					 * nothing listens, nothing is relayed */
 	enum data_side accepts;		/* the side that connects to our port;
 					 * ftpsgw dials the other one */
-	struct ftp_addr listen;		/* our address for the port (port 0):
+	struct net_addr listen;		/* our address for the port (port 0):
 					 * announced in the 227/229 or PORT/EPRT */
-	struct ftp_addr peer;		/* the one address allowed to connect */
-	struct ftp_addr dial;		/* relay: whom ftpsgw connects to */
-	struct ftp_addr dial_from;	/* its source address (family 0: the
+	struct net_addr peer;		/* the one address allowed to connect */
+	struct net_addr dial;		/* relay: whom ftpsgw connects to */
+	struct net_addr dial_from;	/* its source address (family 0: the
 					 * kernel picks) */
 	/* The expectation; its port (expect.dport, and nat.dport on the
 	 * kernel path) is set by data_plan_port once one is chosen. */

@@ -16,8 +16,8 @@
 #include "proxy/tls.h"
 
 int
-data_connect(struct conn *c, const struct ftp_addr *to,
-    const struct ftp_addr *from)
+data_connect(struct conn *c, const struct net_addr *to,
+    const struct net_addr *from)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -27,7 +27,7 @@ data_connect(struct conn *c, const struct ftp_addr *to,
 	if (fd < 0)
 		return -1;
 	if (from->family == to->family) {
-		struct ftp_addr src = *from;
+		struct net_addr src = *from;
 
 		src.port = 0;
 		len = netaddr_to_sockaddr(&src, &ss);
@@ -140,7 +140,7 @@ data_setup_server_arrived(struct data_chan *dc, int fd)
  */
 bool
 data_setup_client_arrived(struct data_chan *dc, int fd,
-    const struct ftp_addr *peer)
+    const struct net_addr *peer)
 {
 	struct data_cand *k = NULL;
 	char host[NETADDR_STRLEN];
@@ -184,7 +184,7 @@ data_setup_client_arrived(struct data_chan *dc, int fd,
  */
 static bool
 data_client_admissible(struct data_chan *dc, SSL *ssl,
-    const struct ftp_addr *from)
+    const struct net_addr *from)
 {
 	char host[NETADDR_STRLEN];
 

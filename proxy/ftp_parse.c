@@ -240,7 +240,7 @@ ftp_parse_uint(const char *p, size_t len, size_t *i, unsigned limit,
  * parser here a syntax error wins over a range error, the form comes first.
  * out is written only on success. */
 static enum ftp_addr_result
-ftp_parse_hostport(const char *p, size_t len, size_t *i, struct ftp_addr *out)
+ftp_parse_hostport(const char *p, size_t len, size_t *i, struct net_addr *out)
 {
 	enum ftp_addr_result r, worst = FTP_ADDR_OK;
 	unsigned v[6] = { 0 };
@@ -289,7 +289,7 @@ ftp_reply_is(const char *text, size_t len, unsigned code)
  * not go on (",7" or ".7").
  */
 enum ftp_addr_result
-ftp_parse_227(const char *text, size_t len, struct ftp_addr *out)
+ftp_parse_227(const char *text, size_t len, struct net_addr *out)
 {
 	enum ftp_addr_result r;
 	size_t i = 4;
@@ -356,7 +356,7 @@ ftp_parse_229(const char *text, size_t len, uint16_t *port)
 }
 
 enum ftp_addr_result
-ftp_parse_port(const char *arg, size_t len, struct ftp_addr *out)
+ftp_parse_port(const char *arg, size_t len, struct net_addr *out)
 {
 	enum ftp_addr_result r;
 	size_t i = 0;
@@ -381,7 +381,7 @@ ftp_parse_port(const char *arg, size_t len, struct ftp_addr *out)
  * family, is a FAMILY error, so the client can be told 522 rather than 501.
  */
 enum ftp_addr_result
-ftp_parse_eprt(const char *arg, size_t len, struct ftp_addr *out)
+ftp_parse_eprt(const char *arg, size_t len, struct net_addr *out)
 {
 	char host[INET6_ADDRSTRLEN];
 	uint8_t bin[16] = { 0 };
@@ -452,7 +452,7 @@ ftp_parse_epsv_arg(const char *arg, size_t len)
  * dual-stack listener's view of a client equals the client's PORT address.
  * Returns the byte count to compare, 0 for an unset or unknown family. */
 static size_t
-ftp_addr_canon(const struct ftp_addr *a, int *family, const uint8_t **bytes)
+ftp_addr_canon(const struct net_addr *a, int *family, const uint8_t **bytes)
 {
 	static const uint8_t v4mapped[12] = {
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
@@ -477,7 +477,7 @@ ftp_addr_canon(const struct ftp_addr *a, int *family, const uint8_t **bytes)
 
 /* SECURITY: fails closed; an unset or unknown family never matches. */
 bool
-ftp_addr_same_host(const struct ftp_addr *a, const struct ftp_addr *b)
+ftp_addr_same_host(const struct net_addr *a, const struct net_addr *b)
 {
 	const uint8_t *ab = NULL, *bb = NULL;
 	int af = 0, bf = 0;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy/addr.h"
 #include "proxy/limits.h"
 
 enum ftp_verb {
@@ -119,12 +120,6 @@ unsigned ftp_reply_code(const char *line, size_t len);
 enum ftp_reply_line ftp_reply_feed(struct ftp_reply_parser *rp,
     const char *line, size_t len, unsigned *code);
 
-/* A host and port from PASV/EPSV replies and PORT/EPRT commands. */
-struct ftp_addr {
-	int family;		/* AF_INET or AF_INET6; 0 = unset */
-	uint8_t addr[16];	/* network order; AF_INET uses the first 4 bytes */
-	uint16_t port;		/* host order */
-};
 
 enum ftp_addr_result {
 	FTP_ADDR_OK,
@@ -136,7 +131,7 @@ enum ftp_addr_result {
 /* 227 reply text (whole line, code included): the first "h1,h2,h3,h4,p1,p2"
  * group, with or without parentheses (RFC 1123 4.1.2.6: scan for the digits). */
 enum ftp_addr_result ftp_parse_227(const char *text, size_t len,
-    struct ftp_addr *out);
+    struct net_addr *out);
 
 /* 229 reply text: "(<d><d><d>port<d>)" with any delimiter in 33..126 (RFC 2428). */
 enum ftp_addr_result ftp_parse_229(const char *text, size_t len,
@@ -144,11 +139,11 @@ enum ftp_addr_result ftp_parse_229(const char *text, size_t len,
 
 /* PORT argument "h1,h2,h3,h4,p1,p2" (exact, no spaces or junk). */
 enum ftp_addr_result ftp_parse_port(const char *arg, size_t len,
-    struct ftp_addr *out);
+    struct net_addr *out);
 
 /* EPRT argument "<d>proto<d>addr<d>port<d>", proto 1 = IPv4, 2 = IPv6. */
 enum ftp_addr_result ftp_parse_eprt(const char *arg, size_t len,
-    struct ftp_addr *out);
+    struct net_addr *out);
 
 /* EPSV argument: NULL/empty (any), "1", "2" or "ALL" (case-insensitive).
  * Returns 0 for none, 1, 2, or 3 for ALL; -1 for anything else. */
@@ -160,7 +155,7 @@ int ftp_parse_epsv_arg(const char *arg, size_t len);
  * control client's address. Compares family and address; ports are ignored.
  * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) equals the IPv4 address.
  */
-bool ftp_addr_same_host(const struct ftp_addr *a, const struct ftp_addr *b);
+bool ftp_addr_same_host(const struct net_addr *a, const struct net_addr *b);
 
 /* SECURITY: an active-mode port the client may name: >= 1024 (no privileged
  * ports, RFC 2577). */

@@ -31,13 +31,13 @@ ftp_fmt_fail(char *buf, size_t cap)
 /* The parsers refuse port 0, so the writers do too: whatever ftpsgw writes
  * must read back. */
 static bool
-ftp_v4_ok(const struct ftp_addr *a)
+ftp_v4_ok(const struct net_addr *a)
 {
 	return a != NULL && a->family == AF_INET && a->port != 0;
 }
 
 int
-ftp_fmt_227(char *buf, size_t cap, const struct ftp_addr *a)
+ftp_fmt_227(char *buf, size_t cap, const struct net_addr *a)
 {
 	if (buf == NULL || !ftp_v4_ok(a))
 		return ftp_fmt_fail(buf, cap);
@@ -58,7 +58,7 @@ ftp_fmt_229(char *buf, size_t cap, unsigned port)
 }
 
 int
-ftp_fmt_port(char *buf, size_t cap, const struct ftp_addr *a)
+ftp_fmt_port(char *buf, size_t cap, const struct net_addr *a)
 {
 	if (buf == NULL || !ftp_v4_ok(a))
 		return ftp_fmt_fail(buf, cap);
@@ -69,7 +69,7 @@ ftp_fmt_port(char *buf, size_t cap, const struct ftp_addr *a)
 }
 
 int
-ftp_fmt_eprt(char *buf, size_t cap, const struct ftp_addr *a)
+ftp_fmt_eprt(char *buf, size_t cap, const struct net_addr *a)
 {
 	char host[INET6_ADDRSTRLEN];
 	int proto;

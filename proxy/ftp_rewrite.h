@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "proxy/ftp_parse.h"
+#include "proxy/addr.h"
 
 /*
  * Each writer puts one CRLF-terminated line into buf[0..cap) and NUL-terminates
@@ -16,16 +16,16 @@
  */
 
 /* "227 Entering Passive Mode (h1,h2,h3,h4,p1,p2).\r\n"; a must be AF_INET. */
-int ftp_fmt_227(char *buf, size_t cap, const struct ftp_addr *a);
+int ftp_fmt_227(char *buf, size_t cap, const struct net_addr *a);
 
 /* "229 Entering Extended Passive Mode (|||port|)\r\n" */
 int ftp_fmt_229(char *buf, size_t cap, unsigned port);
 
 /* "PORT h1,h2,h3,h4,p1,p2\r\n"; a must be AF_INET. */
-int ftp_fmt_port(char *buf, size_t cap, const struct ftp_addr *a);
+int ftp_fmt_port(char *buf, size_t cap, const struct net_addr *a);
 
 /* "EPRT |1|a.b.c.d|port|\r\n" or "EPRT |2|v6addr|port|\r\n" */
-int ftp_fmt_eprt(char *buf, size_t cap, const struct ftp_addr *a);
+int ftp_fmt_eprt(char *buf, size_t cap, const struct net_addr *a);
 
 enum ftp_feat_line {
 	FTP_FEAT_KEEP,

@@ -80,7 +80,7 @@ scrub_find(const struct ftp_scrub_pair *pairs, size_t n, int family,
 		addr += sizeof(mapped);
 	}
 	for (k = 0; k < n; k++) {
-		const struct ftp_addr *l = &pairs[k].lan;
+		const struct net_addr *l = &pairs[k].lan;
 
 		if (l->family == family && memcmp(l->addr, addr,
 		    family == AF_INET ? 4 : 16) == 0)
@@ -91,7 +91,7 @@ scrub_find(const struct ftp_scrub_pair *pairs, size_t n, int family,
 
 /* The public address as text (dotted IPv4 or IPv6); its length. */
 static size_t
-scrub_text(const struct ftp_addr *a, char *buf, size_t cap)
+scrub_text(const struct net_addr *a, char *buf, size_t cap)
 {
 	if (inet_ntop(a->family, a->addr, buf, (socklen_t)cap) == NULL)
 		return 0;
@@ -101,7 +101,7 @@ scrub_text(const struct ftp_addr *a, char *buf, size_t cap)
 /* The public address as "h1,h2,h3,h4" (0,0,0,0 for IPv6, which a tuple
  * cannot hold); with_ports appends ",0,0". Its length. */
 static size_t
-scrub_tuple(const struct ftp_addr *a, bool with_ports, char *buf, size_t cap)
+scrub_tuple(const struct net_addr *a, bool with_ports, char *buf, size_t cap)
 {
 	static const uint8_t none[4];
 	const uint8_t *b = a->family == AF_INET ? a->addr : none;

@@ -8,12 +8,12 @@
 
 #include <stddef.h>
 
-#include "proxy/ftp_parse.h"
+#include "proxy/addr.h"
 
 /* A LAN address and what stands for it outside (ports are ignored). */
 struct ftp_scrub_pair {
-	struct ftp_addr lan;
-	struct ftp_addr pub;
+	struct net_addr lan;
+	struct net_addr pub;
 };
 
 /* Pairs a session needs: the server's address, and ftpsgw's LAN address

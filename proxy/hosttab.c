@@ -63,7 +63,7 @@ mask_bits(uint8_t *addr, size_t nbytes, unsigned plen)
  * could ban every IPv4 client. False for an address of no known family.
  */
 static bool
-host_key_of(const struct ftp_addr *a, unsigned plen4, unsigned plen6,
+host_key_of(const struct net_addr *a, unsigned plen4, unsigned plen6,
     struct host_key *k)
 {
 	static const uint8_t v4mapped[12] = {
@@ -90,7 +90,7 @@ host_key_of(const struct ftp_addr *a, unsigned plen4, unsigned plen6,
 }
 
 static bool
-sess_key(const struct hosttab *t, const struct ftp_addr *a,
+sess_key(const struct hosttab *t, const struct net_addr *a,
     struct host_key *k)
 {
 	(void)t;
@@ -98,7 +98,7 @@ sess_key(const struct hosttab *t, const struct ftp_addr *a,
 }
 
 static bool
-fail_key(const struct hosttab *t, const struct ftp_addr *a,
+fail_key(const struct hosttab *t, const struct net_addr *a,
     struct host_key *k)
 {
 	return host_key_of(a, t->pol.prefix4, t->pol.prefix6, k);
@@ -247,7 +247,7 @@ fail_tidy(const struct hosttab *t, struct host_fail *f, uint64_t now_ms)
 
 /* a's record, expired parts dropped; NULL when there is none left. */
 static struct host_fail *
-fail_find(struct hosttab *t, const struct ftp_addr *a, uint64_t now_ms)
+fail_find(struct hosttab *t, const struct net_addr *a, uint64_t now_ms)
 {
 	struct htab h = fail_tab(t);
 	struct host_key k;
@@ -348,7 +348,7 @@ hosttab_init(struct hosttab *t, struct host_sess *sess, size_t sess_cap,
 }
 
 enum host_verdict
-hosttab_admit(struct hosttab *t, const struct ftp_addr *a, uint64_t now_ms,
+hosttab_admit(struct hosttab *t, const struct net_addr *a, uint64_t now_ms,
     uint32_t *wait_s)
 {
 	struct htab h = sess_tab(t);
@@ -376,7 +376,7 @@ hosttab_admit(struct hosttab *t, const struct ftp_addr *a, uint64_t now_ms,
 }
 
 void
-hosttab_session_end(struct hosttab *t, const struct ftp_addr *a)
+hosttab_session_end(struct hosttab *t, const struct net_addr *a)
 {
 	struct htab h = sess_tab(t);
 	struct host_sess *s;
@@ -394,7 +394,7 @@ hosttab_session_end(struct hosttab *t, const struct ftp_addr *a)
 }
 
 enum host_fail_verdict
-hosttab_login_failed(struct hosttab *t, const struct ftp_addr *a,
+hosttab_login_failed(struct hosttab *t, const struct net_addr *a,
     uint64_t user, uint64_t now_ms)
 {
 	struct htab h = fail_tab(t);
@@ -427,7 +427,7 @@ hosttab_login_failed(struct hosttab *t, const struct ftp_addr *a,
 }
 
 void
-hosttab_login_ok(struct hosttab *t, const struct ftp_addr *a, uint64_t user,
+hosttab_login_ok(struct hosttab *t, const struct net_addr *a, uint64_t user,
     uint64_t now_ms)
 {
 	struct htab h = fail_tab(t);
@@ -477,7 +477,7 @@ hosttab_sweep(struct hosttab *t, uint64_t now_ms, size_t max_slots)
 }
 
 uint32_t
-hosttab_failures(const struct hosttab *t, const struct ftp_addr *a,
+hosttab_failures(const struct hosttab *t, const struct net_addr *a,
     uint64_t now_ms)
 {
 	/* Looking only: no count to update. */
@@ -492,8 +492,8 @@ hosttab_failures(const struct hosttab *t, const struct ftp_addr *a,
 }
 
 unsigned
-hosttab_prefix(const struct hosttab *t, const struct ftp_addr *a,
-    struct ftp_addr *out)
+hosttab_prefix(const struct hosttab *t, const struct net_addr *a,
+    struct net_addr *out)
 {
 	struct host_key k;
 

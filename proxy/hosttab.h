@@ -1,7 +1,7 @@
 /* Per-address accounting: open sessions per address (max_sessions_per_ip),
  * and failed logins with their ban per network prefix (max_login_failures,
  * ban_time, ban_prefix4, ban_prefix6). Pure: the caller owns the slot
- * arrays, passes the time and serialises calls (gw.c holds a mutex); no
+ * arrays, passes the time and serialises calls (admission.c holds a mutex); no
  * I/O, no malloc.
  *
  * Two open-addressing tables with linear probing, hashed with a random seed
@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proxy/ftp_parse.h"
+#include "proxy/addr.h"
 
 /* User names whose failures each prefix remembers apart (for forgiveness);
  * failures of further names still count toward the ban, unforgivably. */
@@ -114,11 +114,11 @@ void hosttab_init(struct hosttab *t, struct host_sess *sess, size_t sess_cap,
  * while a's prefix is banned (*wait_s: whole seconds left, rounded up), or
  * while a has max_per_ip sessions open; otherwise counted.
  */
-enum host_verdict hosttab_admit(struct hosttab *t, const struct ftp_addr *a,
+enum host_verdict hosttab_admit(struct hosttab *t, const struct net_addr *a,
     uint64_t now_ms, uint32_t *wait_s);
 
 /* A session that hosttab_admit counted has ended. */
-void hosttab_session_end(struct hosttab *t, const struct ftp_addr *a);
+void hosttab_session_end(struct hosttab *t, const struct net_addr *a);
 
 /*
  * hosttab_login_failed - the server refused a password given by a for the
@@ -134,14 +134,14 @@ void hosttab_session_end(struct hosttab *t, const struct ftp_addr *a);
  * slot holds a ban the failure is not counted (t->unrecorded).
  */
 enum host_fail_verdict hosttab_login_failed(struct hosttab *t,
-    const struct ftp_addr *a, uint64_t user, uint64_t now_ms);
+    const struct net_addr *a, uint64_t user, uint64_t now_ms);
 
 /*
  * hosttab_login_ok - a logged in as user: that user name's failures from
  * a's prefix are forgiven, and only those. SECURITY: someone with an account
  * of their own must not wipe the failures of their guesses at others'.
  */
-void hosttab_login_ok(struct hosttab *t, const struct ftp_addr *a,
+void hosttab_login_ok(struct hosttab *t, const struct net_addr *a,
     uint64_t user, uint64_t now_ms);
 
 /*
@@ -154,7 +154,7 @@ void hosttab_login_ok(struct hosttab *t, const struct ftp_addr *a,
 size_t hosttab_sweep(struct hosttab *t, uint64_t now_ms, size_t max_slots);
 
 /* Failures counted for a's prefix now (0 when none); for logs and tests. */
-uint32_t hosttab_failures(const struct hosttab *t, const struct ftp_addr *a,
+uint32_t hosttab_failures(const struct hosttab *t, const struct net_addr *a,
     uint64_t now_ms);
 
 /*
@@ -162,8 +162,8 @@ uint32_t hosttab_failures(const struct hosttab *t, const struct ftp_addr *a,
  * gets a masked to it (port 0), and its length is returned (32 or 128 when
  * it is the address alone). IPv4-mapped IPv6 addresses count as IPv4.
  */
-unsigned hosttab_prefix(const struct hosttab *t, const struct ftp_addr *a,
-    struct ftp_addr *out);
+unsigned hosttab_prefix(const struct hosttab *t, const struct net_addr *a,
+    struct net_addr *out);
 
 /*
  * hosttab_user_hash - the user name name[0..len) as the table remembers it:

@@ -1,9 +1,8 @@
 /* ftpsgw: options, configuration, signals, and the workers. */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,16 +19,13 @@
 
 #include "certs/keys.h"
 #include "conntrack/ct.h"
+#include "proxy/admission.h"
 #include "proxy/cipher_pref.h"
 #include "proxy/config.h"
-#include "proxy/data.h"
-#include "proxy/gw.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
 #include "proxy/priv.h"
-#include "proxy/quitter.h"
-#include "proxy/session.h"
 #include "proxy/tls.h"
 #include "proxy/worker.h"
 
@@ -57,7 +53,7 @@ struct main_ctx {
 	struct gw_shared shared;
 	struct tls *tls;		/* the current contexts (a reference) */
 	struct cipher_pref ciphers;	/* measured once at start */
-	struct ftp_addr backend;	/* resolved at start */
+	struct net_addr backend;	/* resolved at start */
 	struct worker *workers;
 	unsigned n_workers;
 	unsigned n_ready;		/* workers initialised */

@@ -1,4 +1,4 @@
-/* Conversions between socket addresses and struct ftp_addr. */
+/* Conversions between socket addresses and struct net_addr. */
 #include "proxy/netaddr.h"
 
 #include <arpa/inet.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 void
-netaddr_from_sockaddr(struct ftp_addr *out, const struct sockaddr *sa)
+netaddr_from_sockaddr(struct net_addr *out, const struct sockaddr *sa)
 {
 	memset(out, 0, sizeof(*out));
 	if (sa->sa_family == AF_INET) {
@@ -30,7 +30,7 @@ netaddr_from_sockaddr(struct ftp_addr *out, const struct sockaddr *sa)
 }
 
 socklen_t
-netaddr_to_sockaddr(const struct ftp_addr *a, struct sockaddr_storage *ss)
+netaddr_to_sockaddr(const struct net_addr *a, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_INET) {
@@ -51,7 +51,7 @@ netaddr_to_sockaddr(const struct ftp_addr *a, struct sockaddr_storage *ss)
 }
 
 const char *
-netaddr_str(const struct ftp_addr *a, char *buf, size_t cap)
+netaddr_str(const struct net_addr *a, char *buf, size_t cap)
 {
 	if (inet_ntop(a->family == AF_INET ? AF_INET : AF_INET6, a->addr, buf,
 	    (socklen_t)cap) == NULL)
@@ -60,7 +60,7 @@ netaddr_str(const struct ftp_addr *a, char *buf, size_t cap)
 }
 
 const char *
-netaddr_str_port(const struct ftp_addr *a, char *buf, size_t cap)
+netaddr_str_port(const struct net_addr *a, char *buf, size_t cap)
 {
 	char host[INET6_ADDRSTRLEN];
 

@@ -3,7 +3,7 @@
  *
  * Pure: no I/O, no clock, no random source of its own. The caller passes
  * the time (ms, monotonic) and 64 random bits from a CSPRNG for every pick
- * (gw.c takes them from getrandom(2)), and serialises calls (gw.c holds a
+ * (admission.c takes them from getrandom(2)), and serialises calls (admission.c holds a
  * mutex: one pool serves every worker).
  *
  * The kernel stays the authority on which ports are free: the caller binds

@@ -7,7 +7,7 @@
 
 #include "proxy/buf.h"
 #include "proxy/conn.h"
-#include "proxy/gw.h"
+#include "proxy/worker_ctx.h"
 #include "proxy/loop.h"
 
 /* How long the server gets to answer QUIT and close. */

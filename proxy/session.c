@@ -365,13 +365,13 @@ sess_kick(struct loop_deferred *d)
 /* ---- backend connection ---- */
 
 void
-sess_public_addr(const struct session *s, struct ftp_addr *out)
+sess_public_addr(const struct session *s, struct net_addr *out)
 {
 	const struct config *cfg = s->gw->cfg;
 
 	*out = s->local;
 	if (cfg->have_public_address) {
-		struct ftp_addr pub;
+		struct net_addr pub;
 
 		netaddr_from_sockaddr(&pub,
 		    (const struct sockaddr *)&cfg->public_address);
@@ -1040,7 +1040,7 @@ fail_free:
 fail_fd:
 	close(fd);
 	{
-		struct ftp_addr a;
+		struct net_addr a;
 
 		netaddr_from_sockaddr(&a, peer);
 		gw_session_end(gw, &a);

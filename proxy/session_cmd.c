@@ -204,7 +204,7 @@ static void
 sess_active(struct session *s, const struct ftp_cmd *cmd)
 {
 	bool eprt = cmd->verb == FTP_VERB_EPRT;
-	struct ftp_addr a, ann;
+	struct net_addr a, ann;
 	enum ftp_addr_result r;
 	const char *reply = NULL;
 	char host[NETADDR_STRLEN], line[128];

@@ -20,7 +20,7 @@ sess_data_idle(void *owner)
 
 bool
 sess_data_open(struct session *s, enum data_mode mode, uint16_t server_port,
-    const struct ftp_addr *named, struct ftp_addr *announce,
+    const struct net_addr *named, struct net_addr *announce,
     const char **reply)
 {
 	const struct config *cfg = s->gw->cfg;

@@ -15,7 +15,7 @@
 #include "proxy/ftp_line.h"
 #include "proxy/ftp_parse.h"
 #include "proxy/ftp_scrub.h"
-#include "proxy/gw.h"
+#include "proxy/admission.h"
 #include "proxy/limits.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
@@ -88,8 +88,8 @@ struct session {
 	uint64_t id;
 	char tag[NETADDR_STRLEN + 24];	/* "#12 203.0.113.10" */
 	bool implicit;
-	struct ftp_addr client, local;	/* client control conn endpoints */
-	struct ftp_addr be_local;	/* our end of the backend control conn */
+	struct net_addr client, local;	/* client control conn endpoints */
+	struct net_addr be_local;	/* our end of the backend control conn */
 	/* LAN addresses replies may name, and what the client sees instead */
 	struct ftp_scrub_pair scrub[FTP_SCRUB_PAIRS_MAX];
 	size_t n_scrub;
@@ -210,7 +210,7 @@ void sess_send_own(struct session *s, const char *lines, size_t len);
 void sess_fatal(struct session *s, const char *line);
 /* The address the client knows ftpsgw by (public_address where it applies,
  * else the local end of the client's control connection); port 0. */
-void sess_public_addr(const struct session *s, struct ftp_addr *out);
+void sess_public_addr(const struct session *s, struct net_addr *out);
 /* BS_HOLD: the client's first command lets the backend preamble go on;
  * true if it was a HOST, which is sent first and so consumed here. */
 bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);
@@ -223,8 +223,8 @@ void sess_data_drop(struct session *s, bool abort);
  * named) and open the channel as s->data. On success *announce is the
  * address and port to tell the other side; else *reply is the client's. */
 bool sess_data_open(struct session *s, enum data_mode mode,
-    uint16_t server_port, const struct ftp_addr *named,
-    struct ftp_addr *announce, const char **reply);
+    uint16_t server_port, const struct net_addr *named,
+    struct net_addr *announce, const char **reply);
 
 /* session_cmd.c: process the complete command lines in cli_in. */
 void sess_client_lines(struct session *s);

@@ -37,7 +37,7 @@ static void
 sess_passive_reply(struct session *s, struct pending *p, unsigned code,
     const char *line, size_t len)
 {
-	struct ftp_addr be = s->gw->backend, ann;
+	struct net_addr be = s->gw->backend, ann;
 	char out[128];
 	const char *reply = NULL;
 	int n;
@@ -46,7 +46,7 @@ sess_passive_reply(struct session *s, struct pending *p, unsigned code,
 		if (ftp_parse_229(line, len, &be.port) != FTP_ADDR_OK)
 			goto bad;
 	} else if (!p->sent_epsv && code == FTP_PASV_OK) {
-		struct ftp_addr said;
+		struct net_addr said;
 
 		if (ftp_parse_227(line, len, &said) != FTP_ADDR_OK)
 			goto bad;

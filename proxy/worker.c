@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conntrack/ct.h"
+#include "proxy/admission.h"
 #include "proxy/data.h"
 #include "proxy/log.h"
 #include "proxy/quitter.h"
@@ -52,7 +53,7 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 	struct gw *gw = &ls->w->gw;
 	const struct config *cfg = gw->cfg;
 	char host[NETADDR_STRLEN], reply[VOICE_LINE_MAX + 1];
-	struct ftp_addr a;
+	struct net_addr a;
 	uint32_t wait = 0;
 
 	netaddr_from_sockaddr(&a, peer);
@@ -158,7 +159,7 @@ worker_listen(struct worker *w, const char *conf_path, bool reuseport)
 	for (i = 0; i < w->gw.cfg->n_listen; i++) {
 		const struct cfg_listen *cl = &w->gw.cfg->listen[i];
 		struct listener *ls = &w->listeners[i];
-		struct ftp_addr a;
+		struct net_addr a;
 		int fd;
 
 		netaddr_from_sockaddr(&a, (const struct sockaddr *)&cl->addr);

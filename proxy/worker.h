@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include "proxy/config.h"
-#include "proxy/gw.h"
+#include "proxy/worker_ctx.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
 

@@ -19,12 +19,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* An IPv4 address and its IPv4-mapped IPv6 form are one host (SECURITY:
  * a dual-stack listener sees the client as ::ffff:a.b.c.d). */
 static void
-check_mapped(const struct ftp_addr *a)
+check_mapped(const struct net_addr *a)
 {
 	static const uint8_t v4mapped[12] = {
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 	};
-	struct ftp_addr m;
+	struct net_addr m;
 
 	if (a->family != AF_INET)
 		return;
@@ -41,7 +41,7 @@ check_mapped(const struct ftp_addr *a)
 static void
 fuzz_addr_arg(const char *p, size_t len)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 	int e;
 
 	if (ftp_parse_port(p, len, &a) == FTP_ADDR_OK) {

@@ -105,14 +105,14 @@ fuzz_ftp_body(const char *buf, int n)
 }
 
 bool
-fuzz_ftp_addr_equal(const struct ftp_addr *a, const struct ftp_addr *b)
+fuzz_ftp_addr_equal(const struct net_addr *a, const struct net_addr *b)
 {
 	return a->family == b->family && a->port == b->port &&
 	    memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
 void
-fuzz_ftp_check_addr(const struct ftp_addr *a)
+fuzz_ftp_check_addr(const struct net_addr *a)
 {
 	static const uint8_t zero[12];
 
@@ -130,8 +130,8 @@ fuzz_ftp_check_addr(const struct ftp_addr *a)
  * room (the line fits, its NUL does not) it must refuse, leaving "". */
 static size_t
 fuzz_ftp_write(char *buf, size_t cap,
-    int (*w)(char *, size_t, const struct ftp_addr *),
-    const struct ftp_addr *a)
+    int (*w)(char *, size_t, const struct net_addr *),
+    const struct net_addr *a)
 {
 	char small[128];
 	size_t n;
@@ -144,9 +144,9 @@ fuzz_ftp_write(char *buf, size_t cap,
 }
 
 static void
-fuzz_ftp_round_trip_v4(const struct ftp_addr *a)
+fuzz_ftp_round_trip_v4(const struct net_addr *a)
 {
-	struct ftp_addr b;
+	struct net_addr b;
 	struct ftp_cmd cmd;
 	char buf[128];
 	size_t n;
@@ -163,9 +163,9 @@ fuzz_ftp_round_trip_v4(const struct ftp_addr *a)
 }
 
 void
-fuzz_ftp_round_trip(const struct ftp_addr *a)
+fuzz_ftp_round_trip(const struct net_addr *a)
 {
-	struct ftp_addr b;
+	struct net_addr b;
 	struct ftp_cmd cmd;
 	char buf[128];
 	size_t n;

@@ -39,10 +39,10 @@ void fuzz_ftp_frames(const uint8_t *data, size_t size,
 size_t fuzz_ftp_body(const char *buf, int n);
 
 /* Same family, address bytes and port. */
-bool fuzz_ftp_addr_equal(const struct ftp_addr *a, const struct ftp_addr *b);
+bool fuzz_ftp_addr_equal(const struct net_addr *a, const struct net_addr *b);
 
 /* What every parser promises about an address it accepted. */
-void fuzz_ftp_check_addr(const struct ftp_addr *a);
+void fuzz_ftp_check_addr(const struct net_addr *a);
 
 /*
  * fuzz_ftp_round_trip - write a (an accepted address) in every form the
@@ -50,6 +50,6 @@ void fuzz_ftp_check_addr(const struct ftp_addr *a);
  * the matching parser reads back the same address, and that each writer
  * refuses, rather than truncates, when the buffer is one byte short.
  */
-void fuzz_ftp_round_trip(const struct ftp_addr *a);
+void fuzz_ftp_round_trip(const struct net_addr *a);
 
 #endif

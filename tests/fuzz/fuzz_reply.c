@@ -64,7 +64,7 @@ expect_feed(struct reply_ctx *c, const char *p, size_t len)
 static void
 check_227(const char *line, size_t len)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 
 	if (ftp_parse_227(line, len, &a) != FTP_ADDR_OK)
 		return;
@@ -82,7 +82,7 @@ check_229(const char *line, size_t len)
 	static const uint8_t pub6[16] = {
 		0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
 	};
-	struct ftp_addr a;
+	struct net_addr a;
 	char out[128], small[128];
 	uint16_t port, back;
 	size_t n;

@@ -79,7 +79,7 @@ check_runs(const char *out, size_t n, const char *set,
 			memcpy(text, out + i, len);
 			text[len] = '\0';
 			for (k = 0; k < npairs; k++) {
-				const struct ftp_addr *l = &pairs[k].lan;
+				const struct net_addr *l = &pairs[k].lan;
 				int fam = strchr(set, ',') != NULL ? AF_INET :
 				    strchr(set, ':') != NULL ? AF_INET6 : AF_INET;
 

@@ -60,7 +60,7 @@
 
 #include "proxy/config.h"
 #include "proxy/ftp_parse.h"
-#include "proxy/gw.h"
+#include "proxy/admission.h"
 #include "proxy/limits.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
@@ -458,7 +458,7 @@ fz_has(const char *p, size_t n, const char *what)
 static void
 fz_check_passive(const char *p, size_t n, unsigned code)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 	uint16_t port = 0;
 
 	if (code == 227) {
@@ -825,7 +825,7 @@ fz_start(struct fz_run *r, unsigned bufsel)
 {
 	struct sockaddr_in me, peer;
 	socklen_t plen = sizeof(peer);
-	struct ftp_addr pa;
+	struct net_addr pa;
 	uint32_t wait_s;
 	int fd, i;
 

@@ -34,7 +34,7 @@ addr_str(int family, const uint8_t *addr, uint16_t port, char *buf,
 }
 
 static const char *
-fa_str(const struct ftp_addr *a, char *buf, size_t cap)
+fa_str(const struct net_addr *a, char *buf, size_t cap)
 {
 	return addr_str(a->family, a->addr, a->port, buf, cap);
 }
@@ -52,10 +52,10 @@ tuple_str(const struct ct_tuple *t, char *buf, size_t cap)
 	return buf;
 }
 
-static struct ftp_addr
+static struct net_addr
 fa(const char *host, uint16_t port)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 
 	memset(&a, 0, sizeof(a));
 	if (host == NULL)

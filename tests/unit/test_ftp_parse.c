@@ -689,9 +689,9 @@ static const struct addr_row eprt_rows[] = {
 
 static void
 check_addr_rows(const char *what, const struct addr_row *rows, size_t n,
-    enum ftp_addr_result (*parse)(const char *, size_t, struct ftp_addr *))
+    enum ftp_addr_result (*parse)(const char *, size_t, struct net_addr *))
 {
-	struct ftp_addr a, want;
+	struct net_addr a, want;
 	enum ftp_addr_result r;
 	size_t i;
 
@@ -730,7 +730,7 @@ test_parse_227(void **state)
 static void
 test_parse_port(void **state)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 
 	(void)state;
 	check_addr_rows("PORT", port_rows, NROWS(port_rows), ftp_parse_port);
@@ -741,7 +741,7 @@ test_parse_port(void **state)
 static void
 test_parse_eprt(void **state)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 
 	(void)state;
 	check_addr_rows("EPRT", eprt_rows, NROWS(eprt_rows), ftp_parse_eprt);
@@ -915,7 +915,7 @@ static const struct host_row host_rows[] = {
 
 static void
 host_row_addr(int family, const char *text, unsigned port,
-    struct ftp_addr *a)
+    struct net_addr *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->family = family;
@@ -927,7 +927,7 @@ host_row_addr(int family, const char *text, unsigned port,
 static void
 test_same_host(void **state)
 {
-	struct ftp_addr a, b;
+	struct net_addr a, b;
 	size_t i;
 
 	(void)state;

@@ -15,16 +15,17 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "proxy/ftp_parse.h"
 #include "proxy/limits.h"
 
 #define NROWS(a)	(sizeof(a) / sizeof((a)[0]))
 #define V4	AF_INET
 #define V6	AF_INET6
 
-static struct ftp_addr
+static struct net_addr
 mkaddr(int family, const char *text, unsigned port)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 
 	memset(&a, 0, sizeof(a));
 	a.family = family;
@@ -87,7 +88,7 @@ static const struct v4_row v4_rows[] = {
 static void
 test_fmt_227_port(void **state)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 	char buf[128];
 	size_t i;
 
@@ -167,7 +168,7 @@ static const struct {
 static void
 test_fmt_eprt(void **state)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 	char buf[128];
 	size_t i;
 
@@ -191,8 +192,8 @@ enum writer { W_227, W_229, W_PORT, W_EPRT, W_COUNT };
 static int
 call_writer(enum writer w, char *buf, size_t cap)
 {
-	struct ftp_addr v4 = mkaddr(V4, "198.51.100.10", 50000);
-	struct ftp_addr v6 = mkaddr(V6,
+	struct net_addr v4 = mkaddr(V4, "198.51.100.10", 50000);
+	struct net_addr v6 = mkaddr(V6,
 	    "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
 
 	switch (w) {
@@ -245,7 +246,7 @@ test_fmt_truncation(void **state)
 
 /* Field by field: a struct returned by value need not carry its padding. */
 static void
-assert_addr_equal(const struct ftp_addr *a, const struct ftp_addr *b)
+assert_addr_equal(const struct net_addr *a, const struct net_addr *b)
 {
 	assert_int_equal(a->family, b->family);
 	assert_int_equal(a->port, b->port);
@@ -278,9 +279,9 @@ static const unsigned rt_ports[] = {
 };
 
 static void
-rt_227_port(const struct ftp_addr *a)
+rt_227_port(const struct net_addr *a)
 {
-	struct ftp_addr b;
+	struct net_addr b;
 	struct ftp_cmd cmd;
 	char buf[128];
 	size_t len;
@@ -301,9 +302,9 @@ rt_227_port(const struct ftp_addr *a)
 }
 
 static void
-rt_eprt(const struct ftp_addr *a)
+rt_eprt(const struct net_addr *a)
 {
-	struct ftp_addr b;
+	struct net_addr b;
 	struct ftp_cmd cmd;
 	char buf[128];
 	size_t len;
@@ -321,7 +322,7 @@ rt_eprt(const struct ftp_addr *a)
 static void
 test_round_trip_addr(void **state)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 	size_t i, k;
 
 	(void)state;
@@ -344,7 +345,7 @@ test_round_trip_addr(void **state)
 static void
 test_round_trip_all_ports(void **state)
 {
-	struct ftp_addr a;
+	struct net_addr a;
 	char buf[128];
 	uint16_t got;
 	unsigned p;

@@ -31,10 +31,10 @@ init(struct hosttab *t, const struct hosttab_policy *pol, uint32_t seed)
 	    pol != NULL ? pol : &default_pol);
 }
 
-static struct ftp_addr
+static struct net_addr
 v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
-	struct ftp_addr x;
+	struct net_addr x;
 
 	memset(&x, 0, sizeof(x));
 	x.family = AF_INET;
@@ -46,10 +46,10 @@ v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 }
 
 /* 2001:db8:1:<net>::<host> */
-static struct ftp_addr
+static struct net_addr
 v6(uint16_t net, uint16_t host)
 {
-	struct ftp_addr x;
+	struct net_addr x;
 
 	memset(&x, 0, sizeof(x));
 	x.family = AF_INET6;
@@ -66,10 +66,10 @@ v6(uint16_t net, uint16_t host)
 }
 
 /* ::ffff:a.b.c.d */
-static struct ftp_addr
+static struct net_addr
 v4mapped(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
-	struct ftp_addr x;
+	struct net_addr x;
 
 	memset(&x, 0, sizeof(x));
 	x.family = AF_INET6;
@@ -91,8 +91,8 @@ static void
 test_sessions_per_address(void **state)
 {
 	struct hosttab t;
-	struct ftp_addr a = v4(203, 0, 113, 10), b = v4(203, 0, 113, 11);
-	struct ftp_addr c = v6(1, 1), d = v6(1, 2);
+	struct net_addr a = v4(203, 0, 113, 10), b = v4(203, 0, 113, 11);
+	struct net_addr c = v6(1, 1), d = v6(1, 2);
 	uint32_t wait = 0;
 	int i;
 
@@ -140,12 +140,12 @@ test_session_table_deletion(void **state)
 	pol.max_per_ip = 5;
 	init(&t, &pol, 12345);
 	for (i = 0; i < lim; i++) {
-		struct ftp_addr a = v4(10, 0, 0, (uint8_t)i);
+		struct net_addr a = v4(10, 0, 0, (uint8_t)i);
 
 		assert_int_equal(hosttab_admit(&t, &a, 0, &wait), HOST_ADMIT);
 	}
 	{
-		struct ftp_addr extra = v4(10, 0, 1, 1);
+		struct net_addr extra = v4(10, 0, 1, 1);
 
 		/* Cannot happen in the gateway (sized for max_sessions):
 		 * reported, not a crash or an endless probe. */
@@ -153,11 +153,11 @@ test_session_table_deletion(void **state)
 		    HOST_FULL);
 	}
 	for (i = 0; i < lim; i += 3) {
-		struct ftp_addr a = v4(10, 0, 0, (uint8_t)i);
+		struct net_addr a = v4(10, 0, 0, (uint8_t)i);
 
 		hosttab_session_end(&t, &a);
 		for (j = 0; j < lim; j++) {
-			struct ftp_addr b = v4(10, 0, 0, (uint8_t)j);
+			struct net_addr b = v4(10, 0, 0, (uint8_t)j);
 
 			/* Present ones hold one session: removing one and
 			 * adding it back finds the same entry. */
@@ -177,7 +177,7 @@ static void
 test_ban_after_failures(void **state)
 {
 	struct hosttab t;
-	struct ftp_addr a = v4(198, 51, 100, 7);
+	struct net_addr a = v4(198, 51, 100, 7);
 	uint32_t wait = 0;
 
 	(void)state;
@@ -222,7 +222,7 @@ static void
 test_failures_expire_on_lookup(void **state)
 {
 	struct hosttab t;
-	struct ftp_addr a = v4(198, 51, 100, 7);
+	struct net_addr a = v4(198, 51, 100, 7);
 	uint32_t wait = 0;
 
 	(void)state;
@@ -266,12 +266,12 @@ test_sweep(void **state)
 	pol.max_failures = 2;
 	init(&t, &pol, 5);
 	for (i = 0; i < 20; i++) {		/* 20 failing once */
-		struct ftp_addr a = v4(192, 0, 2, (uint8_t)i);
+		struct net_addr a = v4(192, 0, 2, (uint8_t)i);
 
 		(void)hosttab_login_failed(&t, &a, ALICE, 1000);
 	}
 	for (i = 0; i < 10; i++) {		/* 10 banned */
-		struct ftp_addr a = v4(198, 51, 100, (uint8_t)i);
+		struct net_addr a = v4(198, 51, 100, (uint8_t)i);
 
 		(void)hosttab_login_failed(&t, &a, ALICE, 1000);
 		assert_int_equal(hosttab_login_failed(&t, &a, ALICE, 2000),
@@ -285,7 +285,7 @@ test_sweep(void **state)
 	assert_int_equal(hosttab_sweep(&t, 1000 + BAN_MS, FAIL_CAP), 20);
 	assert_int_equal(t.fail_used, 10);
 	{
-		struct ftp_addr a = v4(198, 51, 100, 3);
+		struct net_addr a = v4(198, 51, 100, 3);
 
 		assert_int_equal(hosttab_admit(&t, &a, 1000 + BAN_MS, &wait),
 		    HOST_BANNED);
@@ -307,13 +307,13 @@ static void
 test_v6_prefix(void **state)
 {
 	struct hosttab t;
-	struct ftp_addr net;
+	struct net_addr net;
 	uint32_t wait = 0;
 
 	(void)state;
 	init(&t, NULL, 3);
 	{
-		struct ftp_addr a = v6(1, 1), b = v6(1, 2), c = v6(1, 0xffff);
+		struct net_addr a = v6(1, 1), b = v6(1, 2), c = v6(1, 0xffff);
 
 		assert_int_equal(hosttab_login_failed(&t, &a, ALICE, 0),
 		    HOST_FAIL_COUNTED);
@@ -324,7 +324,7 @@ test_v6_prefix(void **state)
 		    HOST_FAIL_BAN);
 	}
 	{
-		struct ftp_addr other = v6(1, 0x1234), next = v6(2, 1);
+		struct net_addr other = v6(1, 0x1234), next = v6(2, 1);
 
 		assert_int_equal(hosttab_admit(&t, &other, 1, &wait),
 		    HOST_BANNED);
@@ -337,7 +337,7 @@ test_v6_prefix(void **state)
 	/* ban_prefix6 = 128: each address alone. */
 	{
 		struct hosttab_policy pol = default_pol;
-		struct ftp_addr a = v6(1, 1), b = v6(1, 2);
+		struct net_addr a = v6(1, 1), b = v6(1, 2);
 
 		pol.prefix6 = 128;
 		init(&t, &pol, 3);
@@ -353,7 +353,7 @@ test_v6_prefix(void **state)
 	 * one network; 2001:db8:1:100:: is the next /56. */
 	{
 		struct hosttab_policy pol = default_pol;
-		struct ftp_addr a = v6(0, 1), b = v6(0xff, 1), c = v6(0x100, 1);
+		struct net_addr a = v6(0, 1), b = v6(0xff, 1), c = v6(0x100, 1);
 
 		pol.prefix6 = 56;
 		init(&t, &pol, 3);
@@ -365,9 +365,9 @@ test_v6_prefix(void **state)
 	/* ban_prefix4 = 24. */
 	{
 		struct hosttab_policy pol = default_pol;
-		struct ftp_addr a = v4(203, 0, 113, 5);
-		struct ftp_addr b = v4(203, 0, 113, 200);
-		struct ftp_addr c = v4(203, 0, 114, 5);
+		struct net_addr a = v4(203, 0, 113, 5);
+		struct net_addr b = v4(203, 0, 113, 200);
+		struct net_addr c = v4(203, 0, 114, 5);
 
 		pol.prefix4 = 24;
 		init(&t, &pol, 3);
@@ -387,10 +387,10 @@ static void
 test_v4_mapped(void **state)
 {
 	struct hosttab t;
-	struct ftp_addr m = v4mapped(203, 0, 113, 10);
-	struct ftp_addr plain = v4(203, 0, 113, 10);
-	struct ftp_addr other = v4mapped(203, 0, 113, 11);
-	struct ftp_addr net;
+	struct net_addr m = v4mapped(203, 0, 113, 10);
+	struct net_addr plain = v4(203, 0, 113, 10);
+	struct net_addr other = v4mapped(203, 0, 113, 11);
+	struct net_addr net;
 	uint32_t wait = 0;
 	int i;
 
@@ -416,7 +416,7 @@ static void
 test_unknown_family(void **state)
 {
 	struct hosttab t;
-	struct ftp_addr a;
+	struct net_addr a;
 	uint32_t wait = 0;
 
 	(void)state;
@@ -439,7 +439,7 @@ test_forgive_same_user_only(void **state)
 {
 	struct hosttab_policy pol = default_pol;
 	struct hosttab t;
-	struct ftp_addr a = v4(203, 0, 113, 10);
+	struct net_addr a = v4(203, 0, 113, 10);
 	uint64_t u;
 	int i;
 
@@ -520,9 +520,9 @@ test_flood_keeps_bans_and_serves_new(void **state)
 {
 	struct hosttab_policy pol = default_pol;
 	size_t lim = hosttab_limit(FAIL_CAP);
-	struct ftp_addr banned = v4(198, 51, 100, 66);
-	struct ftp_addr close_call = v4(198, 51, 100, 67);
-	struct ftp_addr open = v4(198, 51, 100, 68);
+	struct net_addr banned = v4(198, 51, 100, 66);
+	struct net_addr close_call = v4(198, 51, 100, 67);
+	struct net_addr open = v4(198, 51, 100, 68);
 	struct hosttab t;
 	uint32_t i, wait = 0;
 
@@ -538,7 +538,7 @@ test_flood_keeps_bans_and_serves_new(void **state)
 		assert_int_equal(hosttab_admit(&t, &open, 0, &wait),
 		    HOST_ADMIT);
 	for (i = 0; i < 5000; i++) {
-		struct ftp_addr a = v6((uint16_t)(i + 100), 1);
+		struct net_addr a = v6((uint16_t)(i + 100), 1);
 
 		assert_int_equal(hosttab_admit(&t, &a, 10 + i, &wait),
 		    HOST_ADMIT);
@@ -557,7 +557,7 @@ test_flood_keeps_bans_and_serves_new(void **state)
 	assert_int_equal(hosttab_login_failed(&t, &close_call, ALICE, 6000),
 	    HOST_FAIL_BAN);
 	{
-		struct ftp_addr last = v6(100 + 4999, 1), first = v6(100, 1);
+		struct net_addr last = v6(100 + 4999, 1), first = v6(100, 1);
 
 		assert_int_equal(hosttab_failures(&t, &last, 6000), 1);
 		assert_int_equal(hosttab_failures(&t, &first, 6000), 0);
@@ -568,7 +568,7 @@ test_flood_keeps_bans_and_serves_new(void **state)
 	assert_int_equal(t.sess_used, 1);
 	/* And a new, well-behaved address is served. */
 	{
-		struct ftp_addr fresh = v4(203, 0, 113, 99);
+		struct net_addr fresh = v4(203, 0, 113, 99);
 
 		assert_int_equal(hosttab_admit(&t, &fresh, 6000, &wait),
 		    HOST_ADMIT);
@@ -582,7 +582,7 @@ test_eviction_order(void **state)
 {
 	struct hosttab_policy pol = default_pol;
 	size_t lim = hosttab_limit(FAIL_CAP);
-	struct ftp_addr two = v4(10, 1, 0, 0), a;
+	struct net_addr two = v4(10, 1, 0, 0), a;
 	struct hosttab t;
 	uint32_t i;
 
@@ -624,7 +624,7 @@ test_table_full_of_bans(void **state)
 	struct hosttab_policy pol = default_pol;
 	size_t lim = hosttab_limit(FAIL_CAP);
 	struct hosttab t;
-	struct ftp_addr a;
+	struct net_addr a;
 	uint32_t i, wait = 0;
 
 	(void)state;
@@ -642,7 +642,7 @@ test_table_full_of_bans(void **state)
 	assert_int_equal(t.evicted, 0);
 	assert_int_equal(hosttab_admit(&t, &a, 1, &wait), HOST_ADMIT);
 	for (i = 0; i < lim; i++) {
-		struct ftp_addr b = v4(10, 0, 0, (uint8_t)i);
+		struct net_addr b = v4(10, 0, 0, (uint8_t)i);
 
 		assert_int_equal(hosttab_admit(&t, &b, 1, &wait),
 		    HOST_BANNED);

@@ -1,6 +1,6 @@
 /* What the workers share: per-address accounting and the passive port
  * pool, each under its own lock. */
-#include "proxy/gw.h"
+#include "proxy/admission.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include "proxy/netaddr.h"
 
 enum gw_verdict
-gw_admit(struct gw *gw, const struct ftp_addr *a, uint32_t *wait_s)
+gw_admit(struct gw *gw, const struct net_addr *a, uint32_t *wait_s)
 {
 	struct gw_shared *sh = gw->shared;
 	enum gw_verdict v;
@@ -31,7 +31,7 @@ gw_admit(struct gw *gw, const struct ftp_addr *a, uint32_t *wait_s)
 }
 
 void
-gw_session_end(struct gw *gw, const struct ftp_addr *a)
+gw_session_end(struct gw *gw, const struct net_addr *a)
 {
 	struct gw_shared *sh = gw->shared;
 
@@ -42,7 +42,7 @@ gw_session_end(struct gw *gw, const struct ftp_addr *a)
 }
 
 enum gw_fail
-gw_login_failed(struct gw *gw, const struct ftp_addr *a, uint64_t user)
+gw_login_failed(struct gw *gw, const struct net_addr *a, uint64_t user)
 {
 	struct gw_shared *sh = gw->shared;
 	enum gw_fail v;
@@ -55,7 +55,7 @@ gw_login_failed(struct gw *gw, const struct ftp_addr *a, uint64_t user)
 }
 
 void
-gw_login_ok(struct gw *gw, const struct ftp_addr *a, uint64_t user)
+gw_login_ok(struct gw *gw, const struct net_addr *a, uint64_t user)
 {
 	struct gw_shared *sh = gw->shared;
 
@@ -73,11 +73,11 @@ gw_user_hash(const struct gw *gw, const char *name, size_t len)
 
 /* The policy never changes after start: no lock. */
 const char *
-gw_ban_scope(const struct gw *gw, const struct ftp_addr *a, char *buf,
+gw_ban_scope(const struct gw *gw, const struct net_addr *a, char *buf,
     size_t cap)
 {
 	char host[NETADDR_STRLEN];
-	struct ftp_addr net;
+	struct net_addr net;
 	unsigned plen = hosttab_prefix(&gw->shared->hosts, a, &net);
 
 	if (plen == 0 || plen == (net.family == AF_INET ? 32u : 128u))

@@ -1,0 +1,78 @@
+/* The worker context: what one worker's sessions and data channels are
+ * handed (its event loop, its sessions, the configuration), and what all
+ * workers share (struct gw_shared, used through proxy/admission.h). No
+ * mutable file-scope state anywhere: everything hangs off these. */
+#ifndef FTPSGW_PROXY_WORKER_CTX_H
+#define FTPSGW_PROXY_WORKER_CTX_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "proxy/addr.h"
+#include "proxy/hosttab.h"
+#include "proxy/list.h"
+#include "proxy/loop.h"
+#include "proxy/portpool.h"
+#include "proxy/tls.h"
+
+struct config;
+struct ct_handle;
+struct loop;
+struct session;
+
+/*
+ * Shared by all workers, touched only when a connection is accepted, a login
+ * succeeds or fails, a passive port is picked or given back, or a session
+ * ends: never on the data path.
+ */
+struct gw_shared {
+	pthread_mutex_t lock;		/* guards hosts and n_sessions */
+	struct hosttab hosts;		/* sessions per address, failed logins
+					 * and bans per prefix */
+	unsigned n_sessions;		/* all workers' */
+	/* The main thread's, for gw_hosts_sweep's reports: */
+	uint64_t evicted_told, unrecorded_told;	/* counts last reported */
+	uint64_t next_report_ms;
+	pthread_mutex_t ports_lock;	/* guards ports */
+	struct portpool ports;		/* passive ports, one pool for all
+					 * workers: a port in use or just given
+					 * back is avoided whoever had it */
+	atomic_uint_fast64_t next_id;	/* session numbers in the log */
+	unsigned n_workers;
+	atomic_uint stop_acks;		/* workers that began stopping */
+	atomic_uint stop_busy;		/* transfers they let finish */
+};
+
+struct gw {
+	struct loop *loop;
+	const struct config *cfg;
+	struct gw_shared *shared;
+	unsigned worker;		/* index, for the log */
+	struct tls *tls;		/* for new sessions (a reference) */
+	struct ct_handle *ct;		/* NULL: conntrack off or unavailable (auto) */
+	struct net_addr backend;	/* resolved backend address and port */
+	struct list_link *sessions;	/* this worker's live sessions */
+	unsigned n_sessions;
+	struct list_link *data_chans;	/* every data channel not yet freed,
+					 * released ones finishing included */
+	unsigned data_lingering;	/* released ones still finishing */
+	struct list_link *quitters;	/* backend connections saying QUIT */
+	unsigned ct_warned;		/* bit per conntrack error already warned about */
+	bool stopping;
+};
+
+/* Stopping (SIGTERM): the loop ends once the last session, the last data
+ * channel finishing its close and the last backend QUIT are gone. */
+static inline void
+gw_stop_if_done(struct gw *gw)
+{
+	if (gw->stopping && gw->n_sessions == 0 && gw->data_chans == NULL &&
+	    gw->quitters == NULL)
+		loop_stop(gw->loop);
+}
+
+#endif
