@@ -6,9 +6,10 @@
  *   data_setup.c   the two connections coming up: dialling, the TLS
  *                  handshakes, the session-reuse policy
  *   data_relay.c   moving the bytes and the end of data across
- * data.c calls the other three; they call nothing of each other's or of
- * data.c's, and report a failure with data_note_failure for data.c to act
- * on. Not for other modules: they use proxy/data.h. */
+ * data.c calls the other three, and data_setup.c closes the port through
+ * data_listen.c once the client's connection proved itself; nothing calls
+ * back up: a failure is recorded with data_note_failure and returned, and
+ * data.c closes the channel. Not for other modules: they use proxy/data.h. */
 #ifndef FTPSGW_PROXY_DATA_INT_H
 #define FTPSGW_PROXY_DATA_INT_H
 
@@ -161,15 +162,11 @@ bool data_setup_client_arrived(struct data_chan *dc, int fd,
     const struct net_addr *peer);
 /* The server's connection came (active): false when the channel failed. */
 bool data_setup_server_arrived(struct data_chan *dc, int fd);
-/* Dial the plan's dial address: false when the channel failed. */
-bool data_setup_dial(struct data_chan *dc);
 enum data_setup_result { SETUP_FAILED, SETUP_WAIT, SETUP_READY };
 /* Drive connects, handshakes and the session-reuse check. */
 enum data_setup_result data_setup_step(struct data_chan *dc);
 /* A setup deadline passed: SETUP_FAILED ends the channel. */
 enum data_setup_result data_setup_deadline(struct data_chan *dc);
-/* Arm the timer for the nearest setup deadline. */
-void data_setup_rearm(struct data_chan *dc);
 void data_setup_close(struct data_chan *dc);
 
 /* data_relay.c */

@@ -98,7 +98,8 @@ data_dial_failed(struct data_chan *dc, const char *why)
 		data_note_failure(dc, voice_line(V_DIAL_SERVER), false);
 }
 
-bool
+/* Dial the plan's dial address: false when the channel failed. */
+static bool
 data_setup_dial(struct data_chan *dc)
 {
 	struct conn *out = data_conn(dc, data_dialled_side(dc));
@@ -289,7 +290,8 @@ data_dial_pending(struct data_chan *dc)
 	    !out->hs_done;
 }
 
-void
+/* Arm the timer for the nearest setup deadline. */
+static void
 data_setup_rearm(struct data_chan *dc)
 {
 	uint64_t now = loop_now(dc_loop(dc)), next = UINT64_MAX;
