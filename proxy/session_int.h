@@ -184,7 +184,7 @@ sess_room(const struct session *s, size_t n)
 	return buf_space(&s->cli_out) >= n + 2 + SESS_FATAL_ROOM;
 }
 
-/* session.c */
+/* session_out.c */
 /* Append one reply line of ours (CRLF added) to the client's output. The
  * caller checked sess_room; a line that does not fit anyway is a broken
  * invariant: logged, and the session ends with a 421 (never a reply lost
@@ -208,15 +208,17 @@ void sess_send_own(struct session *s, const char *lines, size_t len);
 /* Send a string literal of our own (its length counted by the compiler). */
 #define SESS_SEND_LIT(s, lit) sess_send_own((s), (lit), sizeof(lit) - 1)
 void sess_fatal(struct session *s, const char *line);
+/* Let go of the data channel (counting its bytes): abort closes it at once,
+ * otherwise a channel finishing its close_notify exchange completes it. */
+void sess_data_drop(struct session *s, bool abort);
+
+/* session.c */
 /* The address the client knows ftpsgw by (public_address where it applies,
  * else the local end of the client's control connection); port 0. */
 void sess_public_addr(const struct session *s, struct net_addr *out);
 /* BS_HOLD: the client's first command lets the backend preamble go on;
  * true if it was a HOST, which is sent first and so consumed here. */
 bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);
-/* Let go of the data channel (counting its bytes): abort closes it at once,
- * otherwise a channel finishing its close_notify exchange completes it. */
-void sess_data_drop(struct session *s, bool abort);
 
 /* session_data.c: build the plan for a data channel (mode; passive: the
  * server's passive port; active: the address the client's PORT/EPRT
