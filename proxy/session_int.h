@@ -212,13 +212,26 @@ void sess_fatal(struct session *s, const char *line);
  * otherwise a channel finishing its close_notify exchange completes it. */
 void sess_data_drop(struct session *s, bool abort);
 
-/* session.c */
-/* The address the client knows ftpsgw by (public_address where it applies,
- * else the local end of the client's control connection); port 0. */
-void sess_public_addr(const struct session *s, struct net_addr *out);
+/* session_preamble.c: the backend's login preamble, BS_CONNECTING to
+ * BS_READY (its steps are told there). */
+/* Start it: connect_timeout runs from here; a failure to even start the
+ * connection ends the session (sess_be_failed). */
+void sess_be_begin(struct session *s);
+/* The FTP server is unusable (what: why, for the log): logged at err,
+ * the client gets its 421, the connection to the server is closed. */
+void sess_be_failed(struct session *s, const char *what);
+/* The TCP connection to the server is up: go on to its greeting (or to
+ * TLS first, backend_tls = implicit). False if the session is ending. */
+bool sess_be_connected(struct session *s);
+/* The TLS handshake with the server is done and its certificate checked:
+ * go on to the greeting (implicit) or to PBSZ and PROT P (explicit). */
+void sess_be_secured(struct session *s);
 /* BS_HOLD: the client's first command lets the backend preamble go on;
  * true if it was a HOST, which is sent first and so consumed here. */
 bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);
+/* One line of the server's while the preamble runs (bstate neither
+ * BS_CONNECTING, BS_HANDSHAKE nor BS_READY). */
+void sess_preamble_line(struct session *s, const char *line, size_t len);
 
 /* session_data.c: build the plan for a data channel (mode; passive: the
  * server's passive port; active: the address the client's PORT/EPRT
