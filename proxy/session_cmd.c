@@ -442,13 +442,9 @@ sess_barrier(struct session *s)
 {
 	unsigned i;
 
-	for (i = 0; i < s->fifo_len; i++) {
-		enum pend_kind k = sess_fifo_at(s, i)->kind;
-
-		if (k == PEND_PASSIVE || k == PEND_ACTIVE || k == PEND_QUIT ||
-		    k == PEND_ABOR)
+	for (i = 0; i < s->fifo_len; i++)
+		if (sess_pend_barrier(sess_fifo_at(s, i)->kind))
 			return true;
-	}
 	return false;
 }
 

@@ -48,6 +48,8 @@ enum sess_bstate {
 	BS_SETUP, BS_READY
 };
 
+/* What a forwarded command awaits from the server. Each kind's reply
+ * handler and properties are one row of sess_pend_kinds (session_reply.c). */
 enum pend_kind {
 	PEND_REPLY,	/* relay the backend's reply */
 	PEND_FEAT,	/* relay, filtered, with ftpsgw's features added */
@@ -63,6 +65,7 @@ enum pend_kind {
 			 * followed the ABOR, which ends it (servers answer an
 			 * abort and the transfer it ends with one, two or odd
 			 * replies); see sess_abor_reply */
+	PEND_COUNT
 };
 
 struct pending {
@@ -247,5 +250,8 @@ void sess_client_lines(struct session *s);
 /* session_reply.c: one reply line while BS_READY; false holds it (the
  * transfer's final reply waits for the end of data). */
 bool sess_reply_line(struct session *s, const char *line, size_t len);
+/* Is a command whose reply is of this kind a barrier: must later commands
+ * wait until it is answered? (The kinds' table in session_reply.c.) */
+bool sess_pend_barrier(enum pend_kind kind);
 
 #endif
