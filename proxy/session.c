@@ -1,44 +1,11 @@
-/* The control-session state machine.
- *
- * Client side (s->cstate):
- *   CS_TLS_ACCEPT    implicit listener: TLS handshake before anything.
- *                    -> CS_SECURE
- *   CS_PLAIN         explicit listener before AUTH: commands read in clear.
- *                    -> CS_AUTH_REPLY (AUTH TLS/SSL)
- *   CS_AUTH_REPLY    "234" queued; once flushed, TLS starts.  -> CS_TLS_ACCEPT
- *   CS_SECURE        TLS up; commands processed.  -> CS_CCC_REPLY (CCC)
- *   CS_CCC_REPLY     "200" queued; once flushed, our close_notify goes out.
- *                    -> CS_CCC_WAIT
- *   CS_CCC_WAIT      reading up to the client's close_notify, or to clear
- *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
- * Backend side (s->bstate), all under connect_timeout until BS_READY:
- *   BS_CONNECTING -> (implicit: BS_HANDSHAKE) -> BS_GREETING
- *   BS_GREETING   on the server's "220" the client gets ftpsgw's banner
- *                 (a refusal is relayed); no client command is read before.
- *                 explicit -> BS_HOLD, implicit -> BS_SETUP, off -> BS_READY
- *   BS_HOLD       until the client's first command (idle_timeout): a HOST
- *                 must reach the server before AUTH (RFC 7151), so AUTH
- *                 waits for it. HOST -> BS_HOST, anything else -> BS_AUTH
- *   BS_HOST       "HOST" sent, its reply relayed to the client -> BS_AUTH
- *   BS_AUTH       "AUTH TLS" sent, waiting for 234 -> BS_HANDSHAKE
- *   BS_HANDSHAKE  TLS client handshake, certificate verified
- *                 -> BS_SETUP (explicit), BS_GREETING (implicit)
- *   BS_SETUP      "PBSZ 0" and "PROT P" sent, two replies awaited -> BS_READY
- *   BS_READY      client commands are forwarded; idle_timeout.
- * s->closing: a last reply is being flushed, then the session ends.
- *
- * Ordering: forwarded commands enter a FIFO that records what each reply
- * means; local replies queue behind them, so replies reach the client in
- * command order. A transfer's final reply is held while its data channel is
- * busy (the end of data must reach the client first, DESIGN.md). Commands
- * whose reply count or meaning is not known in advance (PASV/EPSV,
- * PORT/EPRT, QUIT, ABOR) are barriers: later commands wait for them.
- * Backpressure never drops or cuts a reply: a line goes out whole or waits
- * (in the server's input, or as a queued local reply) until the client has
- * taken enough, and SESS_FATAL_ROOM stays free for a last 421. Every line
- * of the server's that reaches the client goes through sess_relay, which
- * replaces LAN addresses (ftp_scrub).
- */#include "proxy/session.h"
+/* The top of a control session: its lifetime (sess_new, the deadlines,
+ * closing and freeing it, shutdown and drain), the I/O of its two control
+ * connections with the Telnet layer under the line framers, the loop over
+ * the server's reply lines, and the pump that runs them in order. It calls
+ * the other files of the session; none calls it (layering and ordering:
+ * proxy/session_int.h; the states: proxy/session_out.c).
+ */
+#include "proxy/session.h"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -350,7 +317,9 @@ sess_client_io(struct session *s)
 			log_msg(LOG_LVL_WARNING, "%s: the control connection's TLS "
 			    "session cannot carry its token: its data "
 			    "connections will be refused", s->tag);
-		s->cstate = CS_SECURE;
+		/* Refused (a bug), the session ends: its 421, kept as
+		 * fatal_line while the handshake ran, goes out now. */
+		(void)sess_set_cstate(s, CS_SECURE);
 		if (s->fatal_line != NULL) {
 			sess_put(s, s->fatal_line);
 			s->fatal_line = NULL;
@@ -369,7 +338,10 @@ sess_client_io(struct session *s)
 			return false;
 		}
 	}
-	if (s->cstate == CS_AUTH_REPLY && buf_len(&s->cli_out) == 0) {
+	/* A refused transition (a bug) ends the session: below, once its
+	 * last reply is out. */
+	if (s->cstate == CS_AUTH_REPLY && buf_len(&s->cli_out) == 0 &&
+	    sess_set_cstate(s, CS_TLS_ACCEPT)) {
 		SSL *ssl = tls_new_server(&s->tls, false);
 
 		if (ssl == NULL) {
@@ -377,7 +349,6 @@ sess_client_io(struct session *s)
 			return false;
 		}
 		conn_start_tls(&s->cli, ssl, true);
-		s->cstate = CS_TLS_ACCEPT;
 		sess_hs_deadline(s);
 		return sess_client_io(s);
 	}
@@ -389,7 +360,7 @@ sess_client_io(struct session *s)
 		}
 		if (r == IO_AGAIN)
 			return true;
-		s->cstate = CS_CCC_WAIT;
+		(void)sess_set_cstate(s, CS_CCC_WAIT);
 	}
 	if (s->cstate == CS_CCC_WAIT) {
 		size_t before = buf_len(&s->cli_in);
@@ -404,7 +375,7 @@ sess_client_io(struct session *s)
 		if (r == IO_AGAIN)
 			return true;
 		s->ccc = true;
-		s->cstate = CS_PLAIN;
+		(void)sess_set_cstate(s, CS_PLAIN);
 	}
 	if (s->closing && buf_len(&s->cli_out) == 0) {
 		(void)conn_shutdown(&s->cli);
@@ -604,6 +575,8 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	    "%u)", s->tag, netaddr_str_port(&s->local, host, sizeof(host)),
 	    implicit ? "implicit" : "explicit", gw->worker);
 
+	/* The initial states, not transitions: from here on only
+	 * sess_set_cstate and sess_set_bstate change them. */
 	if (implicit) {
 		SSL *ssl = tls_new_server(&s->tls, false);
 

@@ -46,7 +46,7 @@ sess_ccc(struct session *s)
 	    "clear text from now on (allow_ccc = on); the FTP server's side "
 	    "stays encrypted", s->tag);
 	sess_put(s, voice_line(V_CCC_OK));
-	s->cstate = CS_CCC_REPLY;
+	(void)sess_set_cstate(s, CS_CCC_REPLY);	/* refused: the session ends */
 	return true;
 }
 
@@ -83,7 +83,8 @@ sess_local(struct session *s, const struct ftp_cmd *cmd)
 		if (s->fifo_len > 0)
 			return false;	/* answer once earlier replies are out */
 		sess_put(s, voice_line(V_AUTH_OK));
-		s->cstate = CS_AUTH_REPLY;
+		/* Refused: the session ends. */
+		(void)sess_set_cstate(s, CS_AUTH_REPLY);
 		return true;
 	case FTP_VERB_PBSZ:
 		if (!sess_secured(s))

@@ -1,6 +1,34 @@
-/* Internals shared by session.c (lifetime, backend connection, I/O),
- * session_cmd.c (client commands) and session_reply.c (backend replies).
- * Not for other modules: they use proxy/session.h. */
+/*
+ * Internals shared by the files of the control session. Not for other
+ * modules: they use proxy/session.h.
+ *
+ * Layering: calls go downward only; no file of the session calls a
+ * function of one that calls it (callbacks registered with the event loop
+ * aside).
+ *   session.c           lifetime, the connections' I/O, the server's line
+ *                       loop, the pump                  (calls all below)
+ *   session_cmd.c       client commands: the client's line loop and each
+ *                       verb's policy          (reply, data, preamble, out)
+ *   session_reply.c     the server's replies while BS_READY, paired with
+ *                       the FIFO through the kinds' table    (data, out)
+ *   session_data.c      a data channel's plan, and opening it      (out)
+ *   session_preamble.c  the server's login preamble, up to BS_READY (out)
+ *   session_out.c       the client's output, the reply FIFO, commands of
+ *                       ours to the server, the fatal ending, the state
+ *                       setters and their transition tables     (none)
+ *
+ * Ordering: forwarded commands enter a FIFO that records what each reply
+ * means; local replies queue behind them, so replies reach the client in
+ * command order. A transfer's final reply is held while its data channel is
+ * busy (the end of data must reach the client first, DESIGN.md). Commands
+ * whose reply count or meaning is not known in advance (PASV/EPSV,
+ * PORT/EPRT, QUIT, ABOR) are barriers: later commands wait for them.
+ * Backpressure never drops or cuts a reply: a line goes out whole or waits
+ * (in the server's input, or as a queued local reply) until the client has
+ * taken enough, and SESS_FATAL_ROOM stays free for a last 421. Every line
+ * of the server's that reaches the client goes through sess_relay, which
+ * replaces LAN addresses (ftp_scrub).
+ */
 #ifndef FTPSGW_PROXY_SESSION_INT_H
 #define FTPSGW_PROXY_SESSION_INT_H
 
@@ -39,13 +67,16 @@ _Static_assert(VOICE_LINE_MAX + 2 <= SESS_REPLY_ROOM,
  * EPSV). */
 #define SESS_OWN_ROOM 64
 
+/* The states of the client's side and of the server's (the diagram and the
+ * transitions each allows: session_out.c). Set by sess_new, then only by
+ * sess_set_cstate and sess_set_bstate. */
 enum sess_cstate {
 	CS_TLS_ACCEPT, CS_PLAIN, CS_AUTH_REPLY, CS_SECURE, CS_CCC_REPLY,
-	CS_CCC_WAIT
+	CS_CCC_WAIT, CS_COUNT
 };
 enum sess_bstate {
 	BS_CONNECTING, BS_GREETING, BS_HOLD, BS_HOST, BS_AUTH, BS_HANDSHAKE,
-	BS_SETUP, BS_READY
+	BS_SETUP, BS_READY, BS_COUNT
 };
 
 /* What a forwarded command awaits from the server. Each kind's reply
@@ -128,6 +159,7 @@ struct session {
 	bool epsv_all;			/* client sent EPSV ALL (RFC 2428) */
 	bool greeted;			/* the client got its 220 */
 	bool closing;
+	bool state_bug;			/* a refused state change was logged */
 	const char *fatal_line;		/* last reply, once TLS with the client is up */
 	bool dead;
 	unsigned transfers;
@@ -210,10 +242,22 @@ void sess_send_be(struct session *s, const char *line, size_t len);
 void sess_send_own(struct session *s, const char *lines, size_t len);
 /* Send a string literal of our own (its length counted by the compiler). */
 #define SESS_SEND_LIT(s, lit) sess_send_own((s), (lit), sizeof(lit) - 1)
+/* End the session after the client got line (static text, a 421 usually;
+ * NULL: nothing more is said): the FIFO is emptied, the data channel
+ * aborted, and SESS_CLOSE_MS given to flush the output. Said inside TLS
+ * once a handshake under way is done. Once closing, a no-op. */
 void sess_fatal(struct session *s, const char *line);
 /* Let go of the data channel (counting its bytes): abort closes it at once,
  * otherwise a channel finishing its close_notify exchange completes it. */
 void sess_data_drop(struct session *s, bool abort);
+/* The one way to change s->cstate / s->bstate once sess_new has set them.
+ * A transition the tables in session_out.c do not allow is a bug: logged
+ * at err with both states, and the session ends with the internal-error
+ * 421 (sess_fatal); the state stays as it was and false is returned, after
+ * which the caller must not go on as if the new state held (no deadline
+ * set for it, nothing sent for it). */
+bool sess_set_cstate(struct session *s, enum sess_cstate next);
+bool sess_set_bstate(struct session *s, enum sess_bstate next);
 
 /* session_preamble.c: the backend's login preamble, BS_CONNECTING to
  * BS_READY (its steps are told there). */

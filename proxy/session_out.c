@@ -1,8 +1,47 @@
 /* The lowest layer of the session: what goes to the client (ftpsgw's own
  * reply lines, the server's relayed ones, the reply FIFO's local replies),
  * the commands ftpsgw sends the server, the fatal ending (the last 421),
- * and letting go of the data channel. It calls no other file of the
- * session (layering: proxy/session_int.h). */
+ * letting go of the data channel, and the session's states with the one
+ * setter of each. It calls no other file of the session (layering:
+ * proxy/session_int.h).
+ *
+ * States (set by sess_new, then only by sess_set_cstate / sess_set_bstate,
+ * which refuse any transition sess_cnext[] / sess_bnext[] does not list).
+ * Client side (s->cstate):
+ *   CS_TLS_ACCEPT    implicit listener, or after AUTH: TLS handshake before
+ *                    anything; handshake_timeout.  -> CS_SECURE
+ *   CS_PLAIN         explicit listener before AUTH, or after CCC: commands
+ *                    read in clear.  -> CS_AUTH_REPLY (AUTH TLS/SSL; not
+ *                    after CCC)
+ *   CS_AUTH_REPLY    "234" queued; once flushed, TLS starts.
+ *                    -> CS_TLS_ACCEPT
+ *   CS_SECURE        TLS up; commands processed.  -> CS_CCC_REPLY (CCC)
+ *   CS_CCC_REPLY     "200" queued; once flushed, our close_notify goes out.
+ *                    -> CS_CCC_WAIT
+ *   CS_CCC_WAIT      reading up to the client's close_notify, or to clear
+ *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
+ * Server side (s->bstate), all under connect_timeout until BS_READY but
+ * BS_HOLD (the steps: session_preamble.c):
+ *   BS_CONNECTING    TCP connect.  -> BS_GREETING (backend_tls = off or
+ *                    explicit), BS_HANDSHAKE (implicit)
+ *   BS_GREETING      on the server's "220" the client gets ftpsgw's banner
+ *                    (a refusal is relayed); no client command is read
+ *                    before.  -> BS_HOLD (explicit), BS_SETUP (implicit),
+ *                    BS_READY (off)
+ *   BS_HOLD          until the client's first command (idle_timeout): a
+ *                    HOST must reach the server before AUTH (RFC 7151), so
+ *                    AUTH waits for it.  -> BS_HOST (HOST), BS_AUTH
+ *   BS_HOST          "HOST" sent, its reply relayed to the client.
+ *                    -> BS_AUTH
+ *   BS_AUTH          "AUTH TLS" sent, waiting for 234.  -> BS_HANDSHAKE
+ *   BS_HANDSHAKE     TLS client handshake, certificate verified.
+ *                    -> BS_SETUP (explicit), BS_GREETING (implicit)
+ *   BS_SETUP         "PBSZ 0" and "PROT P" sent, two replies awaited.
+ *                    -> BS_READY
+ *   BS_READY         client commands are forwarded; idle_timeout.  Final.
+ * s->closing (either side, any state): a last reply is being flushed, then
+ * the session ends; SESS_CLOSE_MS.
+ */
 #include <string.h>
 
 #include "proxy/data.h"
@@ -157,4 +196,86 @@ sess_data_drop(struct session *s, bool abort)
 	else
 		data_release(s->data);
 	s->data = NULL;
+}
+
+/* ---- states ---- */
+
+#define SESS_BIT(st) (1u << (st))
+
+/* The transitions each client state allows (the diagram at the top). */
+static const unsigned sess_cnext[CS_COUNT] = {
+	[CS_TLS_ACCEPT] = SESS_BIT(CS_SECURE),
+	[CS_PLAIN] = SESS_BIT(CS_AUTH_REPLY),
+	[CS_AUTH_REPLY] = SESS_BIT(CS_TLS_ACCEPT),
+	[CS_SECURE] = SESS_BIT(CS_CCC_REPLY),
+	[CS_CCC_REPLY] = SESS_BIT(CS_CCC_WAIT),
+	[CS_CCC_WAIT] = SESS_BIT(CS_PLAIN),
+};
+
+/* The transitions each server state allows (the diagram at the top). */
+static const unsigned sess_bnext[BS_COUNT] = {
+	[BS_CONNECTING] = SESS_BIT(BS_GREETING) | SESS_BIT(BS_HANDSHAKE),
+	[BS_GREETING] = SESS_BIT(BS_HOLD) | SESS_BIT(BS_SETUP) |
+	    SESS_BIT(BS_READY),
+	[BS_HOLD] = SESS_BIT(BS_HOST) | SESS_BIT(BS_AUTH),
+	[BS_HOST] = SESS_BIT(BS_AUTH),
+	[BS_AUTH] = SESS_BIT(BS_HANDSHAKE),
+	[BS_HANDSHAKE] = SESS_BIT(BS_SETUP) | SESS_BIT(BS_GREETING),
+	[BS_SETUP] = SESS_BIT(BS_READY),
+	[BS_READY] = 0,
+};
+
+static const char *const sess_cstate_name[CS_COUNT] = {
+	[CS_TLS_ACCEPT] = "TLS_ACCEPT", [CS_PLAIN] = "PLAIN",
+	[CS_AUTH_REPLY] = "AUTH_REPLY", [CS_SECURE] = "SECURE",
+	[CS_CCC_REPLY] = "CCC_REPLY", [CS_CCC_WAIT] = "CCC_WAIT",
+};
+
+static const char *const sess_bstate_name[BS_COUNT] = {
+	[BS_CONNECTING] = "CONNECTING", [BS_GREETING] = "GREETING",
+	[BS_HOLD] = "HOLD", [BS_HOST] = "HOST", [BS_AUTH] = "AUTH",
+	[BS_HANDSHAKE] = "HANDSHAKE", [BS_SETUP] = "SETUP", [BS_READY] = "READY",
+};
+
+/*
+ * May one side go from state `from` to `next` (next_of: that side's table)?
+ * A transition the table does not list is a bug: logged with its context,
+ * and the session ends with a 421 rather than carry on in a state nobody
+ * designed. Logged once: the code of the state left may try again while
+ * the session is ending (a finished handshake is seen at every pass).
+ * Staying in the same state is no transition.
+ */
+static bool
+sess_state_allowed(struct session *s, const char *side, unsigned from,
+    unsigned next, const unsigned *next_of, const char *const *names)
+{
+	if (from == next || (next_of[from] & SESS_BIT(next)))
+		return true;
+	if (!s->state_bug)
+		log_msg(LOG_LVL_ERR, "%s: internal error: the session's %s side "
+		    "cannot go from %s to %s; ending the session (please report "
+		    "this)", s->tag, side, names[from], names[next]);
+	s->state_bug = true;
+	sess_fatal(s, voice_line(V_INTERNAL_ERROR));
+	return false;
+}
+
+bool
+sess_set_cstate(struct session *s, enum sess_cstate next)
+{
+	if (!sess_state_allowed(s, "client", s->cstate, next, sess_cnext,
+	    sess_cstate_name))
+		return false;
+	s->cstate = next;
+	return true;
+}
+
+bool
+sess_set_bstate(struct session *s, enum sess_bstate next)
+{
+	if (!sess_state_allowed(s, "FTP server", s->bstate, next, sess_bnext,
+	    sess_bstate_name))
+		return false;
+	s->bstate = next;
+	return true;
 }

@@ -104,6 +104,8 @@ sess_be_begin(struct session *s)
 		sess_be_failed(s, strerror(errno));
 }
 
+/* Start the TLS handshake with the server (BS_HANDSHAKE); false if the
+ * session is ending. */
 static bool
 sess_be_start_tls(struct session *s)
 {
@@ -114,23 +116,24 @@ sess_be_start_tls(struct session *s)
 		return false;
 	}
 	conn_start_tls(&s->be, ssl, false);
-	s->bstate = BS_HANDSHAKE;
-	return true;
+	return sess_set_bstate(s, BS_HANDSHAKE);
 }
 
 static void
 sess_be_setup(struct session *s)
 {
+	if (!sess_set_bstate(s, BS_SETUP))
+		return;
 	SESS_SEND_LIT(s, "PBSZ 0\r\nPROT P\r\n");
 	s->setup_left = 2;
 	s->be_prot_p = true;
-	s->bstate = BS_SETUP;
 }
 
 static void
 sess_be_ready(struct session *s)
 {
-	s->bstate = BS_READY;
+	if (!sess_set_bstate(s, BS_READY))
+		return;
 	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->idle_timeout * 1000u);
 	log_msg(LOG_LVL_DEBUG, "%s: FTP server session ready", s->tag);
@@ -139,8 +142,9 @@ sess_be_ready(struct session *s)
 static void
 sess_be_auth(struct session *s)
 {
+	if (!sess_set_bstate(s, BS_AUTH))
+		return;
 	SESS_SEND_LIT(s, "AUTH TLS\r\n");
-	s->bstate = BS_AUTH;
 	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
 }
@@ -158,8 +162,7 @@ sess_be_connected(struct session *s)
 	sess_scrub_init(s);
 	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
 		return sess_be_start_tls(s);
-	s->bstate = BS_GREETING;
-	return true;
+	return sess_set_bstate(s, BS_GREETING);
 }
 
 void
@@ -172,7 +175,7 @@ sess_be_secured(struct session *s)
 		    tls_describe(s->be.ssl, d, sizeof(d)));
 	}
 	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
-		s->bstate = BS_GREETING;
+		(void)sess_set_bstate(s, BS_GREETING);	/* refused: it ends */
 	else
 		sess_be_setup(s);
 }
@@ -196,8 +199,9 @@ sess_be_release(struct session *s, const struct ftp_cmd *cmd)
 		return false;
 	}
 	memcpy(line + 5 + n, "\r\n", 2);
+	if (!sess_set_bstate(s, BS_HOST))
+		return true;	/* the session ends */
 	sess_send_own(s, line, 5 + n + 2);
-	s->bstate = BS_HOST;
 	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
 	return true;
@@ -245,9 +249,9 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 		sess_put(s, greeting);
 		s->greeted = true;
 		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
-			s->bstate = BS_HOLD;
-			loop_timer_set(sess_loop(s), &s->timer,
-			    (uint64_t)cfg->idle_timeout * 1000u);
+			if (sess_set_bstate(s, BS_HOLD))
+				loop_timer_set(sess_loop(s), &s->timer,
+				    (uint64_t)cfg->idle_timeout * 1000u);
 		} else if (cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
 			sess_be_setup(s);
 		} else {
