@@ -1,5 +1,8 @@
 /* Client commands: the per-verb policy (forward, answer here, rewrite,
- * refuse before TLS) and the processing of complete command lines. */
+ * refuse before TLS) and the processing of complete command lines. Calls
+ * session_reply.c (which kinds are barriers), session_data.c,
+ * session_preamble.c and session_out.c, none of which calls back
+ * (layering: proxy/session_int.h). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>

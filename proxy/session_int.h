@@ -11,8 +11,8 @@
  *                       verb's policy          (reply, data, preamble, out)
  *   session_reply.c     the server's replies while BS_READY, paired with
  *                       the FIFO through the kinds' table    (data, out)
- *   session_data.c      a data channel's plan, and opening it      (out)
  *   session_preamble.c  the server's login preamble, up to BS_READY (out)
+ *   session_data.c      a data channel's plan, and opening it     (none)
  *   session_out.c       the client's output, the reply FIFO, commands of
  *                       ours to the server, the fatal ending, the state
  *                       setters and their transition tables     (none)

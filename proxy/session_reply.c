@@ -1,6 +1,8 @@
 /* Backend replies while the session is ready: pairing with the command
- * FIFO, PASV/EPSV rewriting, FEAT filtering, and holding a transfer's final
- * reply until its data channel has delivered the end of data. */
+ * FIFO through the table of pending-reply kinds (sess_pend_kinds), PASV/EPSV
+ * rewriting, FEAT filtering, and holding a transfer's final reply until its
+ * data channel has delivered the end of data. Calls session_data.c and
+ * session_out.c (layering: proxy/session_int.h). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
