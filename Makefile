@@ -69,8 +69,9 @@ PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
 PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/loop.c \
-	proxy/buf.c proxy/conn.c proxy/tls.c proxy/cipher_pref.c proxy/netaddr.c proxy/session.c proxy/session_cmd.c \
-	proxy/session_reply.c proxy/session_data.c proxy/data.c \
+	proxy/buf.c proxy/conn.c proxy/tls.c proxy/cipher_pref.c proxy/netaddr.c \
+	proxy/session.c proxy/session_out.c proxy/session_preamble.c \
+	proxy/session_cmd.c proxy/session_reply.c proxy/session_data.c proxy/data.c \
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c

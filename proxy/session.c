@@ -1,46 +1,12 @@
-/* The control-session state machine.
- *
- * Client side (s->cstate):
- *   CS_TLS_ACCEPT    implicit listener: TLS handshake before anything.
- *                    -> CS_SECURE
- *   CS_PLAIN         explicit listener before AUTH: commands read in clear.
- *                    -> CS_AUTH_REPLY (AUTH TLS/SSL)
- *   CS_AUTH_REPLY    "234" queued; once flushed, TLS starts.  -> CS_TLS_ACCEPT
- *   CS_SECURE        TLS up; commands processed.  -> CS_CCC_REPLY (CCC)
- *   CS_CCC_REPLY     "200" queued; once flushed, our close_notify goes out.
- *                    -> CS_CCC_WAIT
- *   CS_CCC_WAIT      reading up to the client's close_notify, or to clear
- *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
- * Backend side (s->bstate), all under connect_timeout until BS_READY:
- *   BS_CONNECTING -> (implicit: BS_HANDSHAKE) -> BS_GREETING
- *   BS_GREETING   on the server's "220" the client gets ftpsgw's banner
- *                 (a refusal is relayed); no client command is read before.
- *                 explicit -> BS_HOLD, implicit -> BS_SETUP, off -> BS_READY
- *   BS_HOLD       until the client's first command (idle_timeout): a HOST
- *                 must reach the server before AUTH (RFC 7151), so AUTH
- *                 waits for it. HOST -> BS_HOST, anything else -> BS_AUTH
- *   BS_HOST       "HOST" sent, its reply relayed to the client -> BS_AUTH
- *   BS_AUTH       "AUTH TLS" sent, waiting for 234 -> BS_HANDSHAKE
- *   BS_HANDSHAKE  TLS client handshake, certificate verified
- *                 -> BS_SETUP (explicit), BS_GREETING (implicit)
- *   BS_SETUP      "PBSZ 0" and "PROT P" sent, two replies awaited -> BS_READY
- *   BS_READY      client commands are forwarded; idle_timeout.
- * s->closing: a last reply is being flushed, then the session ends.
- *
- * Ordering: forwarded commands enter a FIFO that records what each reply
- * means; local replies queue behind them, so replies reach the client in
- * command order. A transfer's final reply is held while its data channel is
- * busy (the end of data must reach the client first, DESIGN.md). Commands
- * whose reply count or meaning is not known in advance (PASV/EPSV,
- * PORT/EPRT, QUIT, ABOR) are barriers: later commands wait for them.
- * Backpressure never drops or cuts a reply: a line goes out whole or waits
- * (in the server's input, or as a queued local reply) until the client has
- * taken enough, and SESS_FATAL_ROOM stays free for a last 421. Every line
- * of the server's that reaches the client goes through sess_relay, which
- * replaces LAN addresses (ftp_scrub).
- */#include "proxy/session.h"
+/* The top of a control session: its lifetime (sess_new, the deadlines,
+ * closing and freeing it, shutdown and drain), the I/O of its two control
+ * connections with the Telnet layer under the line framers, the loop over
+ * the server's reply lines, and the pump that runs them in order. It calls
+ * the other files of the session; none calls it (layering and ordering:
+ * proxy/session_int.h; the states: proxy/session_out.c).
+ */
+#include "proxy/session.h"
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -50,126 +16,15 @@
 #include <unistd.h>
 
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "proxy/config.h"
 #include "proxy/data.h"
-#include "proxy/ftp_codes.h"
 #include "proxy/log.h"
 #include "proxy/quitter.h"
 #include "proxy/session_int.h"
 #include "proxy/voice.h"
 
 static void sess_pump(struct session *s);
-
-/* ---- output ---- */
-
-/* The client's output cannot take a line that sess_room promised room
- * for: a broken invariant. Better a 421 than a reply lost or glued to the
- * next, which would pair every later reply with the wrong command. */
-static void
-sess_out_full(struct session *s, size_t n)
-{
-	log_msg(LOG_LVL_ERR, "%s: internal error: a reply of %zu bytes does "
-	    "not fit the client output (%zu bytes free); ending the session "
-	    "(please report this)", s->tag, n, buf_space(&s->cli_out));
-	sess_fatal(s, voice_line(V_INTERNAL_ERROR));
-}
-
-/* Append line and CRLF, both or neither. */
-static bool
-sess_append(struct session *s, const char *line, size_t n)
-{
-	if (buf_space(&s->cli_out) < n + 2)
-		return false;
-	if (!buf_append(&s->cli_out, line, n) ||
-	    !buf_append(&s->cli_out, "\r\n", 2))
-		return false;	/* out of memory for the buffer's storage */
-	if (log_enabled(LOG_LVL_DEBUG)) {
-		char esc[256];
-
-		log_msg(LOG_LVL_DEBUG, "%s: C< %s", s->tag,
-		    log_escape(esc, sizeof(esc), line, n));
-	}
-	return true;
-}
-
-void
-sess_put(struct session *s, const char *line)
-{
-	size_t n = strlen(line);
-
-	if (!sess_room(s, n) || !sess_append(s, line, n))
-		sess_out_full(s, n);
-}
-
-void
-sess_relay(struct session *s, const char *line, size_t len)
-{
-	char out[FTP_LINE_MAX];
-	size_t n = 0;
-	unsigned did;
-
-	did = ftp_scrub_reply(line, len, s->scrub, s->n_scrub, out,
-	    sizeof(out), &n);
-	if ((did & FTP_SCRUB_PASSIVE) && !s->scrub_logged) {
-		char esc[128];
-
-		/* A passive reply where none was asked: the server's
-		 * replies and the commands no longer pair up. */
-		s->scrub_logged = true;
-		log_msg(LOG_LVL_INFO, "%s: the FTP server sent a passive reply "
-		    "ftpsgw did not ask for; its address and port were withheld "
-		    "from the client: %s", s->tag,
-		    log_escape(esc, sizeof(esc), line, len));
-	}
-	if (!sess_room(s, n) || !sess_append(s, out, n))
-		sess_out_full(s, n);
-}
-
-void
-sess_drain_local(struct session *s)
-{
-	while (!s->closing && s->fifo_len > 0 &&
-	    s->fifo[s->fifo_head].kind == PEND_LOCAL &&
-	    sess_room(s, strlen(s->fifo[s->fifo_head].local))) {
-		sess_put(s, s->fifo[s->fifo_head].local);
-		sess_fifo_pop(s);
-	}
-}
-
-void
-sess_reply(struct session *s, const char *line)
-{
-	if (s->fifo_len == 0 && sess_room(s, strlen(line)))
-		sess_put(s, line);
-	else
-		sess_fifo_push(s, PEND_LOCAL)->local = line;
-}
-
-void
-sess_send_be(struct session *s, const char *line, size_t len)
-{
-	if (buf_append(&s->be_out, line, len))
-		return;
-	log_msg(LOG_LVL_ERR, "%s: internal error: a command of %zu bytes does "
-	    "not fit the output to the FTP server (%zu bytes free); ending "
-	    "the session (please report this)", s->tag, len,
-	    buf_space(&s->be_out));
-	sess_fatal(s, voice_line(V_INTERNAL_ERROR));
-}
-
-void
-sess_send_own(struct session *s, const char *lines, size_t len)
-{
-	if (log_enabled(LOG_LVL_DEBUG)) {
-		char esc[256];
-
-		log_msg(LOG_LVL_DEBUG, "%s: S> %s", s->tag, log_escape(esc,
-		    sizeof(esc), lines, len >= 2 ? len - 2 : len));
-	}
-	sess_send_be(s, lines, len);
-}
 
 /* ---- lifetime ---- */
 
@@ -217,46 +72,6 @@ sess_close(struct session *s, const char *why)
 	gw->n_sessions--;
 	loop_defer(sess_loop(s), &s->reap);
 	gw_stop_if_done(gw);
-}
-
-/* End the session after the client got line (a 421, usually). */
-void
-sess_fatal(struct session *s, const char *line)
-{
-	if (s->closing || s->dead)
-		return;
-	s->closing = true;
-	/* The last word goes out after what is already in the output (never
-	 * cut: a line half written would be glued to it), before anything
-	 * still queued. Every other reply left SESS_FATAL_ROOM for it. */
-	s->fifo_len = 0;
-	if (line != NULL && (s->cstate == CS_TLS_ACCEPT ||
-	    s->cstate == CS_AUTH_REPLY)) {
-		/* Said inside TLS once the handshake is done. */
-		s->fatal_line = line;
-	} else if (line != NULL && !sess_append(s, line, strlen(line))) {
-		log_msg(LOG_LVL_ERR, "%s: internal error: no room for the last "
-		    "reply (%s); the connection ends without it", s->tag, line);
-	}
-	sess_data_drop(s, true);
-	loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
-}
-
-void
-sess_data_drop(struct session *s, bool abort)
-{
-	uint64_t down, up;
-
-	if (s->data == NULL)
-		return;
-	data_counts(s->data, &down, &up);
-	s->data_down += down;
-	s->data_up += up;
-	if (abort)
-		data_abort(s->data);
-	else
-		data_release(s->data);
-	s->data = NULL;
 }
 
 void
@@ -360,239 +175,6 @@ sess_kick(struct loop_deferred *d)
 
 	if (!s->dead)
 		sess_pump(s);
-}
-
-/* ---- backend connection ---- */
-
-void
-sess_public_addr(const struct session *s, struct net_addr *out)
-{
-	const struct config *cfg = s->gw->cfg;
-
-	*out = s->local;
-	if (cfg->have_public_address) {
-		struct net_addr pub;
-
-		netaddr_from_sockaddr(&pub,
-		    (const struct sockaddr *)&cfg->public_address);
-		if (pub.family == s->client.family)
-			*out = pub;
-	}
-	out->port = 0;
-}
-
-/*
- * SECURITY: what the server's replies may say about the LAN, and what the
- * client sees instead: the server's own address becomes ftpsgw's public
- * address (the server as the client knows it), and ftpsgw's LAN address
- * (the peer the server sees, in STAT output and the like) the client's.
- */
-static void
-sess_scrub_init(struct session *s)
-{
-	s->n_scrub = 0;
-	s->scrub[s->n_scrub].lan = s->gw->backend;
-	sess_public_addr(s, &s->scrub[s->n_scrub++].pub);
-	if (s->be_local.family != 0) {
-		s->scrub[s->n_scrub].lan = s->be_local;
-		s->scrub[s->n_scrub++].pub = s->client;
-	}
-}
-
-static void
-sess_be_failed(struct session *s, const char *what)
-{
-	char host[NETADDR_STRLEN];
-
-	log_msg(LOG_LVL_ERR, "%s: FTP server %s: %s%s%s", s->tag,
-	    netaddr_str_port(&s->gw->backend, host, sizeof(host)), what,
-	    s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
-	sess_fatal(s, voice_line(V_BACKEND_UNREACHABLE));
-	/* Done with it: a failed handshake left armed would fail (and be
-	 * logged) again at every pass until the session is gone. */
-	conn_close(sess_loop(s), &s->be);
-}
-
-static int
-sess_be_connect(struct session *s)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = netaddr_to_sockaddr(&s->gw->backend, &ss);
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	int one = 1;
-
-	if (fd < 0)
-		return -1;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	conn_set_fd(&s->be, fd, true);
-	return 0;
-}
-
-static bool
-sess_be_start_tls(struct session *s)
-{
-	SSL *ssl = tls_new_backend(&s->tls, NULL);
-
-	if (ssl == NULL) {
-		sess_be_failed(s, "cannot create a TLS connection");
-		return false;
-	}
-	conn_start_tls(&s->be, ssl, false);
-	s->bstate = BS_HANDSHAKE;
-	return true;
-}
-
-static void
-sess_be_setup(struct session *s)
-{
-	SESS_SEND_LIT(s, "PBSZ 0\r\nPROT P\r\n");
-	s->setup_left = 2;
-	s->be_prot_p = true;
-	s->bstate = BS_SETUP;
-}
-
-static void
-sess_be_ready(struct session *s)
-{
-	s->bstate = BS_READY;
-	loop_timer_set(sess_loop(s), &s->timer,
-	    (uint64_t)s->gw->cfg->idle_timeout * 1000u);
-	log_msg(LOG_LVL_DEBUG, "%s: FTP server session ready", s->tag);
-}
-
-static void
-sess_be_auth(struct session *s)
-{
-	SESS_SEND_LIT(s, "AUTH TLS\r\n");
-	s->bstate = BS_AUTH;
-	loop_timer_set(sess_loop(s), &s->timer,
-	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
-}
-
-bool
-sess_be_release(struct session *s, const struct ftp_cmd *cmd)
-{
-	char line[FTP_WIRE_LINE_MAX + 8];
-	size_t n;
-
-	if (cmd->verb != FTP_VERB_HOST || cmd->arg == NULL) {
-		sess_be_auth(s);
-		return false;
-	}
-	/* A host name, no secret: it goes before TLS, as RFC 7151 wants;
-	 * a 0xFF in it as IAC IAC, like in any command (RFC 959). */
-	memcpy(line, "HOST ", 5);
-	if (!telnet_encode(cmd->arg, cmd->arg_len, line + 5, sizeof(line) - 7,
-	    &n)) {
-		sess_be_auth(s);
-		return false;
-	}
-	memcpy(line + 5 + n, "\r\n", 2);
-	sess_send_own(s, line, 5 + n + 2);
-	s->bstate = BS_HOST;
-	loop_timer_set(sess_loop(s), &s->timer,
-	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
-	return true;
-}
-
-/* Handle one line during the backend's login preamble. */
-static void
-sess_preamble_line(struct session *s, const char *line, size_t len)
-{
-	const struct config *cfg = s->gw->cfg;
-	enum ftp_reply_line kind;
-	unsigned code = 0;
-	char esc[128], greeting[CFG_BANNER_MAX + 8];
-
-	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
-	if (kind == FTP_REPLY_BAD) {
-		log_msg(LOG_LVL_ERR, "%s: FTP server sent a line that is not an "
-		    "FTP reply: %s (%s)", s->tag, log_escape(esc, sizeof(esc),
-		    line, len), voice_advice(V_BACKEND_NOT_FTP));
-		sess_fatal(s, voice_line(V_BACKEND_NOT_FTP));
-		return;
-	}
-	switch (s->bstate) {
-	case BS_GREETING:
-		/*
-		 * SECURITY: the server's greeting names the server, often its
-		 * LAN address and software version: a 220 is answered with
-		 * ftpsgw's own banner (gateway.conf banner). A refusal (421
-		 * too many users, say) is the client's to read, cleaned.
-		 */
-		if ((kind == FTP_REPLY_PART ? s->be_rp.code : code) !=
-		    FTP_GREETING)
-			sess_relay(s, line, len);
-		if (kind != FTP_REPLY_LAST)
-			return;
-		if (code != FTP_GREETING) {
-			log_msg(LOG_LVL_NOTICE, "%s: FTP server refused the "
-			    "session: %s", s->tag,
-			    log_escape(esc, sizeof(esc), line, len));
-			s->closing = true;
-			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
-			return;
-		}
-		snprintf(greeting, sizeof(greeting), "%u %s", FTP_GREETING,
-		    cfg->banner);
-		sess_put(s, greeting);
-		s->greeted = true;
-		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
-			s->bstate = BS_HOLD;
-			loop_timer_set(sess_loop(s), &s->timer,
-			    (uint64_t)cfg->idle_timeout * 1000u);
-		} else if (cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
-			sess_be_setup(s);
-		} else {
-			sess_be_ready(s);
-		}
-		return;
-	case BS_HOST:
-		/* The server's verdict on HOST is the client's. */
-		sess_relay(s, line, len);
-		if (kind == FTP_REPLY_LAST)
-			sess_be_auth(s);
-		return;
-	case BS_AUTH:
-		if (kind != FTP_REPLY_LAST)
-			return;
-		if (code != FTP_AUTH_OK) {
-			log_msg(LOG_LVL_ERR, "%s: FTP server refused AUTH TLS: %s "
-			    "(%s)", s->tag, log_escape(esc, sizeof(esc), line,
-			    len), voice_advice(V_BACKEND_NO_TLS));
-			sess_fatal(s, voice_line(V_BACKEND_NO_TLS));
-			return;
-		}
-		/* SECURITY: nothing the server sent in clear after 234 is
-		 * read as coming from inside TLS, Telnet state included. */
-		buf_consume(&s->be_in, buf_len(&s->be_in));
-		s->be_keep = 0;
-		telnet_init(&s->be_tn, TELNET_REPLIES);
-		sess_be_start_tls(s);
-		return;
-	case BS_SETUP:
-		if (kind != FTP_REPLY_LAST)
-			return;
-		if (code < 200 || code > 299) {
-			log_msg(LOG_LVL_ERR, "%s: FTP server refused PBSZ/PROT P: %s",
-			    s->tag, log_escape(esc, sizeof(esc), line, len));
-			sess_fatal(s, voice_line(V_BACKEND_NO_PROT));
-			return;
-		}
-		if (--s->setup_left == 0)
-			sess_be_ready(s);
-		return;
-	default:
-		return;
-	}
 }
 
 static void
@@ -735,7 +317,9 @@ sess_client_io(struct session *s)
 			log_msg(LOG_LVL_WARNING, "%s: the control connection's TLS "
 			    "session cannot carry its token: its data "
 			    "connections will be refused", s->tag);
-		s->cstate = CS_SECURE;
+		/* Refused (a bug), the session ends: its 421, kept as
+		 * fatal_line while the handshake ran, goes out now. */
+		(void)sess_set_cstate(s, CS_SECURE);
 		if (s->fatal_line != NULL) {
 			sess_put(s, s->fatal_line);
 			s->fatal_line = NULL;
@@ -754,7 +338,10 @@ sess_client_io(struct session *s)
 			return false;
 		}
 	}
-	if (s->cstate == CS_AUTH_REPLY && buf_len(&s->cli_out) == 0) {
+	/* A refused transition (a bug) ends the session: below, once its
+	 * last reply is out. */
+	if (s->cstate == CS_AUTH_REPLY && buf_len(&s->cli_out) == 0 &&
+	    sess_set_cstate(s, CS_TLS_ACCEPT)) {
 		SSL *ssl = tls_new_server(&s->tls, false);
 
 		if (ssl == NULL) {
@@ -762,7 +349,6 @@ sess_client_io(struct session *s)
 			return false;
 		}
 		conn_start_tls(&s->cli, ssl, true);
-		s->cstate = CS_TLS_ACCEPT;
 		sess_hs_deadline(s);
 		return sess_client_io(s);
 	}
@@ -774,7 +360,7 @@ sess_client_io(struct session *s)
 		}
 		if (r == IO_AGAIN)
 			return true;
-		s->cstate = CS_CCC_WAIT;
+		(void)sess_set_cstate(s, CS_CCC_WAIT);
 	}
 	if (s->cstate == CS_CCC_WAIT) {
 		size_t before = buf_len(&s->cli_in);
@@ -789,7 +375,7 @@ sess_client_io(struct session *s)
 		if (r == IO_AGAIN)
 			return true;
 		s->ccc = true;
-		s->cstate = CS_PLAIN;
+		(void)sess_set_cstate(s, CS_PLAIN);
 	}
 	if (s->closing && buf_len(&s->cli_out) == 0) {
 		(void)conn_shutdown(&s->cli);
@@ -824,24 +410,8 @@ sess_backend_io(struct session *s)
 		}
 		if (r == IO_AGAIN)
 			return true;
-		log_msg(LOG_LVL_DEBUG, "%s: connected to the FTP server", s->tag);
-		{
-			struct sockaddr_storage ss;
-			socklen_t len = sizeof(ss);
-
-			/* Active mode listens here and names it in PORT. */
-			if (getsockname(s->be.ev.fd, (struct sockaddr *)&ss,
-			    &len) == 0)
-				netaddr_from_sockaddr(&s->be_local,
-				    (struct sockaddr *)&ss);
-		}
-		sess_scrub_init(s);
-		if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
-			if (!sess_be_start_tls(s))
-				return true;
-		} else {
-			s->bstate = BS_GREETING;
-		}
+		if (!sess_be_connected(s))
+			return true;
 	}
 	if (s->bstate == BS_HANDSHAKE) {
 		r = conn_handshake(&s->be);
@@ -857,16 +427,7 @@ sess_backend_io(struct session *s)
 		}
 		if (r == IO_AGAIN)
 			return true;
-		if (log_enabled(LOG_LVL_DEBUG)) {
-			char d[96];
-
-			log_msg(LOG_LVL_DEBUG, "%s: FTP server TLS: %s", s->tag,
-			    tls_describe(s->be.ssl, d, sizeof(d)));
-		}
-		if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
-			s->bstate = BS_GREETING;
-		else
-			sess_be_setup(s);
+		sess_be_secured(s);
 	}
 	if (buf_len(&s->be_out) > 0) {
 		r = conn_write(&s->be, &s->be_out);
@@ -1014,6 +575,8 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	    "%u)", s->tag, netaddr_str_port(&s->local, host, sizeof(host)),
 	    implicit ? "implicit" : "explicit", gw->worker);
 
+	/* The initial states, not transitions: from here on only
+	 * sess_set_cstate and sess_set_bstate change them. */
 	if (implicit) {
 		SSL *ssl = tls_new_server(&s->tls, false);
 
@@ -1027,11 +590,8 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	} else {
 		s->cstate = CS_PLAIN;
 	}
-	loop_timer_set(gw->loop, &s->timer,
-	    (uint64_t)gw->cfg->connect_timeout * 1000u);
 	s->bstate = BS_CONNECTING;
-	if (sess_be_connect(s) < 0)
-		sess_be_failed(s, strerror(errno));
+	sess_be_begin(s);
 	sess_pump(s);
 	return s;
 

@@ -1,5 +1,8 @@
 /* Client commands: the per-verb policy (forward, answer here, rewrite,
- * refuse before TLS) and the processing of complete command lines. */
+ * refuse before TLS) and the processing of complete command lines. Calls
+ * session_reply.c (which kinds are barriers), session_data.c,
+ * session_preamble.c and session_out.c, none of which calls back
+ * (layering: proxy/session_int.h). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -46,7 +49,7 @@ sess_ccc(struct session *s)
 	    "clear text from now on (allow_ccc = on); the FTP server's side "
 	    "stays encrypted", s->tag);
 	sess_put(s, voice_line(V_CCC_OK));
-	s->cstate = CS_CCC_REPLY;
+	(void)sess_set_cstate(s, CS_CCC_REPLY);	/* refused: the session ends */
 	return true;
 }
 
@@ -83,7 +86,8 @@ sess_local(struct session *s, const struct ftp_cmd *cmd)
 		if (s->fifo_len > 0)
 			return false;	/* answer once earlier replies are out */
 		sess_put(s, voice_line(V_AUTH_OK));
-		s->cstate = CS_AUTH_REPLY;
+		/* Refused: the session ends. */
+		(void)sess_set_cstate(s, CS_AUTH_REPLY);
 		return true;
 	case FTP_VERB_PBSZ:
 		if (!sess_secured(s))
@@ -442,13 +446,9 @@ sess_barrier(struct session *s)
 {
 	unsigned i;
 
-	for (i = 0; i < s->fifo_len; i++) {
-		enum pend_kind k = sess_fifo_at(s, i)->kind;
-
-		if (k == PEND_PASSIVE || k == PEND_ACTIVE || k == PEND_QUIT ||
-		    k == PEND_ABOR)
+	for (i = 0; i < s->fifo_len; i++)
+		if (sess_pend_barrier(sess_fifo_at(s, i)->kind))
 			return true;
-	}
 	return false;
 }
 

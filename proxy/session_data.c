@@ -1,6 +1,7 @@
 /* The session's data channel: one place builds the plan for PASV, EPSV,
  * PORT and EPRT alike from the session's endpoints (proxy/data_plan.c) and
- * opens the channel that carries it out (proxy/data.c). */
+ * opens the channel that carries it out (proxy/data.c). Calls no other
+ * file of the session (layering: proxy/session_int.h). */
 #include <string.h>
 
 #include "proxy/config.h"

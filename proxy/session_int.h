@@ -1,6 +1,34 @@
-/* Internals shared by session.c (lifetime, backend connection, I/O),
- * session_cmd.c (client commands) and session_reply.c (backend replies).
- * Not for other modules: they use proxy/session.h. */
+/*
+ * Internals shared by the files of the control session. Not for other
+ * modules: they use proxy/session.h.
+ *
+ * Layering: calls go downward only; no file of the session calls a
+ * function of one that calls it (callbacks registered with the event loop
+ * aside).
+ *   session.c           lifetime, the connections' I/O, the server's line
+ *                       loop, the pump                  (calls all below)
+ *   session_cmd.c       client commands: the client's line loop and each
+ *                       verb's policy          (reply, data, preamble, out)
+ *   session_reply.c     the server's replies while BS_READY, paired with
+ *                       the FIFO through the kinds' table    (data, out)
+ *   session_preamble.c  the server's login preamble, up to BS_READY (out)
+ *   session_data.c      a data channel's plan, and opening it     (none)
+ *   session_out.c       the client's output, the reply FIFO, commands of
+ *                       ours to the server, the fatal ending, the state
+ *                       setters and their transition tables     (none)
+ *
+ * Ordering: forwarded commands enter a FIFO that records what each reply
+ * means; local replies queue behind them, so replies reach the client in
+ * command order. A transfer's final reply is held while its data channel is
+ * busy (the end of data must reach the client first, DESIGN.md). Commands
+ * whose reply count or meaning is not known in advance (PASV/EPSV,
+ * PORT/EPRT, QUIT, ABOR) are barriers: later commands wait for them.
+ * Backpressure never drops or cuts a reply: a line goes out whole or waits
+ * (in the server's input, or as a queued local reply) until the client has
+ * taken enough, and SESS_FATAL_ROOM stays free for a last 421. Every line
+ * of the server's that reaches the client goes through sess_relay, which
+ * replaces LAN addresses (ftp_scrub).
+ */
 #ifndef FTPSGW_PROXY_SESSION_INT_H
 #define FTPSGW_PROXY_SESSION_INT_H
 
@@ -39,15 +67,20 @@ _Static_assert(VOICE_LINE_MAX + 2 <= SESS_REPLY_ROOM,
  * EPSV). */
 #define SESS_OWN_ROOM 64
 
+/* The states of the client's side and of the server's (the diagram and the
+ * transitions each allows: session_out.c). Set by sess_new, then only by
+ * sess_set_cstate and sess_set_bstate. */
 enum sess_cstate {
 	CS_TLS_ACCEPT, CS_PLAIN, CS_AUTH_REPLY, CS_SECURE, CS_CCC_REPLY,
-	CS_CCC_WAIT
+	CS_CCC_WAIT, CS_COUNT
 };
 enum sess_bstate {
 	BS_CONNECTING, BS_GREETING, BS_HOLD, BS_HOST, BS_AUTH, BS_HANDSHAKE,
-	BS_SETUP, BS_READY
+	BS_SETUP, BS_READY, BS_COUNT
 };
 
+/* What a forwarded command awaits from the server. Each kind's reply
+ * handler and properties are one row of sess_pend_kinds (session_reply.c). */
 enum pend_kind {
 	PEND_REPLY,	/* relay the backend's reply */
 	PEND_FEAT,	/* relay, filtered, with ftpsgw's features added */
@@ -63,6 +96,7 @@ enum pend_kind {
 			 * followed the ABOR, which ends it (servers answer an
 			 * abort and the transfer it ends with one, two or odd
 			 * replies); see sess_abor_reply */
+	PEND_COUNT
 };
 
 struct pending {
@@ -125,6 +159,7 @@ struct session {
 	bool epsv_all;			/* client sent EPSV ALL (RFC 2428) */
 	bool greeted;			/* the client got its 220 */
 	bool closing;
+	bool state_bug;			/* a refused state change was logged */
 	const char *fatal_line;		/* last reply, once TLS with the client is up */
 	bool dead;
 	unsigned transfers;
@@ -184,7 +219,7 @@ sess_room(const struct session *s, size_t n)
 	return buf_space(&s->cli_out) >= n + 2 + SESS_FATAL_ROOM;
 }
 
-/* session.c */
+/* session_out.c */
 /* Append one reply line of ours (CRLF added) to the client's output. The
  * caller checked sess_room; a line that does not fit anyway is a broken
  * invariant: logged, and the session ends with a 421 (never a reply lost
@@ -207,16 +242,43 @@ void sess_send_be(struct session *s, const char *line, size_t len);
 void sess_send_own(struct session *s, const char *lines, size_t len);
 /* Send a string literal of our own (its length counted by the compiler). */
 #define SESS_SEND_LIT(s, lit) sess_send_own((s), (lit), sizeof(lit) - 1)
+/* End the session after the client got line (static text, a 421 usually;
+ * NULL: nothing more is said): the FIFO is emptied, the data channel
+ * aborted, and SESS_CLOSE_MS given to flush the output. Said inside TLS
+ * once a handshake under way is done. Once closing, a no-op. */
 void sess_fatal(struct session *s, const char *line);
-/* The address the client knows ftpsgw by (public_address where it applies,
- * else the local end of the client's control connection); port 0. */
-void sess_public_addr(const struct session *s, struct net_addr *out);
-/* BS_HOLD: the client's first command lets the backend preamble go on;
- * true if it was a HOST, which is sent first and so consumed here. */
-bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);
 /* Let go of the data channel (counting its bytes): abort closes it at once,
  * otherwise a channel finishing its close_notify exchange completes it. */
 void sess_data_drop(struct session *s, bool abort);
+/* The one way to change s->cstate / s->bstate once sess_new has set them.
+ * A transition the tables in session_out.c do not allow is a bug: logged
+ * at err with both states, and the session ends with the internal-error
+ * 421 (sess_fatal); the state stays as it was and false is returned, after
+ * which the caller must not go on as if the new state held (no deadline
+ * set for it, nothing sent for it). */
+bool sess_set_cstate(struct session *s, enum sess_cstate next);
+bool sess_set_bstate(struct session *s, enum sess_bstate next);
+
+/* session_preamble.c: the backend's login preamble, BS_CONNECTING to
+ * BS_READY (its steps are told there). */
+/* Start it: connect_timeout runs from here; a failure to even start the
+ * connection ends the session (sess_be_failed). */
+void sess_be_begin(struct session *s);
+/* The FTP server is unusable (what: why, for the log): logged at err,
+ * the client gets its 421, the connection to the server is closed. */
+void sess_be_failed(struct session *s, const char *what);
+/* The TCP connection to the server is up: go on to its greeting (or to
+ * TLS first, backend_tls = implicit). False if the session is ending. */
+bool sess_be_connected(struct session *s);
+/* The TLS handshake with the server is done and its certificate checked:
+ * go on to the greeting (implicit) or to PBSZ and PROT P (explicit). */
+void sess_be_secured(struct session *s);
+/* BS_HOLD: the client's first command lets the backend preamble go on;
+ * true if it was a HOST, which is sent first and so consumed here. */
+bool sess_be_release(struct session *s, const struct ftp_cmd *cmd);
+/* One line of the server's while the preamble runs (bstate neither
+ * BS_CONNECTING, BS_HANDSHAKE nor BS_READY). */
+void sess_preamble_line(struct session *s, const char *line, size_t len);
 
 /* session_data.c: build the plan for a data channel (mode; passive: the
  * server's passive port; active: the address the client's PORT/EPRT
@@ -232,5 +294,8 @@ void sess_client_lines(struct session *s);
 /* session_reply.c: one reply line while BS_READY; false holds it (the
  * transfer's final reply waits for the end of data). */
 bool sess_reply_line(struct session *s, const char *line, size_t len);
+/* Is a command whose reply is of this kind a barrier: must later commands
+ * wait until it is answered? (The kinds' table in session_reply.c.) */
+bool sess_pend_barrier(enum pend_kind kind);
 
 #endif

@@ -1,6 +1,8 @@
 /* Backend replies while the session is ready: pairing with the command
- * FIFO, PASV/EPSV rewriting, FEAT filtering, and holding a transfer's final
- * reply until its data channel has delivered the end of data. */
+ * FIFO through the table of pending-reply kinds (sess_pend_kinds), PASV/EPSV
+ * rewriting, FEAT filtering, and holding a transfer's final reply until its
+ * data channel has delivered the end of data. Calls session_data.c and
+ * session_out.c (layering: proxy/session_int.h). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,16 +34,19 @@ sess_abor_sync(struct session *s)
 	}
 }
 
-/* Handle the final line of a PASV/EPSV reply. */
+/* PEND_PASSIVE: on the final line of a PASV/EPSV reply, open the channel
+ * and answer with ftpsgw's own address and port. */
 static void
-sess_passive_reply(struct session *s, struct pending *p, unsigned code,
-    const char *line, size_t len)
+sess_passive_reply(struct session *s, struct pending *p,
+    enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
 {
 	struct net_addr be = s->gw->backend, ann;
 	char out[128];
 	const char *reply = NULL;
 	int n;
 
+	if (kind != FTP_REPLY_LAST)
+		return;
 	if (p->sent_epsv && code == FTP_EPSV_OK) {
 		if (ftp_parse_229(line, len, &be.port) != FTP_ADDR_OK)
 			goto bad;
@@ -198,6 +203,171 @@ sess_login_failed(struct session *s, uint64_t user)
 	return v != GW_FAIL_COUNTED;
 }
 
+/* PEND_FEAT: RFC 2389: our security features replace the server's. */
+static void
+sess_feat_reply(struct session *s, struct pending *p, enum ftp_reply_line kind,
+    unsigned code, const char *line, size_t len)
+{
+	if (kind == FTP_REPLY_FIRST_PART) {
+		p->multi = true;
+	} else if (kind == FTP_REPLY_PART) {
+		if (len > 0 && line[0] == ' ' &&
+		    ftp_feat_filter(line, len) == FTP_FEAT_DROP)
+			return;
+	} else if (kind == FTP_REPLY_LAST && code == FTP_FEAT_OK) {
+		const char *f;
+		size_t i;
+
+		for (i = 0; (f = ftp_feat_added(i, s->gw->cfg->allow_ccc,
+		    !p->multi)) != NULL; i++)
+			sess_put(s, f);
+		if (!p->multi) {
+			sess_fifo_pop(s);
+			return;
+		}
+	}
+	sess_relay(s, line, len);
+	if (kind == FTP_REPLY_LAST)
+		sess_fifo_pop(s);
+}
+
+/* PEND_TRANSFER: relayed (or replaced by why the data channel failed);
+ * the final reply lets go of the data channel. sess_reply_line held it
+ * until the end of data had reached the client. */
+static void
+sess_transfer_reply(struct session *s, struct pending *p,
+    enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
+{
+	if (kind == FTP_REPLY_LAST && code < 200)
+		p->started = true;
+	if (s->replacing) {
+		if (kind == FTP_REPLY_LAST) {
+			sess_put(s, s->replacement);
+			s->replacing = false;
+		}
+	} else {
+		sess_relay(s, line, len);
+	}
+	if (kind == FTP_REPLY_LAST && code >= 200) {
+		sess_fifo_pop(s);
+		sess_data_drop(s, false);
+		/* Shutting down: the client may still QUIT (or send one more
+		 * command, answered with a 421); a moment later the session
+		 * ends anyway. */
+		if (s->gw->stopping)
+			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+	}
+}
+
+/* PEND_QUIT: relayed, then the session ends. */
+static void
+sess_quit_reply(struct session *s, struct pending *p, enum ftp_reply_line kind,
+    unsigned code, const char *line, size_t len)
+{
+	(void)p;
+	(void)code;
+	sess_relay(s, line, len);
+	if (kind == FTP_REPLY_LAST) {
+		sess_fifo_pop(s);
+		s->closing = true;
+		loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+	}
+}
+
+/* PEND_ACTIVE: the server's verdict on our PORT/EPRT is the client's; a
+ * refusal closes the channel opened for it. */
+static void
+sess_active_reply(struct session *s, struct pending *p,
+    enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
+{
+	(void)p;
+	sess_relay(s, line, len);
+	if (kind == FTP_REPLY_LAST) {
+		sess_fifo_pop(s);
+		if (code < 200 || code > 299)
+			sess_data_drop(s, true);
+	}
+}
+
+/* PEND_OWN: the reply to our own PROT (data_path = kernel) is logged when
+ * it is a refusal, never relayed. */
+static void
+sess_own_reply(struct session *s, struct pending *p, enum ftp_reply_line kind,
+    unsigned code, const char *line, size_t len)
+{
+	char esc[128];
+
+	(void)p;
+	if (kind != FTP_REPLY_LAST)
+		return;
+	sess_fifo_pop(s);
+	if (code >= 400)
+		log_msg(LOG_LVL_WARNING, "%s: the FTP server refused our PROT %s "
+		    "(%s): with data_path = kernel the data connection's "
+		    "protection is the client's choice end to end, and this "
+		    "server does not accept it", s->tag, s->be_prot_p ? "P" : "C",
+		    log_escape(esc, sizeof(esc), line, len));
+}
+
+/* PEND_REPLY: relayed; a login's 230 and a password's 530 are counted
+ * (gw_login_ok, sess_login_failed), and a ban ends the session. */
+static void
+sess_relay_reply(struct session *s, struct pending *p,
+    enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
+{
+	if (kind == FTP_REPLY_LAST && p->login &&
+	    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC)) {
+		s->logged_in = true;
+		gw_login_ok(s->gw, &s->client, p->user);
+	}
+	sess_relay(s, line, len);
+	if (kind != FTP_REPLY_LAST)
+		return;
+	if (p->pass && code == FTP_NOT_LOGGED_IN &&
+	    sess_login_failed(s, p->user)) {
+		sess_fifo_pop(s);
+		sess_fatal(s, voice_line(V_LOGIN_BANNED));
+		return;
+	}
+	sess_fifo_pop(s);
+}
+
+/*
+ * Each kind of pending reply (enum pend_kind): its handler, which gets
+ * every line of the reply (kind, code as ftp_reply_feed gives them) while
+ * the entry p is at the FIFO head and pops it when the reply is complete,
+ * and whether it is a barrier: the number or meaning of its replies is
+ * not known in advance (PASV/EPSV may fall back to PASV, PORT/EPRT opens a
+ * channel, QUIT ends the session, ABOR is paired by a NOOP), so later
+ * commands wait for it (sess_pend_barrier). A new kind is one row here.
+ */
+static const struct sess_pend_info {
+	void (*handle)(struct session *s, struct pending *p,
+	    enum ftp_reply_line kind, unsigned code, const char *line,
+	    size_t len);
+	bool barrier;
+} sess_pend_kinds[] = {
+	[PEND_REPLY] = { sess_relay_reply, false },
+	[PEND_FEAT] = { sess_feat_reply, false },
+	[PEND_PASSIVE] = { sess_passive_reply, true },
+	[PEND_ACTIVE] = { sess_active_reply, true },
+	[PEND_TRANSFER] = { sess_transfer_reply, false },
+	[PEND_QUIT] = { sess_quit_reply, true },
+	/* Never at the head when a reply comes (sess_backend_lines waits
+	 * until it is emitted); were it, the reply would be relayed. */
+	[PEND_LOCAL] = { sess_relay_reply, false },
+	[PEND_OWN] = { sess_own_reply, false },
+	[PEND_ABOR] = { sess_abor_reply, true },
+};
+_Static_assert(sizeof(sess_pend_kinds) / sizeof(sess_pend_kinds[0]) ==
+    PEND_COUNT, "every pending-reply kind has its row in sess_pend_kinds");
+
+bool
+sess_pend_barrier(enum pend_kind kind)
+{
+	return sess_pend_kinds[kind].barrier;
+}
+
 /* Handle one reply line while BS_READY. Returns false to hold it. */
 bool
 sess_reply_line(struct session *s, const char *line, size_t len)
@@ -244,110 +414,7 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		sess_unsolicited(s, kind, code, line, len);
 		return true;
 	}
-	switch (p->kind) {
-	case PEND_PASSIVE:
-		if (kind == FTP_REPLY_LAST)
-			sess_passive_reply(s, p, code, line, len);
-		break;
-	case PEND_FEAT:
-		/* RFC 2389: our security features replace the server's. */
-		if (kind == FTP_REPLY_FIRST_PART) {
-			p->multi = true;
-		} else if (kind == FTP_REPLY_PART) {
-			if (len > 0 && line[0] == ' ' &&
-			    ftp_feat_filter(line, len) == FTP_FEAT_DROP)
-				break;
-		} else if (kind == FTP_REPLY_LAST && code == FTP_FEAT_OK) {
-			const char *f;
-			size_t i;
-
-			for (i = 0; (f = ftp_feat_added(i,
-			    s->gw->cfg->allow_ccc, !p->multi)) != NULL; i++)
-				sess_put(s, f);
-			if (!p->multi) {
-				sess_fifo_pop(s);
-				break;
-			}
-		}
-		sess_relay(s, line, len);
-		if (kind == FTP_REPLY_LAST)
-			sess_fifo_pop(s);
-		break;
-	case PEND_TRANSFER:
-		if (kind == FTP_REPLY_LAST && code < 200)
-			p->started = true;
-		if (s->replacing) {
-			if (kind == FTP_REPLY_LAST) {
-				sess_put(s, s->replacement);
-				s->replacing = false;
-			}
-		} else {
-			sess_relay(s, line, len);
-		}
-		if (kind == FTP_REPLY_LAST && code >= 200) {
-			sess_fifo_pop(s);
-			sess_data_drop(s, false);
-			/* Shutting down: the client may still QUIT (or send
-			 * one more command, answered with a 421); a moment
-			 * later the session ends anyway. */
-			if (s->gw->stopping)
-				loop_timer_set(sess_loop(s), &s->timer,
-				    SESS_CLOSE_MS);
-		}
-		break;
-	case PEND_QUIT:
-		sess_relay(s, line, len);
-		if (kind == FTP_REPLY_LAST) {
-			sess_fifo_pop(s);
-			s->closing = true;
-			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
-		}
-		break;
-	case PEND_ACTIVE:
-		/* The server's verdict on our PORT/EPRT is the client's. */
-		sess_relay(s, line, len);
-		if (kind == FTP_REPLY_LAST) {
-			sess_fifo_pop(s);
-			if (code < 200 || code > 299)
-				sess_data_drop(s, true);
-		}
-		break;
-	case PEND_OWN:
-		if (kind == FTP_REPLY_LAST) {
-			char esc[128];
-
-			sess_fifo_pop(s);
-			if (code >= 400)
-				log_msg(LOG_LVL_WARNING, "%s: the FTP server refused "
-				    "our PROT %s (%s): with data_path = kernel the "
-				    "data connection's protection is the client's "
-				    "choice end to end, and this server does not "
-				    "accept it", s->tag, s->be_prot_p ? "P" : "C",
-				    log_escape(esc, sizeof(esc), line, len));
-		}
-		break;
-	case PEND_ABOR:
-		sess_abor_reply(s, p, kind, code, line, len);
-		break;
-	case PEND_REPLY:
-	case PEND_LOCAL:
-		if (kind == FTP_REPLY_LAST && p->login &&
-		    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC)) {
-			s->logged_in = true;
-			gw_login_ok(s->gw, &s->client, p->user);
-		}
-		sess_relay(s, line, len);
-		if (kind == FTP_REPLY_LAST && p->pass &&
-		    code == FTP_NOT_LOGGED_IN &&
-		    sess_login_failed(s, p->user)) {
-			sess_fifo_pop(s);
-			sess_fatal(s, voice_line(V_LOGIN_BANNED));
-			return true;
-		}
-		if (kind == FTP_REPLY_LAST)
-			sess_fifo_pop(s);
-		break;
-	}
+	sess_pend_kinds[p->kind].handle(s, p, kind, code, line, len);
 	if (kind == FTP_REPLY_LAST && s->abor_sync)
 		sess_abor_sync(s);
 	sess_drain_local(s);

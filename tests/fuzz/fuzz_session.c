@@ -21,7 +21,12 @@
  *     and a port of passive_ports, the server's ports never;
  *   - the server gets only lines the client sent (tagged ones unchanged, in
  *     order) and ftpsgw's own commands, and never a bare CR;
- *   - no 421: nothing in the script may end the session.
+ *   - no 421: nothing in the script may end the session;
+ *   - no "internal error" in the gateway's log, checked as each line is
+ *     written: a state transition the session's or a data channel's table
+ *     refuses (sess_set_cstate, sess_set_bstate, data_set_state), a reply
+ *     that does not fit the room promised for it: broken invariants, which
+ *     no input may reach (fz_log_write).
  *
  * Why the real code and not a model of the FIFO: the pairing bugs of issue
  * 12 (part 5) lived between the FIFO, the output buffers, the framers and
@@ -243,6 +248,58 @@ static struct {
 	struct sockaddr_in pub_sa, srv_sa;
 } fz;
 
+/* ---- the gateway's log ---- */
+
+#define FZ_BUG_TEXT "internal error"
+
+/*
+ * stderr while the target runs: the gateway logs one line per fprintf
+ * (proxy/log.c), which reaches this function whole (line buffered, the
+ * buffer larger than a log line). The line is passed on to fd 2, then an
+ * internal error aborts the run here, so that libFuzzer records the input
+ * and the stack shows who logged it. ASan's and libFuzzer's own reports do
+ * not come this way.
+ */
+static ssize_t
+fz_log_write(void *cookie, const char *buf, size_t n)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	while (done < n) {
+		ssize_t w = write(STDERR_FILENO, buf + done, n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (memmem(buf, n, FZ_BUG_TEXT, sizeof(FZ_BUG_TEXT) - 1) != NULL) {
+		static const char why[] = "fuzz_session: the gateway logged an "
+		    "internal error (a broken invariant), see above\n";
+
+		ssize_t w = write(STDERR_FILENO, why, sizeof(why) - 1);
+
+		(void)w;
+		abort();
+	}
+	return (ssize_t)n;
+}
+
+static void
+fz_log_watch(void)
+{
+	static char lbuf[4096];
+	cookie_io_functions_t io = { .write = fz_log_write };
+	FILE *f = fopencookie(NULL, "w", io);
+
+	FUZZ_CHECK(f != NULL);
+	FUZZ_CHECK(setvbuf(f, lbuf, _IOLBF, sizeof(lbuf)) == 0);
+	/* glibc's stderr is a variable meant to be set like this. */
+	stderr = f;
+}
+
 static int
 fz_listener(const char *addr, struct sockaddr_in *sa)
 {
@@ -287,6 +344,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_set_level(getenv("FZ_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
+	fz_log_watch();
 	cfg_defaults(&fz.cfg);
 	fz.cfg.backend_tls = CFG_BACKEND_OFF;
 	fz.cfg.client_tls = CFG_CLIENT_OPTIONAL;

@@ -1,0 +1,299 @@
+/* The backend's login preamble, from the connection to BS_READY: connect,
+ * greeting (answered with ftpsgw's own banner), HOST, AUTH TLS and the
+ * handshake, PBSZ and PROT P; and what the server's replies may say about
+ * the LAN (the scrub pairs). It calls only session_out.c of the session
+ * (layering: proxy/session_int.h). */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "proxy/config.h"
+#include "proxy/ftp_codes.h"
+#include "proxy/log.h"
+#include "proxy/session_int.h"
+#include "proxy/voice.h"
+
+
+/* The address the client knows ftpsgw by (public_address where it applies,
+ * else the local end of the client's control connection); port 0. */
+static void
+sess_public_addr(const struct session *s, struct net_addr *out)
+{
+	const struct config *cfg = s->gw->cfg;
+
+	*out = s->local;
+	if (cfg->have_public_address) {
+		struct net_addr pub;
+
+		netaddr_from_sockaddr(&pub,
+		    (const struct sockaddr *)&cfg->public_address);
+		if (pub.family == s->client.family)
+			*out = pub;
+	}
+	out->port = 0;
+}
+
+/*
+ * SECURITY: what the server's replies may say about the LAN, and what the
+ * client sees instead: the server's own address becomes ftpsgw's public
+ * address (the server as the client knows it), and ftpsgw's LAN address
+ * (the peer the server sees, in STAT output and the like) the client's.
+ */
+static void
+sess_scrub_init(struct session *s)
+{
+	s->n_scrub = 0;
+	s->scrub[s->n_scrub].lan = s->gw->backend;
+	sess_public_addr(s, &s->scrub[s->n_scrub++].pub);
+	if (s->be_local.family != 0) {
+		s->scrub[s->n_scrub].lan = s->be_local;
+		s->scrub[s->n_scrub++].pub = s->client;
+	}
+}
+
+void
+sess_be_failed(struct session *s, const char *what)
+{
+	char host[NETADDR_STRLEN];
+
+	log_msg(LOG_LVL_ERR, "%s: FTP server %s: %s%s%s", s->tag,
+	    netaddr_str_port(&s->gw->backend, host, sizeof(host)), what,
+	    s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
+	sess_fatal(s, voice_line(V_BACKEND_UNREACHABLE));
+	/* Done with it: a failed handshake left armed would fail (and be
+	 * logged) again at every pass until the session is gone. */
+	conn_close(sess_loop(s), &s->be);
+}
+
+/* Start the TCP connection to the server; -1 with errno on failure. */
+static int
+sess_be_connect(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = netaddr_to_sockaddr(&s->gw->backend, &ss);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	int one = 1;
+
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	conn_set_fd(&s->be, fd, true);
+	return 0;
+}
+
+void
+sess_be_begin(struct session *s)
+{
+	loop_timer_set(sess_loop(s), &s->timer,
+	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
+	if (sess_be_connect(s) < 0)
+		sess_be_failed(s, strerror(errno));
+}
+
+/* Start the TLS handshake with the server (BS_HANDSHAKE); false if the
+ * session is ending. */
+static bool
+sess_be_start_tls(struct session *s)
+{
+	SSL *ssl = tls_new_backend(&s->tls, NULL);
+
+	if (ssl == NULL) {
+		sess_be_failed(s, "cannot create a TLS connection");
+		return false;
+	}
+	conn_start_tls(&s->be, ssl, false);
+	return sess_set_bstate(s, BS_HANDSHAKE);
+}
+
+static void
+sess_be_setup(struct session *s)
+{
+	if (!sess_set_bstate(s, BS_SETUP))
+		return;
+	SESS_SEND_LIT(s, "PBSZ 0\r\nPROT P\r\n");
+	s->setup_left = 2;
+	s->be_prot_p = true;
+}
+
+static void
+sess_be_ready(struct session *s)
+{
+	if (!sess_set_bstate(s, BS_READY))
+		return;
+	loop_timer_set(sess_loop(s), &s->timer,
+	    (uint64_t)s->gw->cfg->idle_timeout * 1000u);
+	log_msg(LOG_LVL_DEBUG, "%s: FTP server session ready", s->tag);
+}
+
+static void
+sess_be_auth(struct session *s)
+{
+	if (!sess_set_bstate(s, BS_AUTH))
+		return;
+	SESS_SEND_LIT(s, "AUTH TLS\r\n");
+	loop_timer_set(sess_loop(s), &s->timer,
+	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
+}
+
+bool
+sess_be_connected(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	log_msg(LOG_LVL_DEBUG, "%s: connected to the FTP server", s->tag);
+	/* Active mode listens here and names it in PORT. */
+	if (getsockname(s->be.ev.fd, (struct sockaddr *)&ss, &len) == 0)
+		netaddr_from_sockaddr(&s->be_local, (struct sockaddr *)&ss);
+	sess_scrub_init(s);
+	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
+		return sess_be_start_tls(s);
+	return sess_set_bstate(s, BS_GREETING);
+}
+
+void
+sess_be_secured(struct session *s)
+{
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char d[96];
+
+		log_msg(LOG_LVL_DEBUG, "%s: FTP server TLS: %s", s->tag,
+		    tls_describe(s->be.ssl, d, sizeof(d)));
+	}
+	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
+		(void)sess_set_bstate(s, BS_GREETING);	/* refused: it ends */
+	else
+		sess_be_setup(s);
+}
+
+bool
+sess_be_release(struct session *s, const struct ftp_cmd *cmd)
+{
+	char line[FTP_WIRE_LINE_MAX + 8];
+	size_t n;
+
+	if (cmd->verb != FTP_VERB_HOST || cmd->arg == NULL) {
+		sess_be_auth(s);
+		return false;
+	}
+	/* A host name, no secret: it goes before TLS, as RFC 7151 wants;
+	 * a 0xFF in it as IAC IAC, like in any command (RFC 959). */
+	memcpy(line, "HOST ", 5);
+	if (!telnet_encode(cmd->arg, cmd->arg_len, line + 5, sizeof(line) - 7,
+	    &n)) {
+		sess_be_auth(s);
+		return false;
+	}
+	memcpy(line + 5 + n, "\r\n", 2);
+	if (!sess_set_bstate(s, BS_HOST))
+		return true;	/* the session ends */
+	sess_send_own(s, line, 5 + n + 2);
+	loop_timer_set(sess_loop(s), &s->timer,
+	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
+	return true;
+}
+
+void
+sess_preamble_line(struct session *s, const char *line, size_t len)
+{
+	const struct config *cfg = s->gw->cfg;
+	enum ftp_reply_line kind;
+	unsigned code = 0;
+	char esc[128], greeting[CFG_BANNER_MAX + 8];
+
+	kind = ftp_reply_feed(&s->be_rp, line, len, &code);
+	if (kind == FTP_REPLY_BAD) {
+		log_msg(LOG_LVL_ERR, "%s: FTP server sent a line that is not an "
+		    "FTP reply: %s (%s)", s->tag, log_escape(esc, sizeof(esc),
+		    line, len), voice_advice(V_BACKEND_NOT_FTP));
+		sess_fatal(s, voice_line(V_BACKEND_NOT_FTP));
+		return;
+	}
+	switch (s->bstate) {
+	case BS_GREETING:
+		/*
+		 * SECURITY: the server's greeting names the server, often its
+		 * LAN address and software version: a 220 is answered with
+		 * ftpsgw's own banner (gateway.conf banner). A refusal (421
+		 * too many users, say) is the client's to read, cleaned.
+		 */
+		if ((kind == FTP_REPLY_PART ? s->be_rp.code : code) !=
+		    FTP_GREETING)
+			sess_relay(s, line, len);
+		if (kind != FTP_REPLY_LAST)
+			return;
+		if (code != FTP_GREETING) {
+			log_msg(LOG_LVL_NOTICE, "%s: FTP server refused the "
+			    "session: %s", s->tag,
+			    log_escape(esc, sizeof(esc), line, len));
+			s->closing = true;
+			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+			return;
+		}
+		snprintf(greeting, sizeof(greeting), "%u %s", FTP_GREETING,
+		    cfg->banner);
+		sess_put(s, greeting);
+		s->greeted = true;
+		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
+			if (sess_set_bstate(s, BS_HOLD))
+				loop_timer_set(sess_loop(s), &s->timer,
+				    (uint64_t)cfg->idle_timeout * 1000u);
+		} else if (cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
+			sess_be_setup(s);
+		} else {
+			sess_be_ready(s);
+		}
+		return;
+	case BS_HOST:
+		/* The server's verdict on HOST is the client's. */
+		sess_relay(s, line, len);
+		if (kind == FTP_REPLY_LAST)
+			sess_be_auth(s);
+		return;
+	case BS_AUTH:
+		if (kind != FTP_REPLY_LAST)
+			return;
+		if (code != FTP_AUTH_OK) {
+			log_msg(LOG_LVL_ERR, "%s: FTP server refused AUTH TLS: %s "
+			    "(%s)", s->tag, log_escape(esc, sizeof(esc), line,
+			    len), voice_advice(V_BACKEND_NO_TLS));
+			sess_fatal(s, voice_line(V_BACKEND_NO_TLS));
+			return;
+		}
+		/* SECURITY: nothing the server sent in clear after 234 is
+		 * read as coming from inside TLS, Telnet state included. */
+		buf_consume(&s->be_in, buf_len(&s->be_in));
+		s->be_keep = 0;
+		telnet_init(&s->be_tn, TELNET_REPLIES);
+		sess_be_start_tls(s);
+		return;
+	case BS_SETUP:
+		if (kind != FTP_REPLY_LAST)
+			return;
+		if (code < 200 || code > 299) {
+			log_msg(LOG_LVL_ERR, "%s: FTP server refused PBSZ/PROT P: %s",
+			    s->tag, log_escape(esc, sizeof(esc), line, len));
+			sess_fatal(s, voice_line(V_BACKEND_NO_PROT));
+			return;
+		}
+		if (--s->setup_left == 0)
+			sess_be_ready(s);
+		return;
+	default:
+		return;
+	}
+}
