@@ -14,13 +14,6 @@
 #include "proxy/session_int.h"
 #include "proxy/voice.h"
 
-static const char *
-sess_tls_required_reply(const struct session *s)
-{
-	(void)s;
-	return voice_line(V_TLS_REQUIRED);
-}
-
 /*
  * CCC (RFC 4217 section 6): the client's control channel goes back to clear
  * text after login, where allow_ccc permits; the FTP server's side stays
@@ -328,7 +321,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		if (cmd.verb == FTP_VERB_USER || cmd.verb == FTP_VERB_PASS)
 			log_msg(LOG_LVL_INFO, "%s: %s before TLS refused: %s",
 			    s->tag, cmd.name, voice_advice(V_TLS_REQUIRED));
-		sess_reply(s, sess_tls_required_reply(s));
+		sess_reply(s, voice_line(V_TLS_REQUIRED));
 		return true;
 	}
 
