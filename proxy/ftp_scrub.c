@@ -203,15 +203,15 @@ scrub_passive(const char *line, size_t len, char *out, size_t cap,
     size_t *out_len)
 {
 	static const char text[] = FTP_SCRUB_WITHHELD;
-	size_t head = len > 3 ? 4 : 3;
+	/* The code and its separator: a bare "227" gets a space. */
+	const size_t head = 4;
 
 	if (head + sizeof(text) - 1 > cap) {
 		*out_len = 0;
 		return FTP_SCRUB_PASSIVE | FTP_SCRUB_CUT;
 	}
-	memcpy(out, line, head);
-	if (head == 3)
-		out[head++] = ' ';
+	memcpy(out, line, 3);
+	out[3] = len > 3 ? line[3] : ' ';
 	memcpy(out + head, text, sizeof(text) - 1);
 	*out_len = head + sizeof(text) - 1;
 	return FTP_SCRUB_PASSIVE;

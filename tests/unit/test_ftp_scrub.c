@@ -195,6 +195,9 @@ static const struct cut_row cut_rows[] = {
 	{ "211 x 2001:db8:2::10", 12, "211 x " },
 	{ "227 Entering Passive Mode (198,51,100,10,156,64).", 10, "" },
 	{ "211 x", 0, "" },
+	/* A bare 229 gets a space before the withheld text: one byte more
+	 * than the code (the fuzzer found out_len = cap + 1 here). */
+	{ "229", 3 + sizeof(FTP_SCRUB_WITHHELD) - 1, "" },
 };
 
 static void
@@ -223,11 +226,33 @@ test_cut(void **state)
 	}
 }
 
+/* The same bare 229 in exactly the room it needs. */
+static void
+test_bare_passive_fits(void **state)
+{
+	struct ftp_scrub_pair pairs[FTP_SCRUB_PAIRS_MAX];
+	static const char want[] = "229 " FTP_SCRUB_WITHHELD;
+	char out[128];
+	size_t n, out_len = 0;
+	unsigned did;
+
+	(void)state;
+	n = lab_pairs(pairs, V4);
+	memset(out, 0x5a, sizeof(out));
+	did = ftp_scrub_reply("229", 3, pairs, n, out, sizeof(want) - 1,
+	    &out_len);
+	assert_int_equal(did, FTP_SCRUB_PASSIVE);
+	assert_int_equal(out_len, sizeof(want) - 1);
+	assert_memory_equal(out, want, out_len);
+	assert_int_equal((unsigned char)out[out_len], 0x5a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_bare_passive_fits),
 		cmocka_unit_test(test_no_pairs),
 		cmocka_unit_test(test_cut),
 	};
