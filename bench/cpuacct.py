@@ -44,12 +44,19 @@ def _cgroup_root():
     return None, None
 
 
-def proc_stat(pid):
-    """(ppid, utime+stime, cutime+cstime) of pid in seconds, or None."""
+def _stat_fields(pid):
+    """/proc/PID/stat's fields after the command name, or None."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            return f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
+        return None
+
+
+def proc_stat(pid):
+    """(ppid, utime+stime, cutime+cstime) of pid in seconds, or None."""
+    fields = _stat_fields(pid)
+    if fields is None:
         return None
     ppid = int(fields[1])
     own = (int(fields[11]) + int(fields[12])) / CLK_TCK
@@ -59,10 +66,8 @@ def proc_stat(pid):
 
 def proc_times(pid):
     """(utime, stime, cutime, cstime) of pid in seconds, or None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+    fields = _stat_fields(pid)
+    if fields is None:
         return None
     return tuple(int(x) / CLK_TCK for x in fields[11:15])
 
