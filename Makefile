@@ -19,7 +19,8 @@
 #                   FUZZ_TARGETS="command reply config telnet" picks which
 #   make headercheck  compile every header on its own
 #   make bench      benchmark: ftpsgw vs direct vs ProFTPD mod_proxy in the
-#                   namespace lab, then 1,000/10,000 idle sessions (root;
+#                   namespace lab, its relay CPU vs HAProxy's TLS->TLS,
+#                   then 1,000/10,000 idle sessions (root;
 #                   ~15 min; QUICK=1 for a short run; BENCH_ARGS passes more
 #                   options to bench/bench.py); see docs/performance.md
 #   make bench-sessions  the session-count part alone (bench/sessions.py)
@@ -240,6 +241,7 @@ $(BUILD)/bench/%: bench/%.c
 bench: $(BUILD)/.deps-ok
 	$(MAKE) all servers $(BUILD)/bench/hsloop $(BUILD)/bench/hsmem
 	bash scripts/fetch-servers.sh --modproxy
+	bash scripts/fetch-servers.sh --haproxy
 	$(PYTHON) bench/bench.py $(if $(QUICK),--quick) \
 		--hsloop $(abspath $(BUILD))/bench/hsloop \
 		--hsmem $(abspath $(BUILD))/bench/hsmem --out $(abspath $(BUILD))/bench \

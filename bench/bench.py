@@ -1,16 +1,20 @@
 #!/usr/bin/python3
 """make bench: ftpsgw against the direct transfer and ProFTPD's mod_proxy,
-in the integration tests' namespace lab, A B A B ... round after round.
+in the integration tests' namespace lab, A B A B ... round after round,
+and ftpsgw's relay CPU against HAProxy relaying a plain TLS stream.
 
     python3 bench/bench.py [--quick] [--rounds N] [--download-mib N]
         [--upload-mib N] [--latency-count N] [--idle-sessions N]
         [--hs-seconds S] [--sessions 1000,10000|none] [--no-modproxy]
-        [--hsloop PATH] [--hsmem PATH] [--out DIR]
+        [--no-haproxy] [--hsloop PATH] [--hsmem PATH] [--out DIR]
 
 Figures (each measured for every target in every round, the targets in a
 rotating order):
   - relay CPU seconds per GiB downloaded (every process of the proxy, from
-    a cgroup per proxy: mod_proxy forks a process per session)
+    a cgroup per proxy: mod_proxy forks a process per session), user and
+    system apart; HAProxy's relaying a TLS stream of the download's size
+    (TLS on both legs, each leg's version and cipher those ftpsgw's legs
+    negotiated), and ftpsgw's ratio to it
   - download and upload throughput with curl (TLS 1.3 client side,
     passive), from/to files on tmpfs (curl downloads to /dev/null)
   - login + LIST + QUIT latency with Python's ftplib
@@ -49,7 +53,12 @@ PROFILES = {
               "latency_count": 5, "idle_sessions": 30, "hs_seconds": 1.0,
               "speed_seconds": 1, "sessions": "300"},
 }
-TARGETS = ("ftpsgw", "direct", "mod_proxy")
+# The FTP targets (every figure), then HAProxy (the download only: a plain
+# TLS stream of the same size; not FTP).
+FTP_TARGETS = ("ftpsgw", "direct", "mod_proxy")
+TARGETS = FTP_TARGETS + ("haproxy",)
+# The issue 14 goal: ftpsgw's relay CPU per GiB at most this times HAProxy's.
+HAPROXY_RATIO_GOAL = 0.8
 HS_MODES = (("full", "1.3"), ("resumed", "1.3"), ("full", "1.2"), ("resumed", "1.2"))
 HS_PORT, HS_IMPLICIT_PORT = 2221, 2990
 # ftpsgw with workers = 1, for the scaling figure.
@@ -157,6 +166,7 @@ class Bench:
         self.hsmem = {}
         self.sessions = None
         self.modproxy_reason = None
+        self.haproxy_reason = None
 
     def set_up(self, bl):
         o = self.opts
@@ -200,22 +210,59 @@ class Bench:
             say(f"lab: {line}")
         # A first small transfer through each target: fail early and
         # clearly, and leave mod_proxy out (with the reason) if it fails.
-        for key in self.targets(bl):
+        first = {}
+        for key in self.ftp_targets(bl):
             try:
-                F.curl_transfer(bl, bl.targets[key], "down", "f1M", "/dev/null")
+                first[key] = F.curl_transfer(bl, bl.targets[key], "down", "f1M",
+                                             "/dev/null")
             except RuntimeError as e:
                 if key != "mod_proxy":
                     raise
                 self.modproxy_reason = f"mod_proxy failed its first transfer: {e}"
                 bl.targets.pop("mod_proxy")
+        self.set_up_haproxy(bl, first["ftpsgw"])
         version, digest = bl.gateway_version()
         self.meta.update({"ftpsgw": version, "ftpsgw_sha256": digest,
                           "lab_notes": list(bl.notes),
                           "cpu_method": bl.backend_cpu.method})
 
+    def set_up_haproxy(self, bl, ftpsgw_first):
+        """HAProxy relaying the download file as a TLS stream, each leg held
+        to the TLS version and cipher ftpsgw's leg on the same side just
+        negotiated (curl's toward the client, ProFTPD's toward the server),
+        with as many threads as ftpsgw has workers: one per core, each
+        relaying one stream on one of them. Left out, with the reason, if it
+        is missing or fails its first stream."""
+        o = self.opts
+        if o.no_haproxy:
+            self.haproxy_reason = "--no-haproxy"
+            return
+        self.haproxy_reason = B.haproxy_available()
+        if self.haproxy_reason:
+            return
+        try:
+            client_leg = ftpsgw_first["client_tls"][0]
+            t = bl.start_haproxy(os.path.join(bl.backend.home, DOWNLOAD_NAME),
+                                 client_leg, ftpsgw_first["backend_tls"],
+                                 self.workers)
+            legs = F.tls_stream_check(bl, t)
+        except (RuntimeError, ValueError, IndexError, OSError, B.L.LabError,
+                subprocess.SubprocessError) as e:
+            self.haproxy_reason = f"haproxy failed to start or relay: {e}"
+            bl.targets.pop("haproxy", None)
+            return
+        self.meta["haproxy"] = bl.haproxy_version()
+        say(f"haproxy: client <-> haproxy {legs['client_tls'][0]}; haproxy <-> "
+            f"tlsstream.py {legs['backend_tls']} (ftpsgw's legs: {client_leg}; "
+            f"{ftpsgw_first['backend_tls']})")
+
     @staticmethod
     def targets(bl):
         return [k for k in TARGETS if k in bl.targets]
+
+    @staticmethod
+    def ftp_targets(bl):
+        return [k for k in FTP_TARGETS if k in bl.targets]
 
     def measure(self, what, key, fn):
         """fn() -> dict, or None (error recorded) when it fails."""
@@ -237,9 +284,10 @@ class Bench:
             "order": order,
             "background_load": load,
             "download": self.transfers(bl, order, "down"),
-            "upload": self.transfers(bl, order, "up"),
-            "latency": self.latencies(bl, order),
-            "memory": self.memories(bl, [k for k in order if k != "direct"]),
+            "upload": self.transfers(bl, [k for k in order if k in FTP_TARGETS], "up"),
+            "latency": self.latencies(bl, [k for k in order if k in FTP_TARGETS]),
+            "memory": self.memories(bl, [k for k in order
+                                         if k in FTP_TARGETS and k != "direct"]),
             "handshakes": self.handshake_rates(bl),
             "parallel": self.parallel(bl, n),
             "kernel": self.kernel_download(bl),
@@ -249,7 +297,10 @@ class Bench:
         out = {}
         for key in order:
             t = bl.targets[key]
-            if direction == "down":
+            if key == "haproxy":
+                r = self.measure("download", key, lambda: F.tls_stream(
+                    bl, t, self.opts.download_mib * MIB))
+            elif direction == "down":
                 r = self.measure("download", key, lambda: F.curl_transfer(
                     bl, t, "down", DOWNLOAD_NAME, "/dev/null"))
             else:
@@ -261,8 +312,10 @@ class Bench:
             if r:
                 out[key] = r
                 say(f"  {direction + 'load':9} {key:9} {r['mbps']:7.0f} MB/s  proxy CPU "
-                    f"{_s(r['proxy_cpu_per_gib'])} s/GiB  server "
-                    f"{r['backend_cpu_per_gib']:.2f}  curl {r['client_cpu_per_gib']:.2f}"
+                    f"{_s(r['proxy_cpu_per_gib'])} s/GiB (user "
+                    f"{_s(r['proxy_user_per_gib'])}, system "
+                    f"{_s(r['proxy_sys_per_gib'])})  server "
+                    f"{r['backend_cpu_per_gib']:.2f}  client {r['client_cpu_per_gib']:.2f}"
                     f"  machine {r['machine_cpu_per_gib']:.2f}")
         return out
 
@@ -369,12 +422,14 @@ def _s(v):
 
 
 def cache_versions():
-    """'package version' lines of the servers and mod_proxy caches."""
+    """'package version' lines of the servers, mod_proxy and haproxy
+    caches."""
     out = []
-    for stamp in ("servers", "modproxy"):
+    for stamp in ("servers", "modproxy", "haproxy"):
         try:
             with open(os.path.join(B.REPO, ".cache", stamp, "stamp")) as f:
-                out += [ln.strip() for ln in f if ln.startswith("proftpd-")]
+                out += [ln.strip() for ln in f
+                        if ln.startswith(("proftpd-", "haproxy "))]
         except OSError:
             pass
     return out
@@ -411,20 +466,33 @@ def build_table(b):
     rows, verdicts = [], {}
     has_mp = any("mod_proxy" in r.get("download", {}) for r in R)
 
-    def row(figure, ftpsgw, direct, modproxy, ratio, target, met):
-        rows.append((figure, ftpsgw, direct, modproxy, ratio, target,
+    def row(figure, ftpsgw, direct, modproxy, ratio, target, met, haproxy="—"):
+        rows.append((figure, ftpsgw, direct, modproxy, haproxy, ratio, target,
                      "—" if met is None else ("yes" if met else "**no**")))
         if met is not None:
             verdicts[figure] = met
 
-    # Relay CPU per GiB downloaded.
+    # Relay CPU per GiB downloaded (HAProxy: per GiB of its TLS stream).
     g = summary(column(R, "download", "ftpsgw", "proxy_cpu_per_gib"))
     m = summary(column(R, "download", "mod_proxy", "proxy_cpu_per_gib"))
+    h = summary(column(R, "download", "haproxy", "proxy_cpu_per_gib"))
     rel = summary(paired(R, "download", "proxy_cpu_per_gib", "mod_proxy", "ftpsgw"))
     met = None if g is None else g[0] <= 1.0 and (rel is not None and rel[0] >= 5)
     row(f"relay CPU s per GiB downloaded (TLS both sides)", fmt(g, 2), "—",
         fmt(m, 2), f"mod_proxy ÷ ftpsgw {fmt(rel, 2, 'x')}",
-        "≤ 1.0 s and ≥ 5x less than mod_proxy", met)
+        "≤ 1.0 s and ≥ 5x less than mod_proxy", met, fmt(h, 2))
+    relh = summary(paired(R, "download", "proxy_cpu_per_gib", "ftpsgw", "haproxy"))
+    row("relay CPU s/GiB: ftpsgw vs HAProxy TLS->TLS", fmt(g, 2), "—", "—",
+        f"ftpsgw ÷ HAProxy {fmt(relh, 2, 'x')}",
+        f"≤ {HAPROXY_RATIO_GOAL}x HAProxy", None if relh is None else
+        relh[0] <= HAPROXY_RATIO_GOAL, fmt(h, 2))
+    for key, label in (("proxy_user_per_gib", "user"), ("proxy_sys_per_gib", "system")):
+        rel = summary(paired(R, "download", key, "ftpsgw", "haproxy"))
+        row(f"relay CPU s per GiB downloaded, {label} time",
+            fmt(summary(column(R, "download", "ftpsgw", key)), 2), "—",
+            fmt(summary(column(R, "download", "mod_proxy", key)), 2),
+            f"ftpsgw ÷ HAProxy {fmt(rel, 2, 'x')}" if rel else "—", "—", None,
+            fmt(summary(column(R, "download", "haproxy", key)), 2))
 
     for fig, label, limit in (("download", "download", 0.85), ("upload", "upload", 0.90)):
         size = b.opts.download_mib if fig == "download" else b.opts.upload_mib
@@ -434,8 +502,10 @@ def build_table(b):
         rel = summary(paired(R, fig, "mbps", "ftpsgw", "direct"))
         relm = summary(paired(R, fig, "mbps", "mod_proxy", "direct"))
         ratio = f"{fmt(rel, 2)}" + (f"; mod_proxy {fmt(relm, 2)}" if has_mp else "")
+        h = summary(column(R, fig, "haproxy", "mbps"))
         row(f"{label} {_size(size)} throughput, MB/s", fmt(g), fmt(d), fmt(m),
-            ratio, f"≥ {limit:.2f} of direct", None if rel is None else rel[0] >= limit)
+            ratio, f"≥ {limit:.2f} of direct", None if rel is None else rel[0] >= limit,
+            fmt(h))
 
     g = summary(column(R, "latency", "ftpsgw", "median_ms"))
     d = summary(column(R, "latency", "direct", "median_ms"))
@@ -447,12 +517,12 @@ def build_table(b):
         "≤ 1.2x direct", None if rel is None else rel[0] <= 1.2)
 
     fastest = {k: [min(r["latency"][k]["samples"]) * 1000 for r in R
-                   if k in r.get("latency", {})] for k in TARGETS}
+                   if k in r.get("latency", {})] for k in FTP_TARGETS}
     rel = summary([min(r["latency"]["ftpsgw"]["samples"]) /
                    min(r["latency"]["direct"]["samples"]) for r in R
                    if {"ftpsgw", "direct"} <= set(r.get("latency", {}))])
     row("login + LIST + QUIT latency, fastest session of each round, ms",
-        *(fmt(summary(fastest[k]), 1) for k in TARGETS), fmt(rel, 2, "x"), "—", None)
+        *(fmt(summary(fastest[k]), 1) for k in FTP_TARGETS), fmt(rel, 2, "x"), "—", None)
 
     g = summary(column(R, "memory", "ftpsgw", "kib_per_session"))
     m = summary(column(R, "memory", "mod_proxy", "kib_per_session"))
@@ -523,16 +593,24 @@ def build_table(b):
         added = [summary(paired_diff(R, fig, "machine_cpu_per_gib", k, "direct"))
                  for k in ("ftpsgw", "mod_proxy")]
         row(f"whole-machine CPU s per GiB {fig}ed (every process and the kernel)",
-            *(fmt(summary(column(R, fig, k, "machine_cpu_per_gib")), 2) for k in TARGETS),
+            *(fmt(summary(column(R, fig, k, "machine_cpu_per_gib")), 2)
+              for k in FTP_TARGETS),
             f"added over direct: ftpsgw {fmt(added[0], 2)}" +
             (f"; mod_proxy {fmt(added[1], 2)}" if has_mp else ""), "—", None)
     for who, key in (("ProFTPD (server)", "backend_cpu_per_gib"),
                      ("curl (client)", "client_cpu_per_gib")):
         row(f"{who} CPU s per GiB downloaded",
-            *(fmt(summary(column(R, "download", k, key)), 2) for k in TARGETS),
+            *(fmt(summary(column(R, "download", k, key)), 2) for k in FTP_TARGETS),
             "—", "—", None)
-    lines = ["| figure | ftpsgw median (min-max) | direct | mod_proxy | ratio | target | met? |",
-             "|---|---|---|---|---|---|---|"]
+    # HAProxy's stream has other ends than curl and ProFTPD: apart.
+    ends = [fmt(summary(column(R, "download", "haproxy", k)), 2)
+            for k in ("backend_cpu_per_gib", "client_cpu_per_gib", "machine_cpu_per_gib")]
+    if any(e != "—" for e in ends):
+        row("HAProxy's TLS stream, CPU s per GiB: sender / reader (bench/tlsstream.py) "
+            "/ whole machine", "—", "—", "—", "—", "—", None, " / ".join(ends))
+    lines = ["| figure | ftpsgw median (min-max) | direct | mod_proxy | HAProxy TLS->TLS "
+             "| ratio | target | met? |",
+             "|---|---|---|---|---|---|---|---|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return lines, verdicts
 
@@ -564,15 +642,29 @@ def notes(b):
     for k, (client, backend) in tls.items():
         if k == "direct":
             out.append(f"TLS direct: client <-> ProFTPD {client}")
+        elif k == "haproxy":
+            out.append(f"TLS haproxy: tlsstream.py <-> haproxy {client}; haproxy <-> "
+                       f"tlsstream.py {backend}")
         else:
             out.append(f"TLS {k}: client <-> {k} {client}; {k} <-> ProFTPD {backend}")
-    cross = [v["proc_cpu_per_gib"] / v["proxy_cpu_per_gib"] for r in R
-             for fig in ("download", "upload") for k, v in r.get(fig, {}).items()
-             if k == "ftpsgw" and v.get("proc_cpu_per_gib") and v.get("proxy_cpu_per_gib")]
+    cross = {}
+    for r in R:
+        for fig in ("download", "upload"):
+            for k, v in r.get(fig, {}).items():
+                if v.get("proc_cpu_per_gib") and v.get("proxy_cpu_per_gib"):
+                    cross.setdefault(k, []).append(v["proc_cpu_per_gib"] /
+                                                   v["proxy_cpu_per_gib"])
     if cross:
-        out.append(f"CPU accounting: one cgroup per party ({b.meta.get('cpu_method')}); "
-                   f"for ftpsgw /proc/PID/stat utime+stime gives {min(cross):.0%}-"
-                   f"{max(cross):.0%} of its cgroup figure")
+        out.append(f"CPU accounting: one cgroup per party ({b.meta.get('cpu_method')}), "
+                   "user and system time from the same cpu.stat; " + "; ".join(
+                       f"for {k} (one process) /proc/PID/stat utime+stime gives "
+                       f"{min(v):.0%}-{max(v):.0%} of its cgroup figure"
+                       for k, v in sorted(cross.items())))
+    closes = [v.get("close_notify") for r in R
+              for v in [r.get("download", {}).get("haproxy")] if v]
+    if closes and not all(closes):
+        out.append(f"haproxy: {closes.count(False)} of {len(closes)} streams ended "
+                   "without close_notify toward the reader (all bytes came)")
     hs = R[0]["handshakes"] if R and R[0].get("handshakes") else {}
     if hs:
         loads = [v["proxy_load"] for r in R for v in r["handshakes"].values()]
@@ -595,6 +687,8 @@ def notes(b):
                    f"{ss['wanted']:,})")
     if b.modproxy_reason:
         out.append(f"mod_proxy left out: {b.modproxy_reason}")
+    if b.haproxy_reason:
+        out.append(f"haproxy left out: {b.haproxy_reason}")
     for line in b.meta.get("lab_notes", []):
         out.append(f"lab: {line}")
     return out
@@ -610,6 +704,8 @@ def main():
     p.add_argument("--hs-seconds", type=float)
     p.add_argument("--sessions", help="session counts, comma-separated, or 'none'")
     p.add_argument("--no-modproxy", action="store_true")
+    p.add_argument("--no-haproxy", action="store_true",
+                   help="leave out the TLS->TLS relay figure (HAProxy)")
     p.add_argument("--tw-reuse", type=int, choices=(0, 1, 2), default=1,
                    help="net.ipv4.tcp_tw_reuse in the router (default 1)")
     p.add_argument("--hsloop", default=os.path.join(B.REPO, "build", "bench", "hsloop"))
@@ -642,7 +738,8 @@ def main():
             f"download, {_size(opts.upload_mib)} upload, {opts.latency_count} "
             f"latency sessions per target and round; wall time "
             f"{m['wall_seconds'] / 60:.1f} min",
-            f"peers: {', '.join(m['peers']) or '?'}; client {m['curl']}",
+            f"peers: {', '.join(m['peers']) or '?'}; client {m['curl']}" +
+            (f"; {m['haproxy']}" if m.get("haproxy") else ""),
             f"other work on the machine (busy cores while the bench idled): "
             f"{m['background_load_start']:.2f} at the start, "
             f"{fmt(summary([r['background_load'] for r in b.rounds]), 2)} before the rounds"]

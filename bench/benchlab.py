@@ -15,6 +15,11 @@ to reach it, measured side by side.
                router, reverse proxy, TLS on both sides) -> ProFTPD:21;
                mod_proxy cannot program conntrack, so its passive range
                50000-50999 is opened in the router's input chain.
+    haproxy    not FTP: a plain TLS stream, client (bench/tlsstream.py)
+               -> 203.0.113.1:2521 (Debian's haproxy, router, mode tcp,
+               TLS on both legs) -> 198.51.100.10:9443 (tlsstream.py
+               sending the download file), the reference relay ftpsgw's
+               relay CPU is compared with (issue 14).
 
 The network, the certificates, the gateway's start and stop, the ProFTPD
 configuration and the wait for a server's banner are tests/integration's
@@ -40,6 +45,8 @@ import servers as S      # noqa: E402
 from cpuacct import CpuGroup  # noqa: E402
 
 MODPROXY_ROOT = os.path.join(REPO, ".cache", "modproxy", "root")
+HAPROXY_ROOT = os.path.join(REPO, ".cache", "haproxy", "root")
+HAPROXY_BIN = os.path.join(HAPROXY_ROOT, "usr", "sbin", "haproxy")
 # Where the lab's work directory goes: tmpfs, so that the transfer files
 # (served and uploaded) never touch a disk.
 TMPFS = "/dev/shm"
@@ -55,6 +62,9 @@ KERNEL_BE = "198.51.100.15"
 MODPROXY_PORT = 2121
 MODPROXY_PASSIVE = (50000, 50999)
 BACKEND_PASSIVE = S.PASSIVE["proftpd"]
+HAPROXY_PORT = 2521
+STREAM_PORT = 9443      # tlsstream.py serve, beside ProFTPD on SERVER4
+HAPROXY_TIMEOUT = "60s"  # its connect/client/server timeouts
 # ProFTPD (backend and mod_proxy) sessions at once; servers.py's 50 is too
 # few for the memory figure, which opens more than that through each proxy.
 MAX_INSTANCES = 600
@@ -78,6 +88,8 @@ class Target:
         # Another FTP server than the lab's ProFTPD (kernel data path).
         self.backend = None
         self.backend_cpu = None
+        # The stream sender's log (haproxy's target).
+        self.backend_log = None
 
     def proxy_pids(self):
         """Every live process of the proxy (empty for direct)."""
@@ -96,6 +108,26 @@ def modproxy_available():
         return (f"mod_proxy missing from {MODPROXY_ROOT}: run "
                 "bash scripts/fetch-servers.sh --modproxy (make bench does)")
     return None
+
+
+def haproxy_available():
+    """None when haproxy is in the cache, else why not."""
+    if not os.access(HAPROXY_BIN, os.X_OK):
+        return (f"haproxy missing from {HAPROXY_ROOT}: run "
+                "bash scripts/fetch-servers.sh --haproxy (make bench does)")
+    return None
+
+
+def haproxy_tls(leg):
+    """haproxy bind/server keywords that allow exactly one TLS version and
+    cipher, from 'TLSv1.3 / TLS_AES_128_GCM_SHA256' (curl's and ProFTPD's
+    way of naming what a leg negotiated). TLS 1.3 suites are set with
+    ciphersuites, TLS 1.2 ciphers with ciphers."""
+    version, _, cipher = (x.strip() for x in leg.partition("/"))
+    if version not in ("TLSv1.2", "TLSv1.3") or not cipher or cipher == "?":
+        raise ValueError(f"cannot mirror TLS leg {leg!r} in haproxy")
+    key = "ciphersuites" if version == "TLSv1.3" else "ciphers"
+    return f"ssl-min-ver {version} ssl-max-ver {version} {key} {cipher}"
 
 
 class BenchLab(L.UpDown):
@@ -384,6 +416,90 @@ class BenchLab(L.UpDown):
         t = Target("mod_proxy", MODPROXY_PORT, GW_NAME, cpu=cpu, proc=proc)
         self.targets["mod_proxy"] = t
         return t
+
+    # ---- haproxy ---------------------------------------------------------
+
+    def start_haproxy(self, stream_file, client_leg, server_leg, threads):
+        """The TLS->TLS reference relay: bench/tlsstream.py serving
+        stream_file on SERVER4:STREAM_PORT (backend certificate), and
+        Debian's haproxy in the router namespace, mode tcp, on
+        ROUTER_PUB4:HAPROXY_PORT: ssl on the bind (the gateway's
+        certificate), ssl verify required toward the stream server (the
+        test CA, its name checked), each leg held to one TLS version and
+        cipher (client_leg, server_leg: what ftpsgw's legs negotiated, see
+        haproxy_tls), nbthread threads. One process (no master-worker),
+        in the foreground; stopped by PID with the lab. Returns the
+        Target (its backend_cpu is the sender's group)."""
+        srv, pub = L.Lab.SERVER4, L.Lab.ROUTER_PUB4
+        d = self.lab.path("haproxy")
+        os.makedirs(d)
+        stream_cpu = self._group("tlsstream")
+        stream_log = os.path.join(d, "tlsstream.log")
+        sender = S.launch(
+            self.lab, "tlsstream",
+            [L.PYTHON, os.path.join(HERE, "tlsstream.py"), "serve",
+             "--listen", f"{srv}:{STREAM_PORT}", "--cert", self.certs.be_cert,
+             "--key", self.certs.be_key, "--file", stream_file],
+            srv, {"stderr": stream_log}, banner=None, port=STREAM_PORT, env={})
+        stream_cpu.add(sender.pid)
+        # haproxy's crt is one PEM with the certificate and its key.
+        pem = os.path.join(d, "gateway.pem")
+        fd = os.open(pem, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            for part in (self.certs.gw_cert, self.certs.gw_key):
+                with open(part) as src:
+                    f.write(src.read())
+        conf = os.path.join(d, "haproxy.cfg")
+        with open(conf, "w") as f:
+            f.write(f"""\
+# TLS->TLS relay for make bench (bench/benchlab.py start_haproxy).
+global
+    nbthread {threads}
+    maxconn 100
+defaults
+    mode tcp
+    timeout connect {HAPROXY_TIMEOUT}
+    timeout client {HAPROXY_TIMEOUT}
+    timeout server {HAPROXY_TIMEOUT}
+frontend relay
+    bind {pub}:{HAPROXY_PORT} ssl crt {pem} {haproxy_tls(client_leg)}
+    default_backend stream
+backend stream
+    server stream {srv}:{STREAM_PORT} ssl verify required ca-file {self.certs.ca_cert} verifyhost {BE_NAME} sni str({BE_NAME}) {haproxy_tls(server_leg)}
+""")
+        self.nft("insert", "rule", "inet", "ftpsgw", "input", "tcp", "dport",
+                 str(HAPROXY_PORT), "accept")
+        check = self.lab.run(self.lab.ns_router, [HAPROXY_BIN, "-c", "-q", "-f", conf],
+                             check=False, env=S.server_env(HAPROXY_ROOT))
+        if check.returncode != 0:
+            raise L.LabError(f"haproxy -c refused {conf}: "
+                             f"{(check.stdout + check.stderr).strip()[-600:]}")
+        cpu = self._group("haproxy")
+        logs = {"stderr": os.path.join(d, "haproxy.log")}
+        proc = S.launch(self.lab, "haproxy", [HAPROXY_BIN, "-db", "-f", conf],
+                        pub, logs, banner=None, ns=self.lab.ns_router,
+                        port=HAPROXY_PORT, env=S.server_env(HAPROXY_ROOT))
+        cpu.add(proc.pid)
+        self.notes.append(
+            f"haproxy: {pub}:{HAPROXY_PORT} opened in the router's input chain; "
+            f"mode tcp, nbthread {threads}, bind ssl crt (gateway certificate) "
+            f"{haproxy_tls(client_leg)}; server {srv}:{STREAM_PORT} ssl verify "
+            f"required ca-file (test CA) verifyhost {BE_NAME} "
+            f"{haproxy_tls(server_leg)}; the stream: bench/tlsstream.py, Python "
+            "ssl, the download file sent from tmpfs in 1 MiB writes, read into "
+            "a 1 MiB buffer and discarded")
+        t = Target("haproxy", HAPROXY_PORT, GW_NAME, cpu=cpu, proc=proc)
+        t.backend_cpu = stream_cpu
+        t.backend_log = stream_log
+        t.sender = sender
+        self.targets["haproxy"] = t
+        return t
+
+    def haproxy_version(self):
+        """'HAProxy version ...' of the cached binary."""
+        r = subprocess.run([HAPROXY_BIN, "-v"], capture_output=True, text=True,
+                           timeout=30, env={**os.environ, **S.server_env(HAPROXY_ROOT)})
+        return (r.stdout.splitlines() or ["?"])[0].strip()
 
     # ---- helpers ---------------------------------------------------------
 

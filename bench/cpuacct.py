@@ -44,17 +44,32 @@ def _cgroup_root():
     return None, None
 
 
-def proc_stat(pid):
-    """(ppid, utime+stime, cutime+cstime) of pid in seconds, or None."""
+def _stat_fields(pid):
+    """/proc/PID/stat's fields after the command name, or None."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            return f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
+        return None
+
+
+def proc_stat(pid):
+    """(ppid, utime+stime, cutime+cstime) of pid in seconds, or None."""
+    fields = _stat_fields(pid)
+    if fields is None:
         return None
     ppid = int(fields[1])
     own = (int(fields[11]) + int(fields[12])) / CLK_TCK
     reaped = (int(fields[13]) + int(fields[14])) / CLK_TCK
     return ppid, own, reaped
+
+
+def proc_times(pid):
+    """(utime, stime, cutime, cstime) of pid in seconds, or None."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    return tuple(int(x) / CLK_TCK for x in fields[11:15])
 
 
 def machine_busy():
@@ -160,6 +175,35 @@ class CpuGroup:
                 if st:
                     total += st[1] + (st[2] if pid == root else 0.0)
         return total
+
+    def times(self):
+        """(user, system) CPU seconds so far: cpu.stat's user_usec and
+        system_usec (v2; the kernel scales them to sum to usage_usec),
+        cpuacct.stat (v1), else utime and stime from /proc."""
+        if self.kind == "v2":
+            stat = {}
+            with open(os.path.join(self.path, "cpu.stat")) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    stat[key] = value
+            if "user_usec" not in stat or "system_usec" not in stat:
+                raise RuntimeError(f"{self.path}/cpu.stat has no user_usec/system_usec")
+            return int(stat["user_usec"]) / 1e6, int(stat["system_usec"]) / 1e6
+        if self.kind == "v1":
+            stat = {}
+            with open(os.path.join(self.path, "cpuacct.stat")) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    stat[key] = int(value) / CLK_TCK
+            return stat.get("user", 0.0), stat.get("system", 0.0)
+        user = system = 0.0
+        for root in self.roots:
+            for pid in descendants(root):
+                t = proc_times(pid)
+                if t:
+                    user += t[0] + (t[2] if pid == root else 0.0)
+                    system += t[1] + (t[3] if pid == root else 0.0)
+        return user, system
 
     def pids(self):
         """Live processes in the group."""

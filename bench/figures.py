@@ -75,12 +75,14 @@ def curl_transfer(bl, t, direction, remote, local):
     proc0 = proc_stat(single.pid)[1] if single else None
     machine0 = machine_busy()
     proxy0 = t.cpu.seconds() if t.cpu else 0.0
+    split0 = t.cpu.times() if t.cpu else None
     backend0 = server_cpu.seconds()
     client0 = _children_cpu()
     r = bl.lab.run(bl.lab.ns_client, argv, check=False, timeout=CURL_TIMEOUT + 30)
     client = _children_cpu() - client0
     backend = server_cpu.seconds() - backend0
     proxy = (t.cpu.seconds() - proxy0) if t.cpu else None
+    split = _split(t.cpu.times(), split0) if t.cpu else (None, None)
     machine = machine_busy() - machine0
     # ftpsgw is one process: /proc/PID/stat (utime+stime) as a cross-check
     # of its cgroup's figure.
@@ -97,6 +99,8 @@ def curl_transfer(bl, t, direction, remote, local):
         "seconds": seconds,
         "mbps": size / seconds / 1e6,
         "proxy_cpu_per_gib": proxy / gib if proxy is not None else None,
+        "proxy_user_per_gib": split[0] / gib if split[0] is not None else None,
+        "proxy_sys_per_gib": split[1] / gib if split[1] is not None else None,
         "backend_cpu_per_gib": backend / gib,
         "client_cpu_per_gib": client / gib,
         "machine_cpu_per_gib": machine / gib,
@@ -104,6 +108,107 @@ def curl_transfer(bl, t, direction, remote, local):
         "client_tls": sorted(set(_tls_lines(r.stderr))),
         "backend_tls": _backend_cipher(server, log_at),
     }
+
+
+def _split(now, before):
+    """(user, system) seconds between two CpuGroup.times() readings."""
+    return now[0] - before[0], now[1] - before[1]
+
+
+def tls_stream(bl, t, size):
+    """One TLS stream of size bytes through t (HAProxy, TLS on both legs):
+    bench/tlsstream.py reads it in the client namespace from t's port,
+    verifying the gateway's name, and sends it from the server namespace
+    (t.backend_cpu holds that sender). The figures are curl_transfer's:
+    throughput over the data phase (the reader's end of handshake to the
+    stream's end), the relay's CPU from its group (user and system apart),
+    the sender's from its group, the reader's from getrusage, the whole
+    machine's from /proc/stat; /proc/PID/stat of the one relay process as
+    a cross-check."""
+    argv = [B.L.PYTHON, os.path.join(HERE, "tlsstream.py"), "read",
+            "--connect", f"{t.host}:{t.port}", "--cafile", bl.certs.ca_cert,
+            "--name", t.tls_name, "--timeout", str(CURL_TIMEOUT)]
+    log_at = len(_read_text(t.backend_log))
+    settle()
+    proc0 = proc_stat(t.proc.pid)[1]
+    machine0 = machine_busy()
+    proxy0 = t.cpu.seconds()
+    split0 = t.cpu.times()
+    backend0 = t.backend_cpu.seconds()
+    client0 = _children_cpu()
+    r = bl.lab.run(bl.lab.ns_client, argv, check=False, timeout=CURL_TIMEOUT + 30)
+    client = _children_cpu() - client0
+    backend = t.backend_cpu.seconds() - backend0
+    proxy = t.cpu.seconds() - proxy0
+    split = _split(t.cpu.times(), split0)
+    machine = machine_busy() - machine0
+    proc = proc_stat(t.proc.pid)[1] - proc0
+    if r.returncode != 0:
+        raise RuntimeError(f"TLS stream via {t.key} failed (exit {r.returncode}): "
+                           f"{r.stderr.strip()[-600:]}")
+    out = json.loads(r.stdout)
+    if out["bytes"] != size:
+        raise RuntimeError(f"TLS stream via {t.key}: {out['bytes']} bytes of {size}")
+    sent = _stream_entry(t.backend_log, log_at)
+    gib = size / GIB
+    return {
+        "bytes": size,
+        "seconds": out["seconds"],
+        "mbps": size / out["seconds"] / 1e6,
+        "proxy_cpu_per_gib": proxy / gib,
+        "proxy_user_per_gib": split[0] / gib,
+        "proxy_sys_per_gib": split[1] / gib,
+        "backend_cpu_per_gib": backend / gib,
+        "client_cpu_per_gib": client / gib,
+        "machine_cpu_per_gib": machine / gib,
+        "proc_cpu_per_gib": proc / gib,
+        "close_notify": out["close_notify"],
+        "client_tls": [f"{out['version']} / {out['cipher']}"],
+        "backend_tls": f"{sent.get('version', '?')} / {sent.get('cipher', '?')}",
+    }
+
+
+def tls_stream_check(bl, t):
+    """A first short read through t (1 MiB, then close): fails early and
+    clearly; returns the legs' TLS as tls_stream does."""
+    argv = [B.L.PYTHON, os.path.join(HERE, "tlsstream.py"), "read",
+            "--connect", f"{t.host}:{t.port}", "--cafile", bl.certs.ca_cert,
+            "--name", t.tls_name, "--limit", str(1 << 20), "--timeout", "30"]
+    log_at = len(_read_text(t.backend_log))
+    r = bl.lab.run(bl.lab.ns_client, argv, check=False, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(f"TLS stream via {t.key} failed (exit {r.returncode}): "
+                           f"{r.stderr.strip()[-600:]}")
+    out = json.loads(r.stdout)
+    sent = _stream_entry(t.backend_log, log_at)
+    return {"client_tls": [f"{out['version']} / {out['cipher']}"],
+            "backend_tls": f"{sent.get('version', '?')} / {sent.get('cipher', '?')}"}
+
+
+def _read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def _stream_entry(path, since, timeout=10.0):
+    """The last connection tlsstream.py serve logged (with its cipher) in
+    path after offset since; it logs each once it has ended, so wait
+    (bounded) for it. {} if none came."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for line in reversed(_read_text(path)[since:].splitlines()):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if "cipher" in entry:
+                return entry
+        if time.monotonic() > deadline:
+            return {}
+        time.sleep(0.05)
 
 
 def parallel_downloads(bl, t, remote, count):

@@ -15,29 +15,43 @@
 # cache .cache/modproxy/root; the bench runs it with the proftpd binary and
 # mod_tls.so of .cache/servers (fetch the servers first).
 #
+# With --haproxy it fetches Debian's haproxy, the TLS->TLS relay `make bench`
+# compares ftpsgw's relay CPU with, into .cache/haproxy/root with the
+# libraries it needs that this machine lacks (liblua5.3-0,
+# libopentracing-c-wrapper0...). Its service files and maintainer scripts
+# are never run: the bench starts usr/sbin/haproxy in the foreground with a
+# configuration of its own.
+#
 # Idempotent: a stamp file records what was unpacked; a second run is instant.
 #   bash scripts/fetch-servers.sh              fetch the servers if needed
 #   bash scripts/fetch-servers.sh --modproxy   fetch mod_proxy if needed
-#   bash scripts/fetch-servers.sh --force      fetch again (either)
+#   bash scripts/fetch-servers.sh --haproxy    fetch haproxy if needed
+#   bash scripts/fetch-servers.sh --force      fetch again (any of them)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 force=0
-modproxy=0
+which=servers
 for arg in "$@"; do
 	case "$arg" in
 	--force) force=1 ;;
-	--modproxy) modproxy=1 ;;
+	--modproxy | --haproxy)
+		if [ "$which" != servers ]; then
+			echo "fetch-servers.sh: one of --modproxy and --haproxy at a time" >&2
+			exit 2
+		fi
+		which=${arg#--}
+		;;
 	*)
 		echo "fetch-servers.sh: unknown argument '$arg' (use --force," \
-			"--modproxy or nothing)" >&2
+			"--modproxy, --haproxy or nothing)" >&2
 		exit 2
 		;;
 	esac
 done
 
-if [ "$modproxy" -eq 0 ]; then
+if [ "$which" = servers ]; then
 	CACHE=.cache/servers
 	# The server packages. mod_tls.so lives in proftpd-mod-crypto, not in
 	# proftpd-core; pure-pw is in pure-ftpd itself (pure-ftpd-common only
@@ -51,7 +65,7 @@ if [ "$modproxy" -eq 0 ]; then
 	# must see a fresh cache complete on its own).
 	LIBROOTS=()
 	WHAT=servers
-else
+elif [ "$which" = modproxy ]; then
 	CACHE=.cache/modproxy
 	# Its Depends are libc6, libsodium23, libsqlite3-0 and the proftpd ABI,
 	# which .cache/servers provides (a virtual package: not followed below).
@@ -61,6 +75,15 @@ else
 	# mod_proxy.so runs inside the cached proftpd, with its libraries.
 	LIBROOTS=(.cache/servers/root)
 	WHAT=mod_proxy
+else
+	CACHE=.cache/haproxy
+	# Its libraries are resolved like the servers': those installed here
+	# are used, the others unpacked beside it.
+	PACKAGES=(haproxy)
+	NEEDED=(usr/sbin/haproxy)
+	STAMP_FORMAT=1
+	LIBROOTS=()
+	WHAT=haproxy
 fi
 ROOT=$CACHE/root
 DEBS=$CACHE/debs
