@@ -28,6 +28,8 @@ PACKAGES=(
 	# fuzzing, sanitizers, lint
 	clang-14 libclang-rt-14-dev valgrind cppcheck clang-tidy-14
 	clang-format-14
+	# make bench: system calls per relayed TLS record (strace -c -f)
+	strace
 )
 
 force=0
