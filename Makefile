@@ -20,6 +20,7 @@
 #   make headercheck  compile every header on its own
 #   make bench      benchmark: ftpsgw vs direct vs ProFTPD mod_proxy in the
 #                   namespace lab, its relay CPU vs HAProxy's TLS->TLS,
+#                   its system calls per relayed TLS record (strace),
 #                   then 1,000/10,000 idle sessions (root;
 #                   ~15 min; QUICK=1 for a short run; BENCH_ARGS passes more
 #                   options to bench/bench.py); see docs/performance.md

@@ -22,7 +22,10 @@ rotating order):
   - full and resumed TLS handshakes per second of ftpsgw CPU (TLS 1.3 and
     1.2), against ftpsgw's implicit listener, with `openssl speed` as the
     ceiling
-then the session-count benchmark (bench/sessions.py: 1,000 and 10,000 idle
+after the rounds, ftpsgw's system calls per relayed 16 KiB record: one
+more download and one more upload with `strace -c -f -p` attached (never
+during a timed figure: strace slows ftpsgw a great deal), "n/a" with the
+reason where strace cannot attach; then the session-count benchmark (bench/sessions.py: 1,000 and 10,000 idle
 sessions). Prints the medians with min-max and the ratios as a table, and
 writes it with every sample to DIR (default build/bench/): results.json,
 table.md.
@@ -43,6 +46,7 @@ sys.path.insert(0, HERE)
 import benchlab as B    # noqa: E402
 import figures as F     # noqa: E402
 import sessions as SES  # noqa: E402
+import syscount         # noqa: E402
 from cpuacct import machine_busy  # noqa: E402
 
 PROFILES = {
@@ -71,6 +75,8 @@ DOWNLOAD_NAME = "bench-download"
 UPLOAD_NAME = "bench-upload"
 GIB = 1 << 30
 MIB = 1 << 20
+# Issue 14's goal: ftpsgw's system calls per relayed 16 KiB record.
+SYSCALLS_GOAL = 0.5
 # Busy cores of other work above which the machine is not quiet enough to
 # measure on; the bench waits (bounded) for less before it starts.
 QUIET_LOAD = 0.2
@@ -167,6 +173,7 @@ class Bench:
         self.sessions = None
         self.modproxy_reason = None
         self.haproxy_reason = None
+        self.syscalls = {}
 
     def set_up(self, bl):
         o = self.opts
@@ -391,6 +398,42 @@ class Bench:
                     f"{', resumed ' + str(r['reused']) if mode == 'resumed' else ''})")
         return out
 
+    def syscall_counts(self, bl):
+        """ftpsgw's system calls per relayed 16 KiB record: one download of
+        the download file and one upload of the upload file, each with
+        strace -c -f attached to ftpsgw for that session alone, after the
+        timed rounds (strace slows ftpsgw far too much to measure anything
+        else meanwhile). {"strace": version, "download": {...} or
+        {"error": why}, "upload": ...}; the bench goes on either way."""
+        out = {"strace": syscount.version()}
+        t = bl.targets["ftpsgw"]
+        for direction, remote, local in (
+                ("down", DOWNLOAD_NAME, "/dev/null"),
+                ("up", f"upload/{UPLOAD_NAME}", self.upload_src)):
+            name = direction + "load"
+            path = bl.lab.path(f"strace-{name}.txt")
+            try:
+                r = F.syscalls_transfer(bl, t, direction, remote, local, path)
+            except syscount.StraceError as e:
+                out[name] = {"error": str(e)}
+                say(f"  syscalls  {name:9} n/a: {e}")
+                continue
+            except (RuntimeError, OSError, ValueError, KeyError,
+                    subprocess.SubprocessError) as e:
+                out[name] = {"error": str(e)}
+                self.errors.append(f"strace {name} via ftpsgw: {e}")
+                say(f"  syscalls  {name:9} FAILED: {str(e)[:200]}")
+                continue
+            finally:
+                uploaded = os.path.join(bl.backend.upload, UPLOAD_NAME)
+                if direction == "up" and os.path.exists(uploaded):
+                    os.unlink(uploaded)
+            out[name] = r
+            say(f"  syscalls  {name:9} {r['per_record']:7.2f} per 16 KiB record "
+                f"({r['calls']:,} calls, {r['records']:,.0f} records; " +
+                ", ".join(f"{k} {v:.2f}" for k, v in r["groups"].items()) + ")")
+        return out
+
     def run(self):
         o = self.opts
         t0 = time.monotonic()
@@ -411,6 +454,7 @@ class Bench:
                         f"{r['client_per_cpu_second']:7.0f} per CPU-second")
             for n in range(o.rounds):
                 self.one_round(bl, n)
+            self.syscalls = self.syscall_counts(bl)
         if o.sessions:
             counts = [int(c) for c in o.sessions.split(",")]
             self.sessions = SES.run(counts, log=say)
@@ -493,6 +537,22 @@ def build_table(b):
             fmt(summary(column(R, "download", "mod_proxy", key)), 2),
             f"ftpsgw ÷ HAProxy {fmt(rel, 2, 'x')}" if rel else "—", "—", None,
             fmt(summary(column(R, "download", "haproxy", key)), 2))
+
+    sc = getattr(b, "syscalls", None) or {}
+    if sc:
+        cells, calls, met = [], [], []
+        for name in ("download", "upload"):
+            r = sc.get(name) or {"error": "not measured"}
+            if "per_record" in r:
+                cells.append(f"{r['per_record']:.2f}")
+                calls.append(f"{name} {r['calls']:,} calls for {r['records']:,.0f} records")
+                met.append(r["per_record"] <= SYSCALLS_GOAL)
+            else:
+                cells.append("n/a: " + _cell(r["error"], 80))
+        row(f"system calls per 16 KiB record relayed (strace -c -f, one download of "
+            f"{_size(b.opts.download_mib)} / one upload of {_size(b.opts.upload_mib)})",
+            " / ".join(cells), "—", "—", "; ".join(calls) or "—",
+            f"≤ {SYSCALLS_GOAL}", all(met) if met else None)
 
     for fig, label, limit in (("download", "download", 0.85), ("upload", "upload", 0.90)):
         size = b.opts.download_mib if fig == "download" else b.opts.upload_mib
@@ -615,6 +675,12 @@ def build_table(b):
     return lines, verdicts
 
 
+def _cell(text, width):
+    """text on one line, no '|', at most width characters."""
+    text = " ".join(str(text).split()).replace("|", "/")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def _size(mib):
     return f"{mib // 1024} GiB" if mib >= 1024 and mib % 1024 == 0 else f"{mib} MiB"
 
@@ -679,6 +745,23 @@ def notes(b):
                    "handshakes per CPU-second of each side): " + "; ".join(
                        f"{k} server {v['server_per_cpu_second']:,.0f}, client "
                        f"{v['client_per_cpu_second']:,.0f}" for k, v in b.hsmem.items()))
+    sc = getattr(b, "syscalls", None) or {}
+    if sc:
+        parts = []
+        for name in ("download", "upload"):
+            r = sc.get(name) or {"error": "not measured"}
+            if "per_record" in r:
+                parts.append(f"{name} {r['per_record']:.2f}: " + ", ".join(
+                    f"{k} {v:.2f}" for k, v in r["groups"].items()) +
+                    f" ({r['threads']} threads; {r['mbps_under_strace']:.0f} MB/s "
+                    "under strace, not a throughput figure)")
+            else:
+                parts.append(f"{name} n/a: {_cell(r['error'], 300)}")
+        out.append(f"system calls per 16 KiB record relayed ({sc.get('strace') or 'strace'}"
+                   " -c -f -p, attached to ftpsgw after the timed rounds for one more "
+                   "transfer each way, from before its login to its end; all calls of "
+                   "every thread over the session ÷ (bytes ÷ 16,384)): " +
+                   "; ".join(parts))
     if b.sessions:
         ss = b.sessions
         out.append(f"session count: backend {ss['backend']}; RLIMIT_NOFILE "
@@ -762,7 +845,8 @@ def main():
         f.write("\n".join(head + [""] + table + [""] + [f"- {n}" for n in note_lines]) + "\n")
     with open(os.path.join(opts.out, "results.json"), "w") as f:
         json.dump({"meta": m, "options": vars(opts), "openssl_speed": b.speed,
-                   "rounds": b.rounds, "sessions": b.sessions, "errors": b.errors,
+                   "rounds": b.rounds, "syscalls": b.syscalls,
+                   "sessions": b.sessions, "errors": b.errors,
                    "verdicts": verdicts}, f, indent=1, default=str)
     say("")
     say(f"targets met: {sum(verdicts.values())} of {len(verdicts)}; results in "

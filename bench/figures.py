@@ -14,10 +14,13 @@ import subprocess
 import time
 
 import benchlab as B
+import syscount
 from cpuacct import machine_busy, proc_stat, pss_kib, slab_kib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GIB = 1 << 30
+# A full TLS record's payload: what "per relayed record" counts in.
+RECORD = 16384
 # ProFTPD's master sleeps 0.4 s after reaping a session before it accepts
 # again (DESIGN.md's timing trap, seen in strace: two 0.2 s pselect sleeps).
 # Every measurement that opens a session starts at least this long after
@@ -107,6 +110,32 @@ def curl_transfer(bl, t, direction, remote, local):
         "proc_cpu_per_gib": proc / gib if proc is not None else None,
         "client_tls": sorted(set(_tls_lines(r.stderr))),
         "backend_tls": _backend_cipher(server, log_at),
+    }
+
+
+def syscalls_transfer(bl, t, direction, remote, local, summary_path):
+    """One curl transfer through t (an ftpsgw) as curl_transfer does, with
+    `strace -c -f -p` attached to t's process (every thread) from before
+    the session starts until it has ended: ftpsgw's system calls over the
+    whole session, login and data connection included, per 16 KiB of data
+    relayed (bytes / RECORD). Only the call counts mean anything here:
+    strace slows ftpsgw too much for time or CPU. Raises
+    syscount.StraceError when strace cannot attach or gives no summary."""
+    with syscount.Strace(t.proc.pid, summary_path) as s:
+        r = curl_transfer(bl, t, direction, remote, local)
+    records = r["bytes"] / RECORD
+    if records <= 0:
+        raise RuntimeError(f"strace {direction}load via {t.key}: no bytes moved")
+    counts = s.counts
+    return {
+        "bytes": r["bytes"],
+        "records": records,
+        "mbps_under_strace": r["mbps"],
+        "calls": counts["total"],
+        "per_record": counts["total"] / records,
+        "groups": {label: n / records for label, n in syscount.grouped(counts)},
+        "counts": counts,
+        "threads": len(os.listdir(f"/proc/{t.proc.pid}/task")),
     }
 
 
