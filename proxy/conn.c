@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -49,6 +50,77 @@ conn_fail(struct conn *c, const char *what)
 	c->err_text = what;
 	log_ssl_errors(c->ssl_err, sizeof(c->ssl_err));
 	return IO_ERR;
+}
+
+void
+conn_batch(struct conn *c)
+{
+	BIO *sock, *out;
+
+	if (c->ssl == NULL)
+		return;	/* clear text: conn_write sends b as a whole already */
+	SSL_set_read_ahead(c->ssl, 1);
+	SSL_set_default_read_buffer_len(c->ssl, CONN_BATCH_READ);
+	/* The write side: a buffering BIO over a socket BIO of our own; the
+	 * read side keeps the one SSL_set_fd made. Without memory for it the
+	 * connection simply writes record by record. */
+	sock = BIO_new_socket(c->ev.fd, BIO_NOCLOSE);
+	out = BIO_new(BIO_f_buffer());
+	if (sock == NULL || out == NULL ||
+	    BIO_set_write_buffer_size(out, CONN_BATCH_WRITE) <= 0) {
+		BIO_free(sock);
+		BIO_free(out);
+		return;
+	}
+	SSL_set0_wbio(c->ssl, BIO_push(out, sock));
+	c->batched = true;
+}
+
+void
+conn_events(struct conn *c, uint32_t events)
+{
+	c->ready |= events;
+}
+
+/* A batched conn's operation blocked on `wait` (0: not blocked): may it
+ * run now? Only after epoll reported that event (or an error, or a hang
+ * up, which the operation must see). */
+static bool
+conn_may_try(struct conn *c, uint32_t wait)
+{
+	uint32_t go = wait | EPOLLERR | EPOLLHUP;
+
+	if (!c->batched || wait == 0 || (c->ready & go) != 0) {
+		c->ready &= ~wait;
+		return true;
+	}
+	return false;
+}
+
+bool
+conn_out_pending(const struct conn *c)
+{
+	return c->batched && c->ssl != NULL &&
+	    BIO_wpending(SSL_get_wbio(c->ssl)) > 0;
+}
+
+/* Send what the write buffer holds: IO_OK once it is empty. */
+static enum io_result
+conn_flush(struct conn *c)
+{
+	BIO *out;
+
+	if (!conn_out_pending(c))
+		return IO_OK;
+	out = SSL_get_wbio(c->ssl);
+	errno = 0;
+	if (BIO_flush(out) > 0)
+		return IO_OK;
+	if (BIO_should_retry(out)) {
+		c->wr_wait = EPOLLOUT;
+		return IO_AGAIN;
+	}
+	return conn_fail(c, errno != 0 ? strerror(errno) : "write failed");
 }
 
 /* Map an SSL error to a result; *wait gets the event to wait for. */
@@ -140,6 +212,9 @@ conn_read(struct conn *c, struct buf *b)
 	}
 	if (c->eof)
 		return IO_EOF;
+	/* OpenSSL may hold a whole record already (c->more). */
+	if (!c->more && !conn_may_try(c, c->rd_wait))
+		return IO_AGAIN;
 	c->rd_wait = 0;
 	c->more = false;
 	while (total < IO_BUDGET) {
@@ -204,6 +279,10 @@ conn_read(struct conn *c, struct buf *b)
 enum io_result
 conn_write(struct conn *c, struct buf *b)
 {
+	enum io_result r;
+
+	if (!conn_may_try(c, c->wr_wait))
+		return IO_AGAIN;
 	while (buf_len(b) > 0) {
 		size_t done = 0;
 
@@ -214,8 +293,7 @@ conn_write(struct conn *c, struct buf *b)
 			errno = 0;
 			ret = SSL_write_ex(c->ssl, buf_head(b), buf_len(b), &done);
 			if (ret <= 0) {
-				enum io_result r = conn_ssl_result(c, ret, &c->wr_wait);
-
+				r = conn_ssl_result(c, ret, &c->wr_wait);
 				return r == IO_EOF ? conn_fail(c, "peer closed") : r;
 			}
 		} else {
@@ -236,6 +314,10 @@ conn_write(struct conn *c, struct buf *b)
 		c->bytes_out += done;
 		buf_consume(b, done);
 	}
+	/* The records made above leave now, in as few writes as fit. */
+	r = conn_flush(c);
+	if (r != IO_OK)
+		return r;
 	c->wr_wait = 0;
 	return IO_OK;
 }
@@ -272,6 +354,8 @@ conn_shutdown(struct conn *c)
 	if (c->shut)
 		return IO_OK;
 	r = conn_close_notify(c);
+	if (r == IO_OK)
+		r = conn_flush(c);	/* the close_notify too, before the FIN */
 	if (r != IO_OK)
 		return r;
 	(void)shutdown(c->ev.fd, SHUT_WR);

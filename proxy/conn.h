@@ -29,6 +29,10 @@ struct conn {
 	bool more;		/* OpenSSL holds readable bytes epoll cannot see */
 	bool fin_only;		/* the peer ended with a TCP FIN and no TLS
 				 * close_notify (IO_ERR was returned) */
+	bool batched;		/* conn_batch: TLS records gathered per
+				 * system call */
+	uint32_t ready;		/* batched: epoll events seen (conn_events)
+				 * since the blocked operation last ran */
 	enum io_result pending;	/* EOF/ERR seen after data; reported next read */
 	/* The events each blocked operation waits for (0 = not blocked). */
 	uint32_t rd_wait, wr_wait, hs_wait;
@@ -45,6 +49,26 @@ void conn_set_fd(struct conn *c, int fd, bool connecting);
 
 /* Start TLS on the conn with ssl (already bound to no fd); takes ownership. */
 void conn_start_tls(struct conn *c, SSL *ssl, bool server);
+
+/*
+ * conn_batch - a bulk data connection (after conn_start_tls): many TLS
+ * records per system call. OpenSSL reads ahead up to CONN_BATCH_READ bytes
+ * per read(), and the records conn_write makes gather in a buffer of
+ * CONN_BATCH_WRITE bytes, written when it is full and at the end of each
+ * conn_write, never held for more (DESIGN.md fact 6). Not for control
+ * connections: CCC reads the socket past TLS (conn_await_clear). The
+ * buffers exist only as long as the connection.
+ */
+void conn_batch(struct conn *c);
+
+/* True while encrypted bytes wait in the conn's write buffer (conn_batch):
+ * conn_write (with nothing new) or conn_shutdown sends them. */
+bool conn_out_pending(const struct conn *c);
+
+/* epoll reported events for c (its owner's callback): a batched conn whose
+ * read or write last found the socket blocked tries it again only once
+ * epoll says it may go on, instead of one empty system call per pass. */
+void conn_events(struct conn *c, uint32_t events);
 
 /* Completes a nonblocking connect: IO_OK when connected, IO_AGAIN, IO_ERR. */
 enum io_result conn_finish_connect(struct conn *c);
@@ -63,7 +87,8 @@ enum io_result conn_read(struct conn *c, struct buf *b);
 
 /*
  * conn_write - write from the head of b, consuming what was sent.
- * IO_OK: b is empty. IO_AGAIN: bytes remain. IO_ERR: failure.
+ * IO_OK: b is empty and every byte is on the socket. IO_AGAIN: bytes remain
+ * (in b, or encrypted in the write buffer: conn_out_pending). IO_ERR.
  */
 enum io_result conn_write(struct conn *c, struct buf *b);
 

@@ -336,22 +336,28 @@ data_pump(struct data_chan *dc)
 static void
 data_on_cli(struct loop_ev *ev, uint32_t events)
 {
-	(void)events;
-	data_pump(container_of(ev, struct data_chan, cli.ev));
+	struct data_chan *dc = container_of(ev, struct data_chan, cli.ev);
+
+	conn_events(&dc->cli, events);
+	data_pump(dc);
 }
 
 static void
 data_on_be(struct loop_ev *ev, uint32_t events)
 {
-	(void)events;
-	data_pump(container_of(ev, struct data_chan, be.ev));
+	struct data_chan *dc = container_of(ev, struct data_chan, be.ev);
+
+	conn_events(&dc->be, events);
+	data_pump(dc);
 }
 
 static void
 data_on_cand(struct loop_ev *ev, uint32_t events)
 {
-	(void)events;
-	data_pump(container_of(ev, struct data_cand, c.ev)->dc);
+	struct data_cand *k = container_of(ev, struct data_cand, c.ev);
+
+	conn_events(&k->c, events);
+	data_pump(k->dc);
 }
 
 /* The plan's peer connected: the server (active), or a connection from

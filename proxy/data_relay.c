@@ -5,6 +5,13 @@
 #include "proxy/log.h"
 #include "proxy/voice.h"
 
+/* Bytes on their way to dst: in b, or encrypted in dst's write buffer. */
+static bool
+data_queued(const struct buf *b, const struct conn *dst)
+{
+	return buf_len(b) > 0 || conn_out_pending(dst);
+}
+
 /*
  * An upload the client ended with a plain TCP FIN and no TLS close_notify
  * (netkit ftp-ssl closes its socket before its SSL_shutdown) is taken as
@@ -40,7 +47,7 @@ static bool
 data_client_left_download(struct data_chan *dc, const struct conn *src)
 {
 	if (src != &dc->cli || !src->fin_only || dc->cli.bytes_in != 0 ||
-	    buf_len(&dc->down) != 0)
+	    data_queued(&dc->down, &dc->cli))
 		return false;
 	log_msg(LOG_LVL_DEBUG, "%s: the client closed its data connection on "
 	    "port %u without TLS close_notify after %llu bytes; complete if "
@@ -85,16 +92,17 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 		}
 		/* IO_EOF sets src->eof */
 	}
-	if (buf_len(b) > 0 && dst->eof && dst->fin_only) {
+	if (data_queued(b, dst) && dst->eof && dst->fin_only) {
 		log_msg(LOG_LVL_INFO, "%s: the client closed its data connection "
 		    "on port %u before the end of the data", dc->p.tag, dc->port);
 		return data_lost(dc);
 	}
-	if (buf_len(b) > 0 && !dst->shut) {
+	if (data_queued(b, dst) && !dst->shut) {
 		size_t before = buf_len(b);
+		bool held = conn_out_pending(dst);
 
 		r = conn_write(dst, b);
-		if (buf_len(b) != before)
+		if (buf_len(b) != before || (held && !conn_out_pending(dst)))
 			*progress = true;
 		if (r == IO_ERR) {
 			data_log_io_error(dc, src == &dc->be ? "client" : "server",
@@ -102,10 +110,10 @@ data_relay_dir(struct data_chan *dc, struct conn *src, struct conn *dst,
 			return data_lost(dc);
 		}
 	}
-	if (src->eof && buf_len(b) == 0 && !dst->shut && dst->fin_only) {
+	if (src->eof && !data_queued(b, dst) && !dst->shut && dst->fin_only) {
 		conn_shutdown_plain(dst);	/* it has gone: no close_notify */
 		*progress = true;
-	} else if (src->eof && buf_len(b) == 0 && !dst->shut) {
+	} else if (src->eof && !data_queued(b, dst) && !dst->shut) {
 		r = conn_shutdown(dst);
 		if (r == IO_ERR)
 			return data_lost(dc);
@@ -155,9 +163,11 @@ data_relay_arm(struct data_chan *dc, bool relay)
 	/* During setup only connects and handshakes are armed (conn_arm):
 	 * early bytes from a finished side wait in the kernel. */
 	conn_arm(l, &dc->cli, relay && !dc->cli.eof && buf_space(&dc->up) > 0,
-	    relay && (buf_len(&dc->down) > 0 || (dc->be.eof && !dc->cli.shut)));
+	    relay && (data_queued(&dc->down, &dc->cli) ||
+	    (dc->be.eof && !dc->cli.shut)));
 	conn_arm(l, &dc->be, relay && !dc->be.eof && buf_space(&dc->down) > 0,
-	    relay && (buf_len(&dc->up) > 0 || (dc->cli.eof && !dc->be.shut)));
+	    relay && (data_queued(&dc->up, &dc->be) ||
+	    (dc->cli.eof && !dc->be.shut)));
 	if ((dc->cli.more && buf_space(&dc->up) > 0) ||
 	    (dc->be.more && buf_space(&dc->down) > 0))
 		loop_defer(l, &dc->kick);

@@ -62,6 +62,7 @@ data_start_be_tls(struct data_chan *dc)
 	if (ssl == NULL)
 		return false;
 	conn_start_tls(&dc->be, ssl, false);
+	conn_batch(&dc->be);
 	return true;
 }
 
@@ -77,6 +78,7 @@ data_start_cli_tls(struct data_chan *dc, struct conn *c)
 	if (ssl == NULL)
 		return false;
 	conn_start_tls(c, ssl, true);
+	conn_batch(c);
 	return true;
 }
 

@@ -20,8 +20,16 @@
 _Static_assert(CTRL_BUF_SIZE >= FTP_WIRE_LINE_MAX + 2,
     "a whole escaped command line must fit the server's output buffer");
 
-/* Capacity of each data-channel buffer (one per direction): four TLS records. */
-#define DATA_BUF_SIZE (64 * 1024)
+/* Capacity of each data-channel buffer (one per direction): eight TLS
+ * records, taken and written in one system call each way (conn_batch);
+ * allocated only while data flows. */
+#define DATA_BUF_SIZE (128 * 1024)
+
+/* A batched data connection (conn_batch): bytes OpenSSL reads per read(),
+ * and encrypted bytes gathered per write(): a full data buffer's worth of
+ * records with their headers and tags (at most 29 bytes per 16 KiB). */
+#define CONN_BATCH_READ (DATA_BUF_SIZE + 4096)
+#define CONN_BATCH_WRITE (DATA_BUF_SIZE + 4096)
 
 /* Bytes one conn may move per wake-up, so one transfer cannot starve others. */
 #define IO_BUDGET (256 * 1024)
