@@ -4,6 +4,7 @@
  * interrupted run never leaves half a key or half a chain under a real name. */
 #include "certs/ca_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -192,12 +193,63 @@ ca_file_in_dir(const char *dir, const char *name)
 	return n > 0 && (size_t)n < sizeof(path) && ca_file_exists(path);
 }
 
+/*
+ * Make dir, which stat gave as *st (group or others may enter it), the
+ * owner's alone, if it is what `mkdir DIR` leaves under the usual umask:
+ * an empty directory of the caller's, not a symbolic link. Tightened
+ * first and found empty after, so nothing another user put in before the
+ * chmod stays: a directory that is not empty gets its mode back. Returns
+ * 1 when tightened, 0 when dir is not such a directory (unchanged), -1
+ * with err when its mode could not be set.
+ */
+static int
+ca_file_dir_tighten(const char *dir, const struct stat *st,
+    struct ca_err *err)
+{
+	struct stat now;
+	struct dirent *e;
+	int fd, empty = 1;
+	DIR *d;
+
+	if (st->st_uid != geteuid())
+		return 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return 0;	/* a symbolic link, or gone */
+	if (fstat(fd, &now) == -1 || now.st_dev != st->st_dev ||
+	    now.st_ino != st->st_ino || now.st_uid != geteuid()) {
+		(void)close(fd);
+		return 0;	/* replaced since stat */
+	}
+	if (fchmod(fd, CA_FILE_DIR_MODE) == -1) {
+		ca_err_set(err, "cannot set the mode of %s to 0700: %s", dir,
+		    strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		(void)fchmod(fd, now.st_mode & 07777);
+		(void)close(fd);
+		return 0;
+	}
+	while (empty && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	if (!empty)
+		(void)fchmod(dirfd(d), now.st_mode & 07777);
+	(void)closedir(d);
+	return empty;
+}
+
 int
-ca_file_dir_create(const char *dir, int *created, struct ca_err *err)
+ca_file_dir_create(const char *dir, int *created, unsigned *was_mode,
+    struct ca_err *err)
 {
 	struct stat st;
+	int t;
 
 	*created = 0;
+	*was_mode = 0;
 	if (mkdir(dir, CA_FILE_DIR_MODE) == 0) {
 		*created = 1;
 		/* The umask may have taken bits away; set exactly 0700. */
@@ -232,9 +284,17 @@ ca_file_dir_create(const char *dir, int *created, struct ca_err *err)
 		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {
-		ca_err_set(err, "%s may be entered by group or others (mode "
-		    "%04o); run chmod 700 %s, or give a --dir that does not "
-		    "exist yet", dir, (unsigned int)(st.st_mode & 07777), dir);
+		t = ca_file_dir_tighten(dir, &st, err);
+		if (t == 1) {
+			*was_mode = (unsigned int)(st.st_mode & 07777);
+			return 0;
+		}
+		if (t == 0)
+			ca_err_set(err, "%s may be entered by group or others "
+			    "(mode %04o) and is not an empty directory of "
+			    "yours; run chmod 700 %s, or give a --dir that does "
+			    "not exist yet", dir,
+			    (unsigned int)(st.st_mode & 07777), dir);
 		return -1;
 	}
 	return 0;

@@ -68,11 +68,14 @@ void ca_file_discard(struct ca_file_out *out);
 
 /*
  * ca_file_dir_create - make dir (mode 0700) for a new CA. An existing dir is
- * used only if it holds no CA and only its owner may enter it. *created says
- * whether dir was made here (then ca_file_dir_undo() may remove it).
+ * used only if it holds no CA and only its owner may enter it, or if it is
+ * an empty directory of the caller's (just made with mkdir): its mode is
+ * then set to 0700 and *was_mode tells the mode it had (else 0). *created
+ * says whether dir was made here (then ca_file_dir_undo() may remove it).
  * Returns 0, or -1 with err set.
  */
-int ca_file_dir_create(const char *dir, int *created, struct ca_err *err)
+int ca_file_dir_create(const char *dir, int *created, unsigned *was_mode,
+    struct ca_err *err)
     __attribute__((warn_unused_result));
 
 /* ca_file_dir_undo - remove dir if created and empty (after a failure). */

@@ -78,9 +78,10 @@ static const char certs_usage_init[] =
 "\n"
 "Create DIR (mode 0700) holding ca.key (mode 0600) and ca.pem, a root\n"
 "certificate that may sign server certificates only (pathlen 0). An\n"
-"existing CA is never overwritten.\n"
+"existing CA is never overwritten. DIR may exist: a directory only you may\n"
+"enter, or an empty one of yours (as mkdir leaves it), set to 0700.\n"
 "\n"
-"  --dir DIR          directory to create for the CA\n"
+"  --dir DIR          directory for the CA (created if missing)\n"
 "  --name NAME        the CA's name as clients show it\n"
 "                     (default \"ftpsgw private CA\", at most 64 bytes)\n"
 "  --days N           validity in days (default 3650)\n"
@@ -420,6 +421,7 @@ certs_init_ca(int argc, char **argv)
 	EVP_PKEY *key;
 	X509 *root;
 	int rc, done, created;
+	unsigned was_mode;
 
 	rc = CERTS_EXIT_ERR;
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
@@ -467,10 +469,14 @@ certs_init_ca(int argc, char **argv)
 		certs_fail(o, &err);
 		goto out_opts;
 	}
-	if (ca_file_dir_create(o->dir, &created, &err) == -1) {
+	if (ca_file_dir_create(o->dir, &created, &was_mode, &err) == -1) {
 		certs_fail(o, &err);
 		goto out_opts;
 	}
+	if (was_mode != 0)
+		printf("%s had mode %04o: set to 0700, so that only you may "
+		    "enter the directory of the CA's private key\n", o->dir,
+		    was_mode);
 	if ((key = ca_key_new(&spec, &err)) == NULL) {
 		certs_fail(o, &err);
 		goto out_dir;

@@ -501,13 +501,59 @@ def test_existing_ca_is_never_overwritten(tool, tmp_path, ca):
     assert "already holds a CA" in p.stderr
     assert "choose another --dir" in p.stderr
     assert (ca / "ca.key").read_bytes() == key_before
-    # A directory others may enter is refused too.
+    # A directory others may enter that is not an empty one of the
+    # caller's is refused, and left as it was.
     open_dir = tmp_path / "open"
     open_dir.mkdir()
+    (open_dir / "notes.txt").write_text("the admin's\n")
     os.chmod(open_dir, 0o755)
     p = run(tool, "init-ca", "--dir", "open", cwd=tmp_path, ok=False)
     assert p.returncode == 1 and "chmod 700 open" in p.stderr
-    assert os.listdir(open_dir) == []
+    assert "not an empty directory of yours" in p.stderr
+    assert os.listdir(open_dir) == ["notes.txt"]
+    assert stat.S_IMODE(os.stat(open_dir).st_mode) == 0o755
+
+
+def test_init_ca_tightens_a_fresh_mkdir(tool, tmp_path):
+    """What `mkdir DIR` leaves under umask 022 (0755, empty, the caller's)
+    is taken: set to 0700, and the tool says so."""
+    d = tmp_path / "fresh"
+    d.mkdir()
+    os.chmod(d, 0o755)
+    p = run(tool, "init-ca", "--dir", "fresh", cwd=tmp_path)
+    assert "fresh had mode 0755: set to 0700" in p.stdout, p.stdout
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(d / "ca.key").st_mode) == 0o600
+    assert (d / "ca.pem").is_file()
+    # Already private: nothing to say.
+    q = tmp_path / "private"
+    q.mkdir(mode=0o700)
+    os.chmod(q, 0o700)
+    p = run(tool, "init-ca", "--dir", "private", cwd=tmp_path)
+    assert "set to 0700" not in p.stdout
+
+
+def test_init_ca_does_not_tighten_what_is_not_yours(tool, tmp_path):
+    """SECURITY: a directory another user owns (one the caller could
+    write to, as root can), or a symbolic link to an empty directory of the
+    caller's, is refused and its mode left alone: the CA's key never goes
+    where someone else arranged it."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    os.chmod(theirs, 0o777)
+    os.chown(theirs, 65534, 65534)
+    p = run(tool, "init-ca", "--dir", "theirs", cwd=tmp_path, ok=False)
+    assert p.returncode == 1 and "chmod 700 theirs" in p.stderr
+    assert stat.S_IMODE(os.stat(theirs).st_mode) == 0o777
+    assert os.listdir(theirs) == []
+    target = tmp_path / "target"
+    target.mkdir()
+    os.chmod(target, 0o755)
+    (tmp_path / "link").symlink_to(target)
+    p = run(tool, "init-ca", "--dir", "link", cwd=tmp_path, ok=False)
+    assert p.returncode == 1 and "not an empty directory of yours" in p.stderr
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o755
+    assert os.listdir(target) == []
 
 
 def test_mismatched_ca_key_is_refused(tool, tmp_path, ca):
