@@ -26,6 +26,9 @@
 #                   options to bench/bench.py); see docs/performance.md
 #   make bench-sessions  the session-count part alone (bench/sessions.py)
 #   make soak       soak test, not in check (root; SOAK_SECONDS=180 SOAK_CLIENTS=8)
+#   make install    FHS install: PREFIX (/usr/local), DESTDIR, sysconfdir (/etc);
+#                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf
+#   make uninstall  removes what install wrote, keeps $(sysconfdir)/ftpsgw
 
 VERSION := 0.1.0
 # SANITIZE=1 builds beside the normal build, never over it.
@@ -264,6 +267,58 @@ soak: all servers
 		--out $(abspath $(BUILD))/soak
 
 .PHONY: soak
+
+# ---- installation (FHS): make install [PREFIX=/usr] [DESTDIR=/tmp/stage] ----
+PREFIX     ?= /usr/local
+sbindir    ?= $(PREFIX)/sbin
+bindir     ?= $(PREFIX)/bin
+sysconfdir ?= /etc
+docdir     ?= $(PREFIX)/share/doc/ftpsgw
+unitdir    ?= $(PREFIX)/lib/systemd/system
+CONFDIR    := $(sysconfdir)/ftpsgw
+INSTALL    ?= install
+# The unit names the paths chosen here, not the ones it is written with.
+UNIT_SED := -e 's|/usr/local/sbin/ftpsgw|$(sbindir)/ftpsgw|g' \
+	-e 's|/etc/ftpsgw|$(CONFDIR)|g' \
+	-e 's|/usr/local/share/doc/ftpsgw|$(docdir)|g'
+
+# The configuration is the administrator's: written once, never over an
+# existing one (a new example goes beside it as gateway.conf.dist).
+install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
+	$(INSTALL) -d -m 755 $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
+		$(DESTDIR)$(docdir) $(DESTDIR)$(unitdir)
+	$(INSTALL) -m 755 $(BUILD)/ftpsgw $(DESTDIR)$(sbindir)/ftpsgw
+	$(INSTALL) -m 755 $(BUILD)/ftpsgw-certs $(DESTDIR)$(bindir)/ftpsgw-certs
+	sed $(UNIT_SED) etc/ftpsgw.service > $(DESTDIR)$(unitdir)/ftpsgw.service.tmp
+	chmod 644 $(DESTDIR)$(unitdir)/ftpsgw.service.tmp
+	mv $(DESTDIR)$(unitdir)/ftpsgw.service.tmp $(DESTDIR)$(unitdir)/ftpsgw.service
+	$(INSTALL) -m 644 README.md docs/certs.md docs/performance.md \
+		docs/architecture.md $(DESTDIR)$(docdir)/
+	$(INSTALL) -d -m 750 $(DESTDIR)$(CONFDIR)
+	@if [ -e $(DESTDIR)$(CONFDIR)/gateway.conf ]; then \
+		$(INSTALL) -m 640 gateway.conf $(DESTDIR)$(CONFDIR)/gateway.conf.dist; \
+		echo "install: kept $(CONFDIR)/gateway.conf; the new example is $(CONFDIR)/gateway.conf.dist"; \
+	else \
+		$(INSTALL) -m 640 gateway.conf $(DESTDIR)$(CONFDIR)/gateway.conf; \
+		echo "install: wrote $(CONFDIR)/gateway.conf: fill in backend, certificate and private_key, then $(sbindir)/ftpsgw -t -c $(CONFDIR)/gateway.conf"; \
+	fi
+	@if [ -n "$(DESTDIR)" ]; then :; \
+	elif getent group ftpsgw >/dev/null 2>&1; then \
+		chgrp ftpsgw $(CONFDIR) $(CONFDIR)/gateway.conf; \
+	else \
+		echo "install: the unit runs ftpsgw as user ftpsgw: adduser --system --group --no-create-home ftpsgw; chgrp ftpsgw $(CONFDIR) $(CONFDIR)/gateway.conf"; \
+	fi
+
+# Everything install wrote but the configuration directory, which holds the
+# administrator's settings, certificate and key.
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/ftpsgw $(DESTDIR)$(bindir)/ftpsgw-certs \
+		$(DESTDIR)$(unitdir)/ftpsgw.service \
+		$(DESTDIR)$(CONFDIR)/gateway.conf.dist
+	rm -rf $(DESTDIR)$(docdir)
+	@echo "uninstall: $(CONFDIR) is left as it is (your configuration and keys); remove it yourself if you want it gone"
+
+.PHONY: install uninstall
 
 HEADERS := $(wildcard proxy/*.h conntrack/*.h certs/*.h)
 headercheck:

@@ -1,0 +1,82 @@
+"""make install / make uninstall (issue 15, part 1): FHS paths under
+PREFIX and DESTDIR, a unit that names the installed paths, and the
+administrator's gateway.conf never overwritten nor removed."""
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT = 120
+
+
+def make(*args):
+    p = subprocess.run(["make", "-s", "-C", str(REPO), *args],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p.stdout
+
+
+def tree(root):
+    """{relative path: mode} of every file and directory under root."""
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        for name in dirs + files:
+            p = Path(dirpath) / name
+            out[str(p.relative_to(root))] = stat.S_IMODE(p.lstat().st_mode)
+    return out
+
+
+def test_install_prefix_usr_then_uninstall(tmp_path):
+    stage = tmp_path / "stage"
+    said = make("install", f"DESTDIR={stage}", "PREFIX=/usr")
+    files = tree(stage)
+    assert files["usr/sbin/ftpsgw"] == 0o755
+    assert files["usr/bin/ftpsgw-certs"] == 0o755
+    assert files["usr/lib/systemd/system/ftpsgw.service"] == 0o644
+    assert files["etc/ftpsgw"] == 0o750
+    assert files["etc/ftpsgw/gateway.conf"] == 0o640
+    assert files["usr/share/doc/ftpsgw/README.md"] == 0o644
+    assert "wrote /etc/ftpsgw/gateway.conf" in said
+    assert (stage / "etc/ftpsgw/gateway.conf").read_bytes() == \
+        (REPO / "gateway.conf").read_bytes()
+    # The unit starts the binary where it was put, with this config.
+    unit = (stage / "usr/lib/systemd/system/ftpsgw.service").read_text()
+    assert "ExecStart=/usr/sbin/ftpsgw -c /etc/ftpsgw/gateway.conf" in unit
+    assert "ExecStartPre=/usr/sbin/ftpsgw -t -c /etc/ftpsgw/gateway.conf" \
+        in unit
+    assert "/usr/local" not in unit
+    # The installed binaries are the built ones and run.
+    v = subprocess.run([str(stage / "usr/sbin/ftpsgw"), "--version"],
+                       capture_output=True, text=True, timeout=10)
+    assert v.returncode == 0 and "ftpsgw" in v.stdout + v.stderr
+
+    # The administrator's configuration survives a second install ...
+    conf = stage / "etc/ftpsgw/gateway.conf"
+    conf.write_text("# mine\nbackend = 198.51.100.10:21\n")
+    said = make("install", f"DESTDIR={stage}", "PREFIX=/usr")
+    assert conf.read_text() == "# mine\nbackend = 198.51.100.10:21\n"
+    assert "kept /etc/ftpsgw/gateway.conf" in said
+    assert (stage / "etc/ftpsgw/gateway.conf.dist").read_bytes() == \
+        (REPO / "gateway.conf").read_bytes()
+
+    # ... and uninstall, which removes everything else it wrote.
+    said = make("uninstall", f"DESTDIR={stage}", "PREFIX=/usr")
+    left = {p for p, m in tree(stage).items()
+            if not (stage / p).is_dir()}
+    assert left == {"etc/ftpsgw/gateway.conf"}, left
+    assert conf.read_text() == "# mine\nbackend = 198.51.100.10:21\n"
+    assert "left as it is" in said
+
+
+def test_install_default_prefix_and_sysconfdir(tmp_path):
+    stage = tmp_path / "stage"
+    make("install", f"DESTDIR={stage}", "sysconfdir=/srv/etc")
+    files = tree(stage)
+    assert "usr/local/sbin/ftpsgw" in files
+    assert "usr/local/bin/ftpsgw-certs" in files
+    assert "srv/etc/ftpsgw/gateway.conf" in files
+    unit = (stage / "usr/local/lib/systemd/system/ftpsgw.service").read_text()
+    assert "ExecStart=/usr/local/sbin/ftpsgw -c /srv/etc/ftpsgw/gateway.conf" \
+        in unit
+    assert "/etc/ftpsgw" not in unit.replace("/srv/etc/ftpsgw", "")
