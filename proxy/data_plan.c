@@ -85,9 +85,7 @@ plan_end(const struct data_plan_req *req, enum plan_end e)
 		a = x->local;
 		break;
 	case PE_PUBLIC:
-		a = req->public_addr.family == x->client.family ?
-		    req->public_addr : x->local;
-		a.port = 0;
+		a = data_plan_public(&x->client, &x->local, &req->public_addr);
 		break;
 	case PE_BE_LOCAL:
 		a = x->be_local;
@@ -173,6 +171,17 @@ data_plan_port(struct data_plan *plan, uint16_t p)
 	plan->expect.expect.dport = p;
 	if (plan->expect.nat_dir != CT_NAT_NONE)
 		plan->expect.nat.dport = p;
+}
+
+struct net_addr
+data_plan_public(const struct net_addr *client, const struct net_addr *local,
+    const struct net_addr *public_addr)
+{
+	struct net_addr a = public_addr->family == client->family ?
+	    *public_addr : *local;
+
+	a.port = 0;
+	return a;
 }
 
 const char *

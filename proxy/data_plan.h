@@ -72,6 +72,13 @@ void data_plan_make(const struct data_plan_req *req, struct data_plan *out);
 /* Port p of the listen address was chosen: complete the expectation. */
 void data_plan_port(struct data_plan *plan, uint16_t p);
 
+/* What the client knows ftpsgw by: public_addr where it has the client's
+ * family (public_address), else local, the address the client connected
+ * to; port 0. The passive plan listens there; the reply scrubber names it
+ * in place of the server's address. */
+struct net_addr data_plan_public(const struct net_addr *client,
+    const struct net_addr *local, const struct net_addr *public_addr);
+
 /* "client" or "FTP server", for log lines. */
 const char *data_side_name(enum data_side side);
 

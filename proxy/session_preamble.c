@@ -20,23 +20,19 @@
 #include "proxy/voice.h"
 
 
-/* The address the client knows ftpsgw by (public_address where it applies,
- * else the local end of the client's control connection); port 0. */
+/* The address the client knows ftpsgw by: the data plan's choice
+ * (data_plan_public), so the scrubber names what a 227 announces. */
 static void
 sess_public_addr(const struct session *s, struct net_addr *out)
 {
 	const struct config *cfg = s->gw->cfg;
+	struct net_addr pub;
 
-	*out = s->local;
-	if (cfg->have_public_address) {
-		struct net_addr pub;
-
+	memset(&pub, 0, sizeof(pub));
+	if (cfg->have_public_address)
 		netaddr_from_sockaddr(&pub,
 		    (const struct sockaddr *)&cfg->public_address);
-		if (pub.family == s->client.family)
-			*out = pub;
-	}
-	out->port = 0;
+	*out = data_plan_public(&s->client, &s->local, &pub);
 }
 
 /*

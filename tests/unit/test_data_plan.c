@@ -269,6 +269,26 @@ test_one_family(void **state)
 		}
 }
 
+/* The scrubber's choice is the plan's: public_address of the client's
+ * family, else the address the client connected to; never a port. */
+static void
+test_public(void **state)
+{
+	struct net_addr client = fa("203.0.113.10", 40001);
+	struct net_addr local = fa("203.0.113.1", 21);
+	struct net_addr pub4 = fa("192.0.2.7", 0), pub6 = fa("2001:db8:9::7", 0);
+	struct net_addr none = fa(NULL, 0), a;
+	char b[64];
+
+	(void)state;
+	a = data_plan_public(&client, &local, &pub4);
+	assert_string_equal(fa_str(&a, b, sizeof(b)), "192.0.2.7");
+	a = data_plan_public(&client, &local, &pub6);
+	assert_string_equal(fa_str(&a, b, sizeof(b)), "203.0.113.1");
+	a = data_plan_public(&client, &local, &none);
+	assert_string_equal(fa_str(&a, b, sizeof(b)), "203.0.113.1");
+}
+
 static void
 test_side_names(void **state)
 {
@@ -283,6 +303,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_one_family),
+		cmocka_unit_test(test_public),
 		cmocka_unit_test(test_side_names),
 	};
 
