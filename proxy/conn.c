@@ -44,6 +44,19 @@ conn_start_tls(struct conn *c, SSL *ssl, bool server)
 	c->hs_wait = server ? EPOLLIN : EPOLLOUT;
 }
 
+/*
+ * SSL_get_error() needs the thread's error queue empty before each TLS call.
+ * Every failure drains it (conn_fail logs and clears), so it nearly always is
+ * empty already; ERR_clear_error() still walks all its slots (about 230 ns
+ * here, against 30 ns to look), once per record on the relay. Look first.
+ */
+static inline void
+conn_err_reset(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
+
 static enum io_result
 conn_fail(struct conn *c, const char *what)
 {
@@ -185,7 +198,7 @@ conn_handshake(struct conn *c)
 
 	if (c->hs_done)
 		return IO_OK;
-	ERR_clear_error();
+	conn_err_reset();
 	errno = 0;
 	ret = SSL_do_handshake(c->ssl);
 	if (ret == 1) {
@@ -230,7 +243,7 @@ conn_read(struct conn *c, struct buf *b)
 		if (c->ssl != NULL) {
 			int ret;
 
-			ERR_clear_error();
+			conn_err_reset();
 			errno = 0;
 			ret = SSL_read_ex(c->ssl, p, space, &got);
 			if (ret <= 0)
@@ -289,7 +302,7 @@ conn_write(struct conn *c, struct buf *b)
 		if (c->ssl != NULL) {
 			int ret;
 
-			ERR_clear_error();
+			conn_err_reset();
 			errno = 0;
 			ret = SSL_write_ex(c->ssl, buf_head(b), buf_len(b), &done);
 			if (ret <= 0) {
@@ -329,7 +342,7 @@ conn_close_notify(struct conn *c)
 
 	if (c->ssl == NULL || !c->hs_done)
 		return IO_OK;
-	ERR_clear_error();
+	conn_err_reset();
 	errno = 0;
 	ret = SSL_shutdown(c->ssl);
 	if (ret < 0) {
@@ -415,7 +428,7 @@ conn_await_clear(struct conn *c, struct buf *b)
 			return conn_fail(c, "out of memory");
 		if (space == 0)
 			return conn_fail(c, "commands still in TLS after CCC");
-		ERR_clear_error();
+		conn_err_reset();
 		errno = 0;
 		ret = SSL_read_ex(c->ssl, p, space, &got);
 		if (ret > 0) {
