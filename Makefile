@@ -68,8 +68,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
-	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/portpool.c \
-	proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c
+	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/config_print.c \
+	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -104,7 +104,7 @@ test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
 test_telnet_SRCS      := proxy/telnet.c
 test_ftp_scrub_SRCS   := proxy/ftp_scrub.c
-test_config_SRCS      := proxy/config.c
+test_config_SRCS      := proxy/config.c proxy/config_print.c
 test_portpool_SRCS    := proxy/portpool.c
 test_hosttab_SRCS     := proxy/hosttab.c
 test_voice_SRCS       := proxy/voice.c
