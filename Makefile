@@ -26,6 +26,11 @@
 #                   options to bench/bench.py); see docs/performance.md
 #   make bench-sessions  the session-count part alone (bench/sessions.py)
 #   make soak       soak test, not in check (root; SOAK_SECONDS=180 SOAK_CLIENTS=8)
+#   make man-lint   the manual pages in man/: mandoc -T lint -W warning,
+#                   man -l renders each, and tests/man/check_man.py holds
+#                   them to the programs (gateway.conf(5)'s keys and
+#                   defaults to ftpsgw -T, options to the usage texts,
+#                   the examples run); part of check, no root needed
 #   make install    FHS install: PREFIX (/usr/local), DESTDIR, sysconfdir (/etc);
 #                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf
 #   make uninstall  removes what install wrote, keeps $(sysconfdir)/ftpsgw
@@ -158,8 +163,20 @@ certs-for-tests:
 endif
 
 check: $(BUILD)/.deps-ok
-	$(MAKE) all unit
+	$(MAKE) all unit man-lint
 	$(MAKE) integration
+
+# ---- manual pages (man/): lint, rendering, agreement with the programs ----
+MAN_PAGES := man/ftpsgw.8 man/gateway.conf.5 man/ftpsgw-certs.1
+
+# The check runs this build's ftpsgw (SANITIZE=1: build/asan's) and the
+# ftpsgw-certs beside it.
+man-lint: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
+	mandoc -T lint -W warning $(MAN_PAGES)
+	$(PYTHON) tests/man/check_man.py --ftpsgw $(BUILD)/ftpsgw \
+		--certs $(BUILD)/ftpsgw-certs --man man
+	FTPSGW_BIN=$(abspath $(BUILD))/ftpsgw $(PYTHON) -m pytest -q \
+		-p no:cacheprovider tests/man
 
 demo: $(BUILD)/.deps-ok
 	$(MAKE) all servers
@@ -331,6 +348,6 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all unit deps servers integration check demo asan valgrind fuzz \
-	headercheck clean
+	headercheck clean man-lint
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
