@@ -292,6 +292,7 @@ bindir     ?= $(PREFIX)/bin
 sysconfdir ?= /etc
 docdir     ?= $(PREFIX)/share/doc/ftpsgw
 unitdir    ?= $(PREFIX)/lib/systemd/system
+mandir     ?= $(PREFIX)/share/man
 CONFDIR    := $(sysconfdir)/ftpsgw
 INSTALL    ?= install
 # The unit names the paths chosen here, not the ones it is written with.
@@ -311,6 +312,15 @@ install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 	mv $(DESTDIR)$(unitdir)/ftpsgw.service.tmp $(DESTDIR)$(unitdir)/ftpsgw.service
 	$(INSTALL) -m 644 README.md docs/certs.md docs/performance.md \
 		docs/architecture.md $(DESTDIR)$(docdir)/
+	@# Manual pages gzipped as Debian ships them (-n: no name or time
+	@# inside, the same bytes each time), naming the paths chosen here.
+	@set -e; for p in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(mandir)/man$${p##*.}; \
+		$(INSTALL) -d -m 755 $$d; \
+		sed $(UNIT_SED) $$p | gzip -9n > $$d/$${p#man/}.gz.tmp; \
+		chmod 644 $$d/$${p#man/}.gz.tmp; \
+		mv $$d/$${p#man/}.gz.tmp $$d/$${p#man/}.gz; \
+	done
 	$(INSTALL) -d -m 750 $(DESTDIR)$(CONFDIR)
 	@if [ -e $(DESTDIR)$(CONFDIR)/gateway.conf ]; then \
 		$(INSTALL) -m 640 gateway.conf $(DESTDIR)$(CONFDIR)/gateway.conf.dist; \
@@ -331,7 +341,9 @@ install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/ftpsgw $(DESTDIR)$(bindir)/ftpsgw-certs \
 		$(DESTDIR)$(unitdir)/ftpsgw.service \
-		$(DESTDIR)$(CONFDIR)/gateway.conf.dist
+		$(DESTDIR)$(CONFDIR)/gateway.conf.dist \
+		$(foreach p,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst \
+		.,,$(suffix $(p)))/$(notdir $(p)).gz)
 	rm -rf $(DESTDIR)$(docdir)
 	@echo "uninstall: $(CONFDIR) is left as it is (your configuration and keys); remove it yourself if you want it gone"
 
