@@ -26,6 +26,11 @@
 #                   options to bench/bench.py); see docs/performance.md
 #   make bench-sessions  the session-count part alone (bench/sessions.py)
 #   make soak       soak test, not in check (root; SOAK_SECONDS=180 SOAK_CLIENTS=8)
+#   make man-lint   the manual pages in man/: mandoc -T lint -W warning,
+#                   man -l renders each, and tests/man/check_man.py holds
+#                   them to the programs (gateway.conf(5)'s keys and
+#                   defaults to ftpsgw -T, options to the usage texts,
+#                   the examples run); part of check, no root needed
 #   make install    FHS install: PREFIX (/usr/local), DESTDIR, sysconfdir (/etc);
 #                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf
 #   make uninstall  removes what install wrote, keeps $(sysconfdir)/ftpsgw
@@ -68,8 +73,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
-	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/portpool.c \
-	proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c
+	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/config_print.c \
+	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -104,7 +109,7 @@ test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
 test_telnet_SRCS      := proxy/telnet.c
 test_ftp_scrub_SRCS   := proxy/ftp_scrub.c
-test_config_SRCS      := proxy/config.c
+test_config_SRCS      := proxy/config.c proxy/config_print.c
 test_portpool_SRCS    := proxy/portpool.c
 test_hosttab_SRCS     := proxy/hosttab.c
 test_voice_SRCS       := proxy/voice.c
@@ -158,8 +163,20 @@ certs-for-tests:
 endif
 
 check: $(BUILD)/.deps-ok
-	$(MAKE) all unit
+	$(MAKE) all unit man-lint
 	$(MAKE) integration
+
+# ---- manual pages (man/): lint, rendering, agreement with the programs ----
+MAN_PAGES := man/ftpsgw.8 man/gateway.conf.5 man/ftpsgw-certs.1
+
+# The check runs this build's ftpsgw (SANITIZE=1: build/asan's) and the
+# ftpsgw-certs beside it.
+man-lint: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
+	mandoc -T lint -W warning $(MAN_PAGES)
+	$(PYTHON) tests/man/check_man.py --ftpsgw $(BUILD)/ftpsgw \
+		--certs $(BUILD)/ftpsgw-certs --man man
+	FTPSGW_BIN=$(abspath $(BUILD))/ftpsgw $(PYTHON) -m pytest -q \
+		-p no:cacheprovider tests/man
 
 demo: $(BUILD)/.deps-ok
 	$(MAKE) all servers
@@ -275,6 +292,7 @@ bindir     ?= $(PREFIX)/bin
 sysconfdir ?= /etc
 docdir     ?= $(PREFIX)/share/doc/ftpsgw
 unitdir    ?= $(PREFIX)/lib/systemd/system
+mandir     ?= $(PREFIX)/share/man
 CONFDIR    := $(sysconfdir)/ftpsgw
 INSTALL    ?= install
 # The unit names the paths chosen here, not the ones it is written with.
@@ -294,6 +312,15 @@ install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 	mv $(DESTDIR)$(unitdir)/ftpsgw.service.tmp $(DESTDIR)$(unitdir)/ftpsgw.service
 	$(INSTALL) -m 644 README.md docs/certs.md docs/performance.md \
 		docs/architecture.md $(DESTDIR)$(docdir)/
+	@# Manual pages gzipped as Debian ships them (-n: no name or time
+	@# inside, the same bytes each time), naming the paths chosen here.
+	@set -e; for p in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(mandir)/man$${p##*.}; \
+		$(INSTALL) -d -m 755 $$d; \
+		sed $(UNIT_SED) $$p | gzip -9n > $$d/$${p#man/}.gz.tmp; \
+		chmod 644 $$d/$${p#man/}.gz.tmp; \
+		mv $$d/$${p#man/}.gz.tmp $$d/$${p#man/}.gz; \
+	done
 	$(INSTALL) -d -m 750 $(DESTDIR)$(CONFDIR)
 	@if [ -e $(DESTDIR)$(CONFDIR)/gateway.conf ]; then \
 		$(INSTALL) -m 640 gateway.conf $(DESTDIR)$(CONFDIR)/gateway.conf.dist; \
@@ -314,7 +341,9 @@ install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/ftpsgw $(DESTDIR)$(bindir)/ftpsgw-certs \
 		$(DESTDIR)$(unitdir)/ftpsgw.service \
-		$(DESTDIR)$(CONFDIR)/gateway.conf.dist
+		$(DESTDIR)$(CONFDIR)/gateway.conf.dist \
+		$(foreach p,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst \
+		.,,$(suffix $(p)))/$(notdir $(p)).gz)
 	rm -rf $(DESTDIR)$(docdir)
 	@echo "uninstall: $(CONFDIR) is left as it is (your configuration and keys); remove it yourself if you want it gone"
 
@@ -331,6 +360,6 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all unit deps servers integration check demo asan valgrind fuzz \
-	headercheck clean
+	headercheck clean man-lint
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

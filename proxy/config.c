@@ -56,44 +56,6 @@
 #define CFG_DNS_NAME_MAX	253
 #define CFG_DNS_LABEL_MAX	63
 
-enum cfg_key_id {
-	CFG_K_LISTEN,
-	CFG_K_LISTEN_IMPLICIT,
-	CFG_K_CERTIFICATE,
-	CFG_K_PRIVATE_KEY,
-	CFG_K_PUBLIC_ADDRESS,
-	CFG_K_PASSIVE_PORTS,
-	CFG_K_BACKEND,
-	CFG_K_BACKEND_TLS,
-	CFG_K_BACKEND_CA,
-	CFG_K_BACKEND_VERIFY,
-	CFG_K_BACKEND_FINGERPRINT,
-	CFG_K_BACKEND_NAME,
-	CFG_K_CLIENT_TLS,
-	CFG_K_REQUIRE_SESSION_REUSE,
-	CFG_K_ACTIVE_MODE,
-	CFG_K_ALLOW_CCC,
-	CFG_K_CONNTRACK,
-	CFG_K_DATA_PATH,
-	CFG_K_CONNECT_TIMEOUT,
-	CFG_K_IDLE_TIMEOUT,
-	CFG_K_DATA_TIMEOUT,
-	CFG_K_LOG_LEVEL,
-	CFG_K_USER,
-	CFG_K_CHROOT,
-	CFG_K_MAX_SESSIONS,
-	CFG_K_MAX_SESSIONS_PER_IP,
-	CFG_K_HANDSHAKE_TIMEOUT,
-	CFG_K_MAX_LOGIN_FAILURES,
-	CFG_K_BAN_TIME,
-	CFG_K_BAN_PREFIX4,
-	CFG_K_BAN_PREFIX6,
-	CFG_K_SHUTDOWN_TIMEOUT,
-	CFG_K_WORKERS,
-	CFG_K_BANNER,
-	CFG_K_COUNT
-};
-
 /* State of one cfg_parse call; lives on its stack. */
 struct cfg_parser {
 	struct config *cfg;
@@ -1199,6 +1161,45 @@ cfg_finish(struct cfg_parser *ps)
 }
 
 /* ---- public ---- */
+
+const char *
+cfg_key_name(enum cfg_key_id id)
+{
+	return id < CFG_K_COUNT ? cfg_keys[id].name : NULL;
+}
+
+const char *
+cfg_key_expect(enum cfg_key_id id)
+{
+	return id < CFG_K_COUNT ? cfg_keys[id].expect : NULL;
+}
+
+const char *
+cfg_key_word(enum cfg_key_id id, size_t j)
+{
+	const struct cfg_word *w;
+	size_t i;
+
+	if (id >= CFG_K_COUNT || cfg_keys[id].words == NULL)
+		return NULL;
+	for (i = 0, w = cfg_keys[id].words; w->word != NULL; i++, w++)
+		if (i == j)
+			return w->word;
+	return NULL;
+}
+
+const char *
+cfg_key_word_of(enum cfg_key_id id, int value)
+{
+	const struct cfg_word *w;
+
+	if (id >= CFG_K_COUNT || cfg_keys[id].words == NULL)
+		return NULL;
+	for (w = cfg_keys[id].words; w->word != NULL; w++)
+		if (w->value == value)
+			return w->word;
+	return NULL;
+}
 
 /* UTF-8 byte order mark, which some editors put at the start of a file. */
 static const char cfg_bom[] = "\xef\xbb\xbf";

@@ -22,6 +22,46 @@ enum cfg_data_path   { CFG_DATA_RELAY, CFG_DATA_KERNEL };
 enum cfg_log_level   { CFG_LOG_ERR, CFG_LOG_WARNING, CFG_LOG_NOTICE,
 		       CFG_LOG_INFO, CFG_LOG_DEBUG };
 
+/* The keys of gateway.conf, in the order of the parser's table (and of
+ * ftpsgw -T). */
+enum cfg_key_id {
+	CFG_K_LISTEN,
+	CFG_K_LISTEN_IMPLICIT,
+	CFG_K_CERTIFICATE,
+	CFG_K_PRIVATE_KEY,
+	CFG_K_PUBLIC_ADDRESS,
+	CFG_K_PASSIVE_PORTS,
+	CFG_K_BACKEND,
+	CFG_K_BACKEND_TLS,
+	CFG_K_BACKEND_CA,
+	CFG_K_BACKEND_VERIFY,
+	CFG_K_BACKEND_FINGERPRINT,
+	CFG_K_BACKEND_NAME,
+	CFG_K_CLIENT_TLS,
+	CFG_K_REQUIRE_SESSION_REUSE,
+	CFG_K_ACTIVE_MODE,
+	CFG_K_ALLOW_CCC,
+	CFG_K_CONNTRACK,
+	CFG_K_DATA_PATH,
+	CFG_K_CONNECT_TIMEOUT,
+	CFG_K_IDLE_TIMEOUT,
+	CFG_K_DATA_TIMEOUT,
+	CFG_K_LOG_LEVEL,
+	CFG_K_USER,
+	CFG_K_CHROOT,
+	CFG_K_MAX_SESSIONS,
+	CFG_K_MAX_SESSIONS_PER_IP,
+	CFG_K_HANDSHAKE_TIMEOUT,
+	CFG_K_MAX_LOGIN_FAILURES,
+	CFG_K_BAN_TIME,
+	CFG_K_BAN_PREFIX4,
+	CFG_K_BAN_PREFIX6,
+	CFG_K_SHUTDOWN_TIMEOUT,
+	CFG_K_WORKERS,
+	CFG_K_BANNER,
+	CFG_K_COUNT
+};
+
 /* One listener: a numeric address and port. */
 struct cfg_listen {
 	struct sockaddr_storage addr;	/* AF_INET or AF_INET6, port set */
@@ -107,6 +147,25 @@ void cfg_defaults(struct config *cfg);
  */
 int cfg_parse(struct config *cfg, const char *file, const char *text,
     size_t len, char *err, size_t errcap);
+
+/*
+ * The parser's key table, for the printer (config_print.c), the manual's
+ * check and the tests. Each returns NULL for an id out of range.
+ *
+ * cfg_key_name - the key as written in gateway.conf, e.g. "passive_ports".
+ * cfg_key_expect - its accepted values in words, as the parser's messages
+ *     give them after "expected", e.g. "on, off or auto".
+ * cfg_key_word - the j-th (from 0) word of a key with a closed set of
+ *     values (on/off, explicit/implicit/off, ...); NULL past the last word
+ *     and for every other key.
+ * cfg_key_word_of - the word the parser turns into value (an enum or
+ *     0/1 for a switch), or NULL when the key has no such word.
+ * All strings are static; the caller never frees them.
+ */
+const char *cfg_key_name(enum cfg_key_id id);
+const char *cfg_key_expect(enum cfg_key_id id);
+const char *cfg_key_word(enum cfg_key_id id, size_t j);
+const char *cfg_key_word_of(enum cfg_key_id id, int value);
 
 /*
  * cfg_parse_sockaddr - "ADDR:PORT" or "[V6ADDR]:PORT", numeric, port 1..65535,

@@ -22,6 +22,7 @@
 #include "proxy/admission.h"
 #include "proxy/cipher_pref.h"
 #include "proxy/config.h"
+#include "proxy/config_print.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
@@ -71,11 +72,14 @@ struct main_ctx {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: ftpsgw [-t] -c FILE\n"
-	    "       ftpsgw --version\n"
-	    "  -c FILE  configuration (see gateway.conf); runs in the foreground,\n"
-	    "           logging to stderr\n"
-	    "  -t       check the configuration, certificate and key, then exit\n");
+	fprintf(f, "usage: ftpsgw [-t | -T] -c FILE\n"
+	    "       ftpsgw -V | --version\n"
+	    "       ftpsgw -h | --help\n"
+	    "  -c FILE  configuration (see gateway.conf(5)); runs in the\n"
+	    "           foreground, logging to stderr\n"
+	    "  -t       check the configuration, certificate and key, then exit\n"
+	    "  -T       print every key's value in effect, defaults included,\n"
+	    "           then exit (checks the file's syntax only)\n");
 }
 
 static int
@@ -107,6 +111,33 @@ read_file(const char *path, char **out, size_t *len)
 	*out = p;
 	*len = got;
 	return 0;
+}
+
+/* -T: every key in the order of the parser's table, one line per value,
+ * in gateway.conf's syntax (the output parses back to the same settings);
+ * a key without a value is a comment. */
+static int
+print_config(const struct config *cfg)
+{
+	char v[CFG_VALUE_MAX];
+	enum cfg_key_id id;
+	size_t nth;
+	int r;
+
+	for (id = 0; id < CFG_K_COUNT; id++) {
+		for (nth = 0; (r = cfg_key_value(cfg, id, nth, v,
+		    sizeof(v))) == 1; nth++)
+			printf("%s = %s\n", cfg_key_name(id), v);
+		if (r < 0) {
+			fprintf(stderr, "ftpsgw: internal error: the value of "
+			    "%s does not fit %zu bytes\n", cfg_key_name(id),
+			    sizeof(v));
+			return -1;
+		}
+		if (nth == 0)
+			printf("# %s is not set\n", cfg_key_name(id));
+	}
+	return fflush(stdout) == 0 ? 0 : -1;
 }
 
 static int
@@ -485,7 +516,7 @@ int
 main(int argc, char **argv)
 {
 	static struct main_ctx m;
-	bool test_only = false;
+	bool test_only = false, print_only = false;
 	char err[1024];
 	int i;
 
@@ -494,6 +525,8 @@ main(int argc, char **argv)
 			m.conf_path = argv[++i];
 		} else if (strcmp(argv[i], "-t") == 0) {
 			test_only = true;
+		} else if (strcmp(argv[i], "-T") == 0) {
+			print_only = true;
 		} else if (strcmp(argv[i], "--version") == 0 ||
 		    strcmp(argv[i], "-V") == 0) {
 			printf("ftpsgw %s (%s)\n", FTPSGW_VERSION,
@@ -512,7 +545,11 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_config(&m) < 0 || resolve_backend(&m) < 0)
+	if (load_config(&m) < 0)
+		return 1;
+	if (print_only)
+		return print_config(&m.cfg) < 0 ? 1 : 0;
+	if (resolve_backend(&m) < 0)
 		return 1;
 	log_set_level((enum log_level)m.cfg.log_level);
 	cipher_pref_measure(&m.ciphers);

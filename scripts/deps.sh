@@ -30,6 +30,8 @@ PACKAGES=(
 	clang-format-14
 	# make bench: system calls per relayed TLS record (strace -c -f)
 	strace
+	# make man-lint: mandoc -T lint, and man -l (man-db) renders the pages
+	mandoc man-db
 )
 
 force=0

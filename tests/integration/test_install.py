@@ -1,6 +1,7 @@
 """make install / make uninstall (issue 15, part 1): FHS paths under
 PREFIX and DESTDIR, a unit that names the installed paths, and the
 administrator's gateway.conf never overwritten nor removed."""
+import gzip
 import os
 import stat
 import subprocess
@@ -8,6 +9,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 120
+MAN_PAGES = {"man8/ftpsgw.8.gz": "ftpsgw.8",
+             "man5/gateway.conf.5.gz": "gateway.conf.5",
+             "man1/ftpsgw-certs.1.gz": "ftpsgw-certs.1"}
 
 
 def make(*args):
@@ -25,6 +29,15 @@ def tree(root):
             p = Path(dirpath) / name
             out[str(p.relative_to(root))] = stat.S_IMODE(p.lstat().st_mode)
     return out
+
+
+def man_render(path):
+    """man -l's text of an installed page (man-db reads the .gz)."""
+    env = dict(os.environ, MANPAGER="cat", MANWIDTH="80", LC_ALL="C.UTF-8")
+    p = subprocess.run(["man", "-l", str(path)], capture_output=True,
+                       text=True, timeout=TIMEOUT, env=env)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
 
 
 def test_install_prefix_usr_then_uninstall(tmp_path):
@@ -50,6 +63,21 @@ def test_install_prefix_usr_then_uninstall(tmp_path):
     v = subprocess.run([str(stage / "usr/sbin/ftpsgw"), "--version"],
                        capture_output=True, text=True, timeout=10)
     assert v.returncode == 0 and "ftpsgw" in v.stdout + v.stderr
+    # The manual: gzipped pages (-n: the same bytes on every install) that
+    # man -l renders, each the page in man/ as it is with PREFIX=/usr and
+    # sysconfdir=/etc.
+    for rel, src in MAN_PAGES.items():
+        page = stage / "usr/share/man" / rel
+        assert files[str(page.relative_to(stage))] == 0o644
+        assert gzip.decompress(page.read_bytes()) == \
+            (REPO / "man" / src).read_bytes()
+        assert page.read_bytes()[4:8] == b"\0\0\0\0"	# no time inside
+    text = man_render(stage / "usr/share/man/man8/ftpsgw.8.gz")
+    assert "EXIT STATUS" in text and "ftpsgw [-t | -T] -c file" in text
+    text = man_render(stage / "usr/share/man/man5/gateway.conf.5.gz")
+    assert "     passive_ports = low-high" in text
+    text = man_render(stage / "usr/share/man/man1/ftpsgw-certs.1.gz")
+    assert "ftpsgw-certs init-ca --dir dir" in text
 
     # The administrator's configuration survives a second install ...
     conf = stage / "etc/ftpsgw/gateway.conf"
@@ -80,3 +108,10 @@ def test_install_default_prefix_and_sysconfdir(tmp_path):
     assert "ExecStart=/usr/local/sbin/ftpsgw -c /srv/etc/ftpsgw/gateway.conf" \
         in unit
     assert "/etc/ftpsgw" not in unit.replace("/srv/etc/ftpsgw", "")
+    # The pages name the configuration where it was put.
+    text = man_render(stage / "usr/local/share/man/man5/gateway.conf.5.gz")
+    assert "/srv/etc/ftpsgw/gateway.conf" in text
+    assert "/etc/ftpsgw" not in text.replace("/srv/etc/ftpsgw", "")
+    certs = gzip.decompress((stage / "usr/local/share/man/man1/"
+                             "ftpsgw-certs.1.gz").read_bytes()).decode()
+    assert "--dir /srv/etc/ftpsgw/ca" in certs

@@ -1,5 +1,6 @@
 /* Unit tests for the gateway.conf parser (proxy/config.c), as tables. */
 #include "proxy/config.h"
+#include "proxy/config_print.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -1425,6 +1426,270 @@ test_defaults(void **state)
 	assert_string_equal(cfg.banner, "ftpsgw ready.");
 }
 
+/* ---- the key table and the printer (ftpsgw -T, the manual's check) ---- */
+
+/* Every key's value text after cfg_defaults; NULL: not set. */
+static const char *const default_text[CFG_K_COUNT] = {
+	[CFG_K_LISTEN] = NULL,
+	[CFG_K_LISTEN_IMPLICIT] = NULL,
+	[CFG_K_CERTIFICATE] = NULL,
+	[CFG_K_PRIVATE_KEY] = NULL,
+	[CFG_K_PUBLIC_ADDRESS] = NULL,
+	[CFG_K_PASSIVE_PORTS] = "61000-61999",
+	[CFG_K_BACKEND] = NULL,
+	[CFG_K_BACKEND_TLS] = "explicit",
+	[CFG_K_BACKEND_CA] = NULL,
+	[CFG_K_BACKEND_VERIFY] = "on",
+	[CFG_K_BACKEND_FINGERPRINT] = NULL,
+	[CFG_K_BACKEND_NAME] = NULL,
+	[CFG_K_CLIENT_TLS] = "required",
+	[CFG_K_REQUIRE_SESSION_REUSE] = "on",
+	[CFG_K_ACTIVE_MODE] = "on",
+	[CFG_K_ALLOW_CCC] = "off",
+	[CFG_K_CONNTRACK] = "auto",
+	[CFG_K_DATA_PATH] = "relay",
+	[CFG_K_CONNECT_TIMEOUT] = "10",
+	[CFG_K_IDLE_TIMEOUT] = "600",
+	[CFG_K_DATA_TIMEOUT] = "60",
+	[CFG_K_LOG_LEVEL] = "info",
+	[CFG_K_USER] = NULL,
+	[CFG_K_CHROOT] = NULL,
+	[CFG_K_MAX_SESSIONS] = "2000",
+	[CFG_K_MAX_SESSIONS_PER_IP] = "50",
+	[CFG_K_HANDSHAKE_TIMEOUT] = "10",
+	[CFG_K_MAX_LOGIN_FAILURES] = "5",
+	[CFG_K_BAN_TIME] = "600",
+	[CFG_K_BAN_PREFIX4] = "32",
+	[CFG_K_BAN_PREFIX6] = "64",
+	[CFG_K_SHUTDOWN_TIMEOUT] = "30",
+	[CFG_K_WORKERS] = "auto",
+	[CFG_K_BANNER] = "ftpsgw ready.",
+};
+
+static void
+test_key_table(void **state)
+{
+	enum cfg_key_id a, b;
+
+	(void)state;
+	for (a = 0; a < CFG_K_COUNT; a++) {
+		assert_non_null(cfg_key_name(a));
+		assert_non_null(cfg_key_expect(a));
+		for (b = 0; b < a; b++)
+			assert_string_not_equal(cfg_key_name(a),
+			    cfg_key_name(b));
+	}
+	assert_null(cfg_key_name(CFG_K_COUNT));
+	assert_null(cfg_key_expect(CFG_K_COUNT));
+	assert_null(cfg_key_word(CFG_K_COUNT, 0));
+	assert_string_equal(cfg_key_name(CFG_K_PASSIVE_PORTS), "passive_ports");
+	assert_string_equal(cfg_key_expect(CFG_K_CONNTRACK), "on, off or auto");
+	assert_string_equal(cfg_key_word(CFG_K_CONNTRACK, 0), "on");
+	assert_string_equal(cfg_key_word(CFG_K_CONNTRACK, 2), "auto");
+	assert_null(cfg_key_word(CFG_K_CONNTRACK, 3));
+	assert_null(cfg_key_word(CFG_K_WORKERS, 0));	/* not a word key */
+	assert_string_equal(cfg_key_word_of(CFG_K_BACKEND_TLS,
+	    CFG_BACKEND_OFF), "off");
+	assert_string_equal(cfg_key_word_of(CFG_K_ALLOW_CCC, 1), "on");
+	assert_null(cfg_key_word_of(CFG_K_ALLOW_CCC, 2));
+	assert_null(cfg_key_word_of(CFG_K_BANNER, 0));
+}
+
+static void
+test_print_defaults(void **state)
+{
+	char v[CFG_VALUE_MAX];
+	struct config cfg;
+	enum cfg_key_id id;
+
+	(void)state;
+	cfg_defaults(&cfg);
+	for (id = 0; id < CFG_K_COUNT; id++) {
+		int r = cfg_key_value(&cfg, id, 0, v, sizeof(v));
+
+		if (default_text[id] == NULL) {
+			assert_int_equal(r, 0);
+			assert_string_equal(v, "");
+		} else {
+			assert_int_equal(r, 1);
+			assert_string_equal(v, default_text[id]);
+		}
+		/* Only the listeners have a second value, and not here. */
+		assert_int_equal(cfg_key_value(&cfg, id, 1, v, sizeof(v)), 0);
+	}
+}
+
+/* Every key set away from its default, in forms the printer changes. */
+#define FULL	"listen = 203.0.113.1:21\n" \
+		"listen_implicit = [2001:DB8:1::1]:990\n" \
+		"listen = [2001:db8:1::0001]:2121\n" \
+		"certificate = /etc/ftpsgw/site#2.pem\n" \
+		"private_key = /etc/ftpsgw/gateway.key\n" \
+		"public_address = [2001:db8::9]\n" \
+		"passive_ports = 40000 - 40099\n" \
+		"backend = nas.lan.example\n" \
+		"backend_tls = implicit\n" \
+		"backend_ca = /etc/ftpsgw/lan-ca.pem\n" \
+		"backend_verify = off\n" \
+		"backend_fingerprint = sha256:" FP64 "\n" \
+		"backend_name = ftp.lan.example\n" \
+		"client_tls = optional\n" \
+		"require_session_reuse = off\n" \
+		"active_mode = off\n" \
+		"allow_ccc = on\n" \
+		"conntrack = on\n" \
+		"data_path = kernel\n" \
+		"connect_timeout = 11\n" \
+		"idle_timeout = 601\n" \
+		"data_timeout = 61\n" \
+		"log_level = debug\n" \
+		"user = ftpsgw\n" \
+		"chroot = /var/lib/ftpsgw\n" \
+		"max_sessions = 2001\n" \
+		"max_sessions_per_ip = 51\n" \
+		"handshake_timeout = 12\n" \
+		"max_login_failures = 0\n" \
+		"ban_time = 86400\n" \
+		"ban_prefix4 = 24\n" \
+		"ban_prefix6 = 128\n" \
+		"shutdown_timeout = 1\n" \
+		"workers = 64\n" \
+		"banner = Example Corp. FTP, be nice   # not part of it\n"
+
+/* What ftpsgw -T prints for FULL, in table order, one value a line. */
+#define FULL_PRINTED "listen = 203.0.113.1:21\n" \
+		"listen = [2001:db8:1::1]:2121\n" \
+		"listen_implicit = [2001:db8:1::1]:990\n" \
+		"certificate = /etc/ftpsgw/site#2.pem\n" \
+		"private_key = /etc/ftpsgw/gateway.key\n" \
+		"public_address = 2001:db8::9\n" \
+		"passive_ports = 40000-40099\n" \
+		"backend = nas.lan.example:990\n" \
+		"backend_tls = implicit\n" \
+		"backend_ca = /etc/ftpsgw/lan-ca.pem\n" \
+		"backend_verify = off\n" \
+		"backend_fingerprint = sha256:00:11:22:33:44:55:66:77:88:99:" \
+		"AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:" \
+		"EE:FF\n" \
+		"backend_name = ftp.lan.example\n" \
+		"client_tls = optional\n" \
+		"require_session_reuse = off\n" \
+		"active_mode = off\n" \
+		"allow_ccc = on\n" \
+		"conntrack = on\n" \
+		"data_path = kernel\n" \
+		"connect_timeout = 11\n" \
+		"idle_timeout = 601\n" \
+		"data_timeout = 61\n" \
+		"log_level = debug\n" \
+		"user = ftpsgw\n" \
+		"chroot = /var/lib/ftpsgw\n" \
+		"max_sessions = 2001\n" \
+		"max_sessions_per_ip = 51\n" \
+		"handshake_timeout = 12\n" \
+		"max_login_failures = 0\n" \
+		"ban_time = 86400\n" \
+		"ban_prefix4 = 24\n" \
+		"ban_prefix6 = 128\n" \
+		"shutdown_timeout = 1\n" \
+		"workers = 64\n" \
+		"banner = Example Corp. FTP, be nice\n"
+
+/* All of cfg as key = value lines (as main.c's -T writes them, without the
+ * comments for keys not set) into out. */
+static void
+print_all(const struct config *cfg, char *out, size_t cap)
+{
+	char v[CFG_VALUE_MAX];
+	enum cfg_key_id id;
+	size_t nth, o = 0;
+
+	out[0] = '\0';
+	for (id = 0; id < CFG_K_COUNT; id++) {
+		for (nth = 0; cfg_key_value(cfg, id, nth, v, sizeof(v)) == 1;
+		    nth++) {
+			int n = snprintf(out + o, cap - o, "%s = %s\n",
+			    cfg_key_name(id), v);
+
+			assert_true(n > 0 && (size_t)n < cap - o);
+			o += (size_t)n;
+		}
+	}
+}
+
+static void
+test_print_roundtrip(void **state)
+{
+	static char once[8192], twice[8192];
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, FULL, strlen(FULL), err, sizeof(err)),
+	    0);
+	print_all(&cfg, once, sizeof(once));
+	assert_string_equal(once, FULL_PRINTED);
+	/* What was printed reads back to the same settings. */
+	assert_int_equal(parse(&cfg, once, strlen(once), err, sizeof(err)),
+	    0);
+	print_all(&cfg, twice, sizeof(twice));
+	assert_string_equal(twice, once);
+}
+
+/* Each word of each closed set is read and printed back as itself. */
+static void
+test_print_words(void **state)
+{
+	char text[512], err[512], v[CFG_VALUE_MAX];
+	struct config cfg;
+	enum cfg_key_id id;
+	size_t j, words = 0;
+	const char *w;
+
+	(void)state;
+	for (id = 0; id < CFG_K_COUNT; id++) {
+		for (j = 0; (w = cfg_key_word(id, j)) != NULL; j++, words++) {
+			snprintf(text, sizeof(text), BASE "%s = %s\n",
+			    cfg_key_name(id), w);
+			assert_int_equal(parse(&cfg, text, strlen(text), err,
+			    sizeof(err)), 0);
+			assert_int_equal(cfg_key_value(&cfg, id, 0, v,
+			    sizeof(v)), 1);
+			assert_string_equal(v, w);
+		}
+	}
+	/* on/off for backend_verify, require_session_reuse, active_mode and
+	 * allow_ccc; 3 backend_tls, 2 client_tls, 3 conntrack, 2 data_path,
+	 * 5 log_level. */
+	assert_int_equal(words, 4 * 2 + 3 + 2 + 3 + 2 + 5);
+}
+
+/* A buffer too small: -1 and an empty string, never a cut value. */
+static void
+test_print_small(void **state)
+{
+	char v[8];
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, FULL, strlen(FULL), err, sizeof(err)),
+	    0);
+	memset(v, 'x', sizeof(v));
+	assert_int_equal(cfg_key_value(&cfg, CFG_K_BANNER, 0, v, sizeof(v)),
+	    -1);
+	assert_string_equal(v, "");
+	memset(v, 'x', sizeof(v));
+	assert_int_equal(cfg_key_value(&cfg, CFG_K_BACKEND_FINGERPRINT, 0, v,
+	    sizeof(v)), -1);
+	assert_string_equal(v, "");
+	assert_int_equal(cfg_key_value(&cfg, CFG_K_WORKERS, 0, v, 3), 1);
+	assert_string_equal(v, "64");
+	assert_int_equal(cfg_key_value(&cfg, CFG_K_WORKERS, 0, v, 2), -1);
+	assert_int_equal(cfg_key_value(&cfg, CFG_K_COUNT, 0, v, sizeof(v)),
+	    -1);
+}
+
 int
 main(void)
 {
@@ -1437,6 +1702,11 @@ main(void)
 		cmocka_unit_test(test_max_listeners),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_key_table),
+		cmocka_unit_test(test_print_defaults),
+		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_print_words),
+		cmocka_unit_test(test_print_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
