@@ -259,11 +259,15 @@ fw_nft_header(struct fw_out *o, const struct fw_req *req)
 	    "# in any table is final: this is the complete firewall of a "
 	    "router that does\n"
 	    "# only this. On a router with rules of its own (SSH, LAN "
-	    "forwarding, NAT),\n"
-	    "# add them here first, or copy the ct helper object, the pre and "
-	    "out chains\n"
-	    "# and the input rules of the listen ports into your own "
-	    "ruleset.\n");
+	    "forwarding, NAT),\n");
+	if (req->cfg->conntrack != CFG_CT_OFF)
+		fw_put(o, "# add them here first, or copy the ct helper object, "
+		    "the pre and out chains\n"
+		    "# and the input rules of the listen ports into your own "
+		    "ruleset.\n");
+	else
+		fw_put(o, "# add them here first, or copy the input rules into "
+		    "your own ruleset.\n");
 }
 
 static void
@@ -452,17 +456,19 @@ fw_ipt_header(struct fw_out *o, const struct fw_req *req, int family)
 	    "%s-restore),\n# and the %s part (ftpsgw --firewall %s) with "
 	    "%s-restore.\n", me, me, family == AF_INET6 ? "IPv4" : "IPv6",
 	    other, other);
-	fw_put(o, "# %s-restore replaces the whole tables below (raw, "
-	    "filter%s) with these\n"
+	fw_put(o, "# %s-restore replaces the whole tables below (%s%s) "
+	    "with these\n"
 	    "# rules, in one transaction; loading it again replaces them "
 	    "again. This is the\n"
 	    "# complete firewall of a router that does only this: on a "
 	    "router with rules of\n"
 	    "# its own (SSH, LAN forwarding, NAT), add them here first, or "
 	    "add the -A lines\n"
-	    "# of the raw table and the INPUT rules of the listen ports to "
-	    "your own.\n", me,
-	    req->cfg->data_path == CFG_DATA_KERNEL ? ", nat" : "");
+	    "# %s to your own.\n", me,
+	    req->cfg->conntrack != CFG_CT_OFF ? "raw, filter" : "filter",
+	    req->cfg->data_path == CFG_DATA_KERNEL ? ", nat" : "",
+	    req->cfg->conntrack != CFG_CT_OFF ? "of the raw table and the "
+	    "INPUT rules of the listen ports" : "of the INPUT chain");
 }
 
 static void
