@@ -70,7 +70,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/portpool.c \
 	proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/firewall.c \
-	certs/ca_name.c
+	proxy/json.c proxy/fw_check.c certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -99,7 +99,7 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 # ---- unit tests (cmocka); each binary links only the module it tests ----
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
-	test_data_plan test_voice test_firewall
+	test_data_plan test_voice test_firewall test_json test_fw_check
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -114,6 +114,9 @@ test_ct_msg_LIBS      := $(PKG_LIBS)
 test_data_plan_SRCS   := proxy/data_plan.c
 # firewall's rows are gateway.conf texts, parsed by config.c.
 test_firewall_SRCS    := proxy/firewall.c proxy/config.c
+test_json_SRCS        := proxy/json.c
+# fw_check reads what json.c parsed.
+test_fw_check_SRCS    := proxy/fw_check.c proxy/json.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
