@@ -23,6 +23,7 @@
 #include "proxy/cipher_pref.h"
 #include "proxy/config.h"
 #include "proxy/firewall.h"
+#include "proxy/fw_probe.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
@@ -77,7 +78,9 @@ usage(FILE *f)
 	    "       ftpsgw --version\n"
 	    "  -c FILE  configuration (see gateway.conf); runs in the foreground,\n"
 	    "           logging to stderr\n"
-	    "  -t       check the configuration, certificate and key, then exit\n"
+	    "  -t       check the configuration, certificate and key, and whether\n"
+	    "           the running nftables ruleset attaches the ftp helper\n"
+	    "           (warnings only), then exit\n"
 	    "  --firewall KIND  print the firewall this configuration needs, for\n"
 	    "           nft -f, iptables-restore or ip6tables-restore, then exit\n");
 }
@@ -600,6 +603,8 @@ main(int argc, char **argv)
 		}
 		if (chain > 0)
 			log_msg(LOG_LVL_WARNING, "%s", err);
+		/* Warnings only: the rules may be loaded after this check. */
+		(void)fw_probe_warn(&m.cfg, &m.backend, m.conf_path);
 		printf("ftpsgw: configuration %s OK: %zu listener%s, backend %s, "
 		    "certificate and key match%s\n", m.conf_path, m.cfg.n_listen,
 		    m.cfg.n_listen == 1 ? "" : "s",
