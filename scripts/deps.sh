@@ -30,6 +30,8 @@ PACKAGES=(
 	clang-format-14
 	# make bench: system calls per relayed TLS record (strace -c -f)
 	strace
+	# ftpsgw --firewall iptables: its output checked with iptables-restore --test
+	iptables
 )
 
 force=0

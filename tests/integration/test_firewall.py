@@ -244,6 +244,25 @@ def test_firewall_option_errors(lab, certs, proftpd):
     assert r.stdout.startswith("#!/usr/sbin/nft -f\n")
 
 
+def test_readme_shows_what_ftpsgw_prints(lab):
+    """README's firewall example is the output for README's configuration
+    example, comments left out, to the byte."""
+    with open(os.path.join(L.REPO, "README.md")) as f:
+        readme = f.read()
+    conf_block = readme.split("and set at least:\n\n", 1)[1].split("\n\n", 1)[0]
+    conf_text = "\n".join(ln[4:].split("#", 1)[0].rstrip()
+                          for ln in conf_block.splitlines()) + "\n"
+    conf = lab.path("readme.conf")
+    with open(conf, "w") as f:
+        f.write(conf_text)
+    shown = readme.split("it prints (its comments", 1)[1].split("\n\n", 1)[1]
+    shown = shown.split("\n\n", 1)[0]
+    printed = L.print_firewall(conf, ns=lab.ns_router)
+    rules = [ln for ln in printed.splitlines()
+             if ln.strip() and not ln.lstrip().startswith("#")]
+    assert [ln[4:] for ln in shown.splitlines()] == rules
+
+
 @pytest.mark.skipif(not shutil.which("iptables-restore"),
                     reason="iptables is not installed (scripts/deps.sh installs it)")
 @pytest.mark.parametrize("kind", ["iptables", "ip6tables"])
