@@ -17,6 +17,7 @@
 #                   and run each for FUZZ_SECONDS (default 60); prints runs,
 #                   coverage and "no crash" or the crashing input per target;
 #                   FUZZ_TARGETS="command reply config telnet" picks which
+#                   (also scrub, session, fwcheck)
 #   make headercheck  compile every header on its own
 #   make bench      benchmark: ftpsgw vs direct vs ProFTPD mod_proxy in the
 #                   namespace lab, its relay CPU vs HAProxy's TLS->TLS,
@@ -191,7 +192,7 @@ endif
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= command reply config telnet scrub session
+FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
@@ -202,6 +203,7 @@ fuzz_reply_SRCS   := tests/fuzz/fuzz_reply.c $(FUZZ_FTP)
 fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c
 fuzz_telnet_SRCS  := tests/fuzz/fuzz_telnet.c proxy/telnet.c
 fuzz_scrub_SRCS   := tests/fuzz/fuzz_scrub.c proxy/ftp_scrub.c
+fuzz_fwcheck_SRCS := tests/fuzz/fuzz_fwcheck.c proxy/json.c proxy/fw_check.c
 # The session fuzzer runs the real session code and event loop in process
 # (everything but main, the workers and the privilege switch).
 fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
@@ -224,6 +226,8 @@ fuzz_telnet_MAXLEN  := 8193
 # session: a script of one session (two bytes per step, and the answers').
 fuzz_scrub_MAXLEN   := 4200
 fuzz_session_MAXLEN := 2048
+# fwcheck: a ruleset's JSON as nft prints it (the seeds are 0.5-8 KB).
+fuzz_fwcheck_MAXLEN := 8192
 
 define fuzz_rule
 $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
@@ -232,7 +236,7 @@ $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_CFLAGS) $$(PKG_CFLAGS) -o $$@ \
 		$$(sort $$(fuzz_$(1)_SRCS)) $$(fuzz_$(1)_LIBS)
 endef
-$(foreach t,command reply config telnet scrub session,$(eval $(call fuzz_rule,$(t))))
+$(foreach t,command reply config telnet scrub session fwcheck,$(eval $(call fuzz_rule,$(t))))
 
 # Every target runs, even after one crashed; the exit status says whether
 # any did.
