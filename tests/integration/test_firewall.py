@@ -276,3 +276,49 @@ def test_iptables_output_is_accepted(lab, certs, proftpd, kind, name):
     r = lab.run(lab.ns_router, [f"{kind}-restore", "--test"], input=text,
                 check=False)
     assert r.returncode == 0, r.stderr + text
+
+
+@pytest.mark.skipif(not shutil.which("iptables-restore"),
+                    reason="iptables is not installed (scripts/deps.sh installs it)")
+def test_transfers_behind_the_iptables_rules(lab, certs, proftpd, start_gw):
+    """The router with the printed iptables and ip6tables rules in place of
+    the nft table: passive (both families) and active transfers get
+    through, other ports stay closed, and -t sees iptables-nft's CT rules
+    (no warning)."""
+    version = lab.run(lab.ns_router, ["iptables", "--version"]).stdout
+    if "nf_tables" not in version:
+        pytest.skip(f"{version.strip()}: the legacy backend's rules would "
+                    "outlive this test's cleanup (nft flush ruleset)")
+    cfg = gw_config(certs, proftpd)
+    conf = write_conf(lab, "fw-ipt", cfg)
+    try:
+        lab.run(lab.ns_router, ["nft", "delete", "table", "inet", "ftpsgw"])
+        for kind in ("iptables", "ip6tables"):
+            lab.run(lab.ns_router, [f"{kind}-restore"],
+                    input=L.print_firewall(conf, kind=kind, ns=lab.ns_router))
+        saved = lab.run(lab.ns_router, ["iptables-save"]).stdout
+        assert "-A PREROUTING -d 203.0.113.1/32 -p tcp -m tcp --dport 21 " \
+               "-j CT --helper ftp" in saved
+        gw = start_gw(cfg)
+        got = lab.tcp_probe(lab.ns_client, [(GW4, 2121), (GW4, 40000),
+                                            (L.Lab.ROUTER_LAN4, 21)])
+        assert set(got.values()) == {"timeout"}, got
+        out = lab.path("fw-ipt-f1M")
+        r = curl(lab, certs, proftpd, url("f1M"), "-o", out)
+        assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+        assert same(out, os.path.join(proftpd.home, "f1M"))
+        out6 = lab.path("fw-ipt-f16385-v6")
+        r = curl(lab, certs, proftpd, url("f16385", host=GW6), "-o", out6)
+        assert r.returncode == 0, r.stderr + gw.log_text()[-3000:]
+        assert same(out6, os.path.join(proftpd.home, "f16385"))
+        act = lab.path("fw-ipt-active")
+        r = ftpc(lab, certs, proftpd, "get", "f16384", act,
+                 extra=["--mode", "active"])
+        assert r.returncode == 0, r.stdout + r.stderr + gw.log_text()[-3000:]
+        assert same(act, os.path.join(proftpd.home, "f16384"))
+        r = check(lab, conf)
+        assert r.returncode == 0 and FIREWALL_LINES not in r.stderr, r.stderr
+    finally:
+        # Only iptables' tables and ours were in this namespace.
+        lab.run(lab.ns_router, ["nft", "flush", "ruleset"])
+        lab.load_ruleset()
