@@ -257,8 +257,10 @@ control connection's TLS session. User '{srv.user}'; passive ports 30000-30999
         r = run(lab, lab.ns_router, [L.GATEWAY_BIN, "-t", "-c", gw.config_path],
                 timeout=30)
         show("ftpsgw -t -c gateway.conf", r.stdout + r.stderr)
-        proves("the firewall opens 21 and 990 and attaches the ftp helper to "
-               "them, nothing more: no passive port range.")
+        proves("the firewall opens 21 and 990, nothing more (no passive port "
+               "range), and attaches the ftp helper to them and to ftpsgw's "
+               "connections to the server; ftpsgw -t read it and warned of "
+               "nothing.")
 
         step(6, "Listing, download and upload with curl, through the same firewall")
         r = curl(lab, ca_pem, srv.user, srv.password, f"ftp://{NAME}/")
