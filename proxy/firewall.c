@@ -471,12 +471,63 @@ fw_ipt_header(struct fw_out *o, const struct fw_req *req, int family)
 	    "INPUT rules of the listen ports" : "of the INPUT chain");
 }
 
+/* "-A CHAIN [-d ADDR] -p tcp -m tcp --dport PORT TARGET" for every listen
+ * port of the family. */
+static void
+fw_ipt_listen(struct fw_out *o, const struct fw_groups *listen, int family,
+    const char *chain, const char *target)
+{
+	size_t i, j;
+
+	for (i = 0; i < listen->n; i++) {
+		const struct fw_group *g = &listen->g[i];
+
+		if (g->family != family)
+			continue;
+		for (j = 0; j < g->n_port; j++) {
+			fw_put(o, "-A %s", chain);
+			fw_ipt_addr(o, 'd', g->family, g->any, g->addr);
+			fw_put(o, " -p tcp -m tcp --dport %u %s\n", g->port[j],
+			    target);
+		}
+	}
+}
+
+/* conntrack = off: the passive ports (see fw_nft_passive). */
+static void
+fw_ipt_passive(struct fw_out *o, const struct fw_req *req, int family)
+{
+	const struct config *cfg = req->cfg;
+	struct fw_groups pg;
+	size_t i;
+
+	fw_passive_groups(cfg, &pg);
+	fw_put(o, "# conntrack = off: ftpsgw programs no expectations, so "
+	    "nothing makes its data\n"
+	    "# connections related: passive_ports must be open, to the "
+	    "addresses clients\n# are told%s.\n", cfg->active_mode ?
+	    ", and from the FTP server for active mode" : "");
+	for (i = 0; i < pg.n; i++) {
+		if (pg.g[i].family != family)
+			continue;
+		fw_put(o, "-A INPUT");
+		fw_ipt_addr(o, 'd', family, pg.g[i].any, pg.g[i].addr);
+		fw_ipt_range(o, cfg);
+		fw_put(o, " -j ACCEPT\n");
+	}
+	if (cfg->active_mode && req->backend.family == family) {
+		fw_put(o, "-A INPUT");
+		fw_ipt_addr(o, 's', family, false, req->backend.addr);
+		fw_ipt_range(o, cfg);
+		fw_put(o, " -j ACCEPT\n");
+	}
+}
+
 static void
 fw_ipt(struct fw_out *o, const struct fw_req *req, int family)
 {
 	const struct config *cfg = req->cfg;
 	struct fw_groups listen;
-	size_t i, j;
 
 	fw_listen_groups(cfg, &listen);
 	fw_ipt_header(o, req, family);
@@ -492,19 +543,8 @@ fw_ipt(struct fw_out *o, const struct fw_req *req, int family)
 		    "*raw\n"
 		    ":PREROUTING ACCEPT [0:0]\n"
 		    ":OUTPUT ACCEPT [0:0]\n", cfg->backend_port);
-		for (i = 0; i < listen.n; i++) {
-			const struct fw_group *g = &listen.g[i];
-
-			if (g->family != family)
-				continue;
-			for (j = 0; j < g->n_port; j++) {
-				fw_put(o, "-A PREROUTING");
-				fw_ipt_addr(o, 'd', g->family, g->any,
-				    g->addr);
-				fw_put(o, " -p tcp -m tcp --dport %u -j CT "
-				    "--helper ftp\n", g->port[j]);
-			}
-		}
+		fw_ipt_listen(o, &listen, family, "PREROUTING",
+		    "-j CT --helper ftp");
 		fw_put(o, "-A OUTPUT -p tcp -m tcp --dport %u -j CT --helper "
 		    "ftp\nCOMMIT\n", cfg->backend_port);
 	}
@@ -518,43 +558,9 @@ fw_ipt(struct fw_out *o, const struct fw_req *req, int family)
 	    cfg->conntrack == CFG_CT_OFF ? "" : " Data connections come in as "
 	    "related to their\n# control connection, by the expectations "
 	    "ftpsgw programs: no passive port\n# range is opened.");
-	for (i = 0; i < listen.n; i++) {
-		const struct fw_group *g = &listen.g[i];
-
-		if (g->family != family)
-			continue;
-		for (j = 0; j < g->n_port; j++) {
-			fw_put(o, "-A INPUT");
-			fw_ipt_addr(o, 'd', g->family, g->any, g->addr);
-			fw_put(o, " -p tcp -m tcp --dport %u -j ACCEPT\n",
-			    g->port[j]);
-		}
-	}
-	if (cfg->conntrack == CFG_CT_OFF) {
-		struct fw_groups pg;
-
-		fw_passive_groups(cfg, &pg);
-		fw_put(o, "# conntrack = off: ftpsgw programs no expectations, "
-		    "so nothing makes its data\n"
-		    "# connections related: passive_ports must be open, to "
-		    "the addresses clients\n# are told%s.\n", cfg->active_mode ?
-		    ", and from the FTP server for active mode" : "");
-		for (i = 0; i < pg.n; i++) {
-			if (pg.g[i].family != family)
-				continue;
-			fw_put(o, "-A INPUT");
-			fw_ipt_addr(o, 'd', family, pg.g[i].any,
-			    pg.g[i].addr);
-			fw_ipt_range(o, cfg);
-			fw_put(o, " -j ACCEPT\n");
-		}
-		if (cfg->active_mode && req->backend.family == family) {
-			fw_put(o, "-A INPUT");
-			fw_ipt_addr(o, 's', family, false, req->backend.addr);
-			fw_ipt_range(o, cfg);
-			fw_put(o, " -j ACCEPT\n");
-		}
-	}
+	fw_ipt_listen(o, &listen, family, "INPUT", "-j ACCEPT");
+	if (cfg->conntrack == CFG_CT_OFF)
+		fw_ipt_passive(o, req, family);
 	if (family == AF_INET6 && fw_need_ipv6(req, &listen))
 		fw_put(o, "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type "
 		    "neighbour-solicitation -j ACCEPT\n"
