@@ -17,6 +17,7 @@
 #                   and run each for FUZZ_SECONDS (default 60); prints runs,
 #                   coverage and "no crash" or the crashing input per target;
 #                   FUZZ_TARGETS="command reply config telnet" picks which
+#                   (also scrub, session, fwcheck)
 #   make headercheck  compile every header on its own
 #   make bench      benchmark: ftpsgw vs direct vs ProFTPD mod_proxy in the
 #                   namespace lab, its relay CPU vs HAProxy's TLS->TLS,
@@ -74,7 +75,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/config_print.c \
-	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c
+	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/firewall.c \
+	proxy/json.c proxy/fw_check.c certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -83,6 +85,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/session.c proxy/session_out.c proxy/session_preamble.c \
 	proxy/session_cmd.c proxy/session_reply.c proxy/session_data.c proxy/data.c \
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \
+	proxy/fw_probe.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
@@ -103,7 +106,7 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 # ---- unit tests (cmocka); each binary links only the module it tests ----
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
-	test_data_plan test_voice
+	test_data_plan test_voice test_firewall test_json test_fw_check
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -116,6 +119,11 @@ test_voice_SRCS       := proxy/voice.c
 test_ct_msg_SRCS      := conntrack/ct_msg.c
 test_ct_msg_LIBS      := $(PKG_LIBS)
 test_data_plan_SRCS   := proxy/data_plan.c
+# firewall's rows are gateway.conf texts, parsed by config.c.
+test_firewall_SRCS    := proxy/firewall.c proxy/config.c
+test_json_SRCS        := proxy/json.c
+# fw_check reads what json.c parsed.
+test_fw_check_SRCS    := proxy/fw_check.c proxy/json.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
@@ -201,7 +209,7 @@ endif
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= command reply config telnet scrub session
+FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
@@ -212,6 +220,7 @@ fuzz_reply_SRCS   := tests/fuzz/fuzz_reply.c $(FUZZ_FTP)
 fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c
 fuzz_telnet_SRCS  := tests/fuzz/fuzz_telnet.c proxy/telnet.c
 fuzz_scrub_SRCS   := tests/fuzz/fuzz_scrub.c proxy/ftp_scrub.c
+fuzz_fwcheck_SRCS := tests/fuzz/fuzz_fwcheck.c proxy/json.c proxy/fw_check.c
 # The session fuzzer runs the real session code and event loop in process
 # (everything but main, the workers and the privilege switch).
 fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
@@ -234,6 +243,8 @@ fuzz_telnet_MAXLEN  := 8193
 # session: a script of one session (two bytes per step, and the answers').
 fuzz_scrub_MAXLEN   := 4200
 fuzz_session_MAXLEN := 2048
+# fwcheck: a ruleset's JSON as nft prints it (the seeds are 0.5-8 KB).
+fuzz_fwcheck_MAXLEN := 8192
 
 define fuzz_rule
 $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
@@ -242,7 +253,7 @@ $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_CFLAGS) $$(PKG_CFLAGS) -o $$@ \
 		$$(sort $$(fuzz_$(1)_SRCS)) $$(fuzz_$(1)_LIBS)
 endef
-$(foreach t,command reply config telnet scrub session,$(eval $(call fuzz_rule,$(t))))
+$(foreach t,command reply config telnet scrub session fwcheck,$(eval $(call fuzz_rule,$(t))))
 
 # Every target runs, even after one crashed; the exit status says whether
 # any did.

@@ -316,10 +316,11 @@ ct_strerror_advice(int err)
 		    "`tcp dport { 21, 990 } ct helper set \"ftp-std\"` to a "
 		    "prerouting filter chain, with the object `ct helper "
 		    "ftp-std { type \"ftp\" protocol tcp; }` in the same "
-		    "table, and for data_path = kernel `tcp dport 21 ct helper "
-		    "set \"ftp-std\"` to an output chain (see README "
-		    "\"Firewall\"); connections opened before the rule keep "
-		    "failing";
+		    "table, and for active mode and data_path = kernel `tcp "
+		    "dport 21 ct helper set \"ftp-std\"` to an output chain; "
+		    "`ftpsgw --firewall nft -c FILE` prints them all (see "
+		    "README \"Firewall\"); connections opened before the rule "
+		    "keep failing";
 	case EPERM:
 		return "ftpsgw lacks CAP_NET_ADMIN, which the kernel checks on "
 		    "every conntrack request: start it as root (it keeps only "

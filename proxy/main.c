@@ -23,6 +23,8 @@
 #include "proxy/cipher_pref.h"
 #include "proxy/config.h"
 #include "proxy/config_print.h"
+#include "proxy/firewall.h"
+#include "proxy/fw_probe.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
@@ -73,13 +75,18 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: ftpsgw [-t | -T] -c FILE\n"
+	    "       ftpsgw --firewall nft|iptables|ip6tables -c FILE\n"
 	    "       ftpsgw -V | --version\n"
 	    "       ftpsgw -h | --help\n"
 	    "  -c FILE  configuration (see gateway.conf(5)); runs in the\n"
 	    "           foreground, logging to stderr\n"
-	    "  -t       check the configuration, certificate and key, then exit\n"
+	    "  -t       check the configuration, certificate and key, and whether\n"
+	    "           the running nftables ruleset attaches the ftp helper\n"
+	    "           (warnings only), then exit\n"
 	    "  -T       print every key's value in effect, defaults included,\n"
-	    "           then exit (checks the file's syntax only)\n");
+	    "           then exit (checks the file's syntax only)\n"
+	    "  --firewall KIND  print the firewall this configuration needs, for\n"
+	    "           nft, iptables-restore or ip6tables-restore, then exit\n");
 }
 
 static int
@@ -158,6 +165,41 @@ load_config(struct main_ctx *m)
 		fprintf(stderr, "ftpsgw: %s\n", err);
 		return -1;
 	}
+	return 0;
+}
+
+/* --firewall: the ruleset for this configuration on stdout. Needs the
+ * configuration and the backend's address, not the certificate or key:
+ * the firewall can be set up before they exist. */
+static int
+print_firewall(struct main_ctx *m, enum fw_kind kind)
+{
+	struct fw_req req = { .cfg = &m->cfg, .conf_path = m->conf_path,
+	    .backend = m->backend };
+	enum fw_err e;
+	size_t len;
+	char *text = malloc(FW_TEXT_MAX);
+
+	if (text == NULL) {
+		fprintf(stderr, "ftpsgw: out of memory\n");
+		return 1;
+	}
+	e = fw_render(&req, kind, text, FW_TEXT_MAX, &len);
+	if (e != FW_OK) {
+		/* Neither can happen: the backend is resolved and the
+		 * largest configuration fits. */
+		fprintf(stderr, "ftpsgw: %s: cannot print the firewall "
+		    "(internal error %d)\n", m->conf_path, (int)e);
+		free(text);
+		return 1;
+	}
+	if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0) {
+		fprintf(stderr, "ftpsgw: writing the firewall: %s\n",
+		    strerror(errno));
+		free(text);
+		return 1;
+	}
+	free(text);
 	return 0;
 }
 
@@ -516,7 +558,8 @@ int
 main(int argc, char **argv)
 {
 	static struct main_ctx m;
-	bool test_only = false, print_only = false;
+	bool test_only = false, print_only = false, firewall = false;
+	enum fw_kind fw_kind = FW_NFT;
 	char err[1024];
 	int i;
 
@@ -527,6 +570,14 @@ main(int argc, char **argv)
 			test_only = true;
 		} else if (strcmp(argv[i], "-T") == 0) {
 			print_only = true;
+		} else if (strcmp(argv[i], "--firewall") == 0 && i + 1 < argc) {
+			if (fw_kind_parse(argv[++i], &fw_kind) < 0) {
+				fprintf(stderr, "ftpsgw: --firewall %s: "
+				    "expected nft, iptables or ip6tables\n",
+				    argv[i]);
+				return 2;
+			}
+			firewall = true;
 		} else if (strcmp(argv[i], "--version") == 0 ||
 		    strcmp(argv[i], "-V") == 0) {
 			printf("ftpsgw %s (%s)\n", FTPSGW_VERSION,
@@ -541,7 +592,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (m.conf_path == NULL) {
+	if (m.conf_path == NULL || (int)firewall + test_only + print_only > 1) {
 		usage(stderr);
 		return 2;
 	}
@@ -551,19 +602,20 @@ main(int argc, char **argv)
 		return print_config(&m.cfg) < 0 ? 1 : 0;
 	if (resolve_backend(&m) < 0)
 		return 1;
-	log_set_level((enum log_level)m.cfg.log_level);
-	cipher_pref_measure(&m.ciphers);
-	m.tls = tls_new(&m.cfg, &m.ciphers, err, sizeof(err));
-	if (m.tls == NULL) {
-		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
-		return 1;
-	}
 	if (m.cfg.data_path == CFG_DATA_KERNEL && m.cfg.conntrack == CFG_CT_OFF) {
 		fprintf(stderr, "ftpsgw: %s: data_path = kernel needs conntrack "
 		    "(the kernel forwards data connections by ftpsgw's "
 		    "expectations): set conntrack = on, or data_path = relay\n",
 		    m.conf_path);
-		tls_unref(m.tls);
+		return 1;
+	}
+	if (firewall)
+		return print_firewall(&m, fw_kind);
+	log_set_level((enum log_level)m.cfg.log_level);
+	cipher_pref_measure(&m.ciphers);
+	m.tls = tls_new(&m.cfg, &m.ciphers, err, sizeof(err));
+	if (m.tls == NULL) {
+		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
 		return 1;
 	}
 	if (!m.cfg.backend_verify && !m.cfg.have_backend_fingerprint)
@@ -588,6 +640,8 @@ main(int argc, char **argv)
 		}
 		if (chain > 0)
 			log_msg(LOG_LVL_WARNING, "%s", err);
+		/* Warnings only: the rules may be loaded after this check. */
+		(void)fw_probe_warn(&m.cfg, &m.backend, m.conf_path);
 		printf("ftpsgw: configuration %s OK: %zu listener%s, backend %s, "
 		    "certificate and key match%s\n", m.conf_path, m.cfg.n_listen,
 		    m.cfg.n_listen == 1 ? "" : "s",

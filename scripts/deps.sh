@@ -32,6 +32,8 @@ PACKAGES=(
 	strace
 	# make man-lint: mandoc -T lint, and man -l (man-db) renders the pages
 	mandoc man-db
+	# ftpsgw --firewall iptables: its output checked with iptables-restore --test
+	iptables
 )
 
 force=0

@@ -59,6 +59,12 @@ def show(cmd, out):
     sys.stdout.flush()
 
 
+def rules_only(text):
+    """A ruleset without its comment lines and blank lines."""
+    return "\n".join(ln for ln in text.splitlines()
+                     if ln.strip() and not ln.lstrip().startswith("#"))
+
+
 def run(lab, ns, argv, timeout=60):
     return lab.run(ns, argv, check=False, timeout=timeout)
 
@@ -138,20 +144,25 @@ def teardown(prefix):
 def broken_port_forward(lab, srv, be_ca):
     """The situation of the original report: the router forwards port 21 to
     the FTP server and its ftp helper cannot read the encrypted commands."""
-    rules = [
-        ["nft", "add", "table", "ip", "demo_fwd"],
-        ["nft", "add", "chain", "ip", "demo_fwd", "pre",
-         "{ type nat hook prerouting priority dstnat; }"],
-        ["nft", "add", "rule", "ip", "demo_fwd", "pre", "tcp", "dport", "21",
-         "dnat", "to", f"{srv.address}:21"],
-        ["nft", "insert", "rule", "inet", "ftpsgw", "forward", "ct", "status",
-         "dnat", "accept"],
-    ]
-    for r in rules:
-        lab.run(lab.ns_router, r)
+    # A port forward as admins write it: DNAT, the ftp helper on the
+    # forwarded connection (ftpsgw's firewall attaches it only to
+    # connections to the router's own listen address), and the forward
+    # chain letting DNATed connections through.
+    lab.run(lab.ns_router, ["nft", "-f", "-"], input=f"""
+table ip demo_fwd {{
+  ct helper ftp-fwd {{ type "ftp" protocol tcp; }}
+  chain pre {{ type nat hook prerouting priority dstnat;
+    ip daddr {L.Lab.ROUTER_PUB4} tcp dport 21 dnat to {srv.address}:21; }}
+  chain helper {{ type filter hook prerouting priority filter;
+    ip daddr {srv.address} tcp dport 21 ct helper set "ftp-fwd"; }}
+}}
+""")
+    lab.run(lab.ns_router, ["nft", "insert", "rule", "inet", "ftpsgw",
+                            "forward", "ct", "status", "dnat", "accept"])
     say("""
 A plain port forward: router:21 -> ProFTPD:21 (DNAT), the kernel's ftp
-helper attached as the ruleset says. The client talks FTPS to ProFTPD.""")
+helper attached to the forwarded connection. The client talks FTPS to
+ProFTPD.""")
     r = run(lab, lab.ns_client,
             ["curl", "-sS", "-v", "--ssl-reqd", "-k", "--connect-timeout", "4",
              "--max-time", "12", "-u", f"{srv.user}:{srv.password}",
@@ -164,14 +175,9 @@ helper attached as the ruleset says. The client talks FTPS to ProFTPD.""")
     proves("login works (230), but the data connection to the passive port "
            "never gets through: the helper cannot read the encrypted 229, so "
            "the strict firewall drops it. This is the bug ftpsgw fixes.")
-    # Undo: delete the forward accept rule and the DNAT table.
-    out = lab.run(lab.ns_router, ["nft", "-a", "list", "chain", "inet",
-                                  "ftpsgw", "forward"]).stdout
-    for line in out.splitlines():
-        if "ct status dnat accept" in line and "# handle" in line:
-            handle = line.rsplit("# handle", 1)[1].strip()
-            lab.run(lab.ns_router, ["nft", "delete", "rule", "inet", "ftpsgw",
-                                    "forward", "handle", handle])
+    # Undo: the firewall as ftpsgw printed it again (without the forward
+    # accept rule), and no DNAT table.
+    lab.load_ruleset()
     lab.run(lab.ns_router, ["nft", "delete", "table", "ip", "demo_fwd"])
     # The forwarded control connection must not linger in conntrack.
     lab.run(lab.ns_router, ["conntrack", "-F"])
@@ -201,9 +207,10 @@ def main():
         say(f"""
 client {lab.CLIENT4}  ->  router {lab.ROUTER_PUB4} (public) | {lab.ROUTER_LAN4} (LAN)  ->  server {lab.SERVER4}
 namespaces: {lab.ns_client}, {lab.ns_router}, {lab.ns_server}
-The router's firewall (nftables), exactly what README.md tells an admin to load:""")
-        for line in L.ruleset_text().splitlines():
-            print(f"     {line}")
+The router's firewall (nftables) is what ftpsgw prints for the lab's
+listeners, loaded as README.md tells an admin to (comments left out here):""")
+        show("ftpsgw --firewall nft -c router-firewall.conf | nft -f -",
+             rules_only(lab.ruleset))
         proves("the client can reach only ports 21 and 990 of the router; "
                "everything else arrives only as ct state established,related.")
 
@@ -240,11 +247,20 @@ control connection's TLS session. User '{srv.user}'; passive ports 30000-30999
             "conntrack": "on",
             "log_level": "info",
         }
-        gw = lab.start_gateway(conf, name="gateway")
+        path = lab.write_config(conf, name="gateway")
         show("cat gateway.conf", L.config_text(conf))
-        r = subprocess.run([L.GATEWAY_BIN, "-t", "-c", gw.config_path],
-                           capture_output=True, text=True, timeout=30)
+        # The firewall for exactly this configuration, as an admin loads it.
+        fw = L.print_firewall(path, ns=lab.ns_router)
+        lab.run(lab.ns_router, ["nft", "-f", "-"], input=fw)
+        show("ftpsgw --firewall nft -c gateway.conf | nft -f -", rules_only(fw))
+        gw = lab.start_gateway(conf, name="gateway")
+        r = run(lab, lab.ns_router, [L.GATEWAY_BIN, "-t", "-c", gw.config_path],
+                timeout=30)
         show("ftpsgw -t -c gateway.conf", r.stdout + r.stderr)
+        proves("the firewall opens 21 and 990, nothing more (no passive port "
+               "range), and attaches the ftp helper to them and to ftpsgw's "
+               "connections to the server; ftpsgw -t read it and warned of "
+               "nothing.")
 
         step(6, "Listing, download and upload with curl, through the same firewall")
         r = curl(lab, ca_pem, srv.user, srv.password, f"ftp://{NAME}/")

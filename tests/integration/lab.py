@@ -40,27 +40,42 @@ STOP_TIMEOUT = 5.0        # SIGTERM -> exit, before SIGKILL
 GATEWAY_START_TIMEOUT = 5.0
 CMD_TIMEOUT = 60
 
-# The router's ruleset: exactly DESIGN.md's strict ruleset, plus one empty
-# `type nat` chain so that the NAT hooks are registered (DESIGN.md fact 4:
-# the kernel data path needs them).
-RULESET = """\
-table inet ftpsgw {
-  ct helper ftp-std { type "ftp" protocol tcp; }
-  chain pre { type filter hook prerouting priority filter; tcp dport { 21, 990 } ct helper set "ftp-std"; }
-  chain out { type filter hook output priority filter; tcp dport 21 ct helper set "ftp-std"; }
-  chain input { type filter hook input priority filter; policy drop;
-    ct state established,related accept; iif lo accept; tcp dport { 21, 990 } accept;
-    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept; }
-  chain forward { type filter hook forward priority filter; policy drop;
-    ct state established,related accept; }
-  chain postnat { type nat hook postrouting priority srcnat; }
-}
-"""
+# The router's firewall is what ftpsgw prints for this configuration
+# (`ftpsgw --firewall nft -c FILE`, the binary under test), so the rules the
+# tests run behind are the rules ftpsgw gives an admin. Its listeners are the
+# ones the tests use: explicit FTPS on 21 and implicit on 990, on the
+# router's public IPv4 and IPv6 addresses; data_path = kernel for the empty
+# `type nat` chain the kernel data path needs (DESIGN.md fact 4). The
+# certificate and key are the lab's own (made later: --firewall reads
+# neither).
+def firewall_config(lab):
+    """The gateway.conf text the lab router's firewall is printed from."""
+    return "\n".join([
+        "# lab.py: the router's firewall is printed from this file",
+        f"listen = {lab.ROUTER_PUB4}:21",
+        f"listen = [{lab.ROUTER_PUB6}]:21",
+        f"listen_implicit = {lab.ROUTER_PUB4}:990",
+        f"listen_implicit = [{lab.ROUTER_PUB6}]:990",
+        f"certificate = {lab.path('pki', 'gateway.crt')}",
+        f"private_key = {lab.path('pki', 'gateway.key')}",
+        f"backend = {lab.SERVER4}:21",
+        "conntrack = on",
+        "data_path = kernel",
+    ]) + "\n"
 
 
-def ruleset_text():
-    """The nft ruleset the lab loads into the router (the demo prints it)."""
-    return RULESET
+def print_firewall(conf, kind="nft", ns=None, binary=None):
+    """`ftpsgw --firewall KIND -c conf` (in namespace ns if given): the
+    ruleset text it prints. Raises LabError with its message if it fails."""
+    argv = [binary or GATEWAY_BIN, "--firewall", kind, "-c", conf]
+    if ns is not None:
+        argv = ["ip", "netns", "exec", ns, *argv]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=CMD_TIMEOUT)
+    if r.returncode != 0 or not r.stdout:
+        raise LabError(f"{' '.join(argv)}: exit {r.returncode}: "
+                       f"{r.stderr.strip()}")
+    return r.stdout
 
 
 # Test files placed in each FTP user's home: name -> size in bytes.
@@ -377,8 +392,6 @@ class Lab(UpDown):
     SERVERS4 = (SERVER4, SERVER4_2, SERVER4_3)
     SERVERS6 = (SERVER6, SERVER6_2, SERVER6_3)
 
-    RULESET = RULESET
-
     def __init__(self, prefix=None, keep_workdir=None):
         if prefix is None:
             # FTPSGW_LAB_PREFIX tells one run's labs from another's.
@@ -399,6 +412,7 @@ class Lab(UpDown):
         self._certs = None
         self._files = None
         self._is_up = False
+        self.ruleset = None      # the text loaded into the router (nft -f)
 
     # ---- lifetime -------------------------------------------------------
 
@@ -472,7 +486,14 @@ class Lab(UpDown):
         for ns, lines in batches.items():
             self._cmd(["ip", "-n", ns, "-batch", "-"], input="\n".join(lines) + "\n")
 
-        self._cmd(["ip", "netns", "exec", r, "nft", "-f", "-"], input=RULESET)
+        if not os.access(GATEWAY_BIN, os.X_OK):
+            raise LabError(f"{GATEWAY_BIN} not built (run make): the lab's "
+                           "firewall is what it prints")
+        conf = self.path("router-firewall.conf")
+        with open(conf, "w") as f:
+            f.write(firewall_config(self))
+        self.ruleset = print_firewall(conf, ns=r)
+        self.load_ruleset()
 
         # A veth reports carrier a moment after both ends are up; wait
         # (bounded) so that the first test packet does not race it.
@@ -702,6 +723,13 @@ class Lab(UpDown):
         """`conntrack -L expect` output (stdout) in ns (default: router)."""
         r = self.run(ns or self.ns_router, ["conntrack", "-L", "expect"], check=False)
         return r.stdout
+
+    def load_ruleset(self):
+        """Load the router's firewall (self.ruleset, as ftpsgw printed it)
+        again, as an admin would: `nft -f`. It replaces table inet ftpsgw
+        whole, so a test that changed it gets it back exactly."""
+        self._cmd(["ip", "netns", "exec", self.ns_router, "nft", "-f", "-"],
+                  input=self.ruleset)
 
     def nft_list(self, ns=None):
         """The live ruleset of ns (default: router), with counters if any."""

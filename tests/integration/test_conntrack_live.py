@@ -20,10 +20,13 @@ import secrets
 import select
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+
+import lab as L
 
 ROOT = Path(__file__).resolve().parents[2]
 CT_LIVE = Path(os.environ.get("CT_LIVE", ROOT / "build" / "tests" / "ct_live"))
@@ -45,26 +48,33 @@ ADDR = {
         "foreign": "2001:db8:1::11", "plen": 64},
 }
 
-RULESET = """
+# The router's firewall is what ftpsgw prints for a configuration whose
+# listeners are ct_live's master listener (ftpsgw --firewall nft, the binary
+# under test); with nat, data_path = kernel adds its type nat chain, which
+# registers the NAT hooks (DESIGN fact 4).
+def firewall_conf(nat):
+    return "\n".join([
+        f"listen = {ADDR[4]['router']}:{MASTER_PORT}",
+        f"listen = [{ADDR[6]['router']}]:{MASTER_PORT}",
+        "certificate = /nonexistent/unused-by-firewall.pem",
+        "private_key = /nonexistent/unused-by-firewall.key",
+        "backend = 198.51.100.10:21",
+        "conntrack = on",
+        f"data_path = {'kernel' if nat else 'relay'}",
+    ]) + "\n"
+
+
+# Deliberately broken, so hand-written: the same strict input chain with no
+# ct helper attached anywhere (what ftpsgw's firewall never prints), for the
+# EOPNOTSUPP test.
+NO_HELPER_RULESET = f"""
 table inet ftpsgw_ct_test {{
-  ct helper ftp-std {{ type "ftp" protocol tcp; }}
-  chain pre {{ type filter hook prerouting priority filter;
-    {helper_rule} }}
   chain input {{ type filter hook input priority filter; policy drop;
     ct state established,related accept; iif lo accept;
-    tcp dport {master} accept;
+    tcp dport {MASTER_PORT} accept;
     icmpv6 type {{ nd-neighbor-solicit, nd-neighbor-advert,
       nd-router-advert }} accept; }}
 }}
-"""
-HELPER_RULE = f'tcp dport {MASTER_PORT} ct helper set "ftp-std";'
-
-# NAT hooks are registered only when some nat chain exists (DESIGN fact 4).
-NAT_TABLE = """
-table inet ftpsgw_ct_nat {
-  chain pre { type nat hook prerouting priority dstnat; }
-  chain post { type nat hook postrouting priority srcnat; }
-}
 """
 
 pytestmark = [
@@ -91,6 +101,7 @@ class Lab:
         self.vc = f"ctc{sfx}"
         self.made_ns = []
         self.made_dirs = []
+        self.workdir = tempfile.mkdtemp(prefix="ftpsgw-ctlive-")
 
     def setup(self):
         for ns in (self.router, self.client):
@@ -122,6 +133,7 @@ class Lab:
         for d in reversed(self.made_dirs):
             (d / "resolv.conf").unlink(missing_ok=True)
             d.rmdir()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def in_router(self, *cmd, **kw):
         return run("ip", "netns", "exec", self.router, *cmd, **kw)
@@ -130,10 +142,18 @@ class Lab:
         self.in_router("nft", "-f", "-", input=text)
 
     def ruleset(self, helper=True, nat=False):
-        self.nft(RULESET.format(helper_rule=HELPER_RULE if helper else "",
-                                master=MASTER_PORT))
-        if nat:
-            self.nft(NAT_TABLE)
+        """Load ftpsgw's printed firewall (helper=True), or the broken one
+        without any helper (helper=False)."""
+        if not helper:
+            assert not nat
+            self.nft(NO_HELPER_RULESET)
+            return
+        conf = os.path.join(self.workdir, "firewall.conf")
+        with open(conf, "w") as f:
+            f.write(firewall_conf(nat))
+        text = L.print_firewall(conf, ns=self.router)
+        assert "ct helper set" in text and ("type nat" in text) == nat
+        self.nft(text)
 
     def expectations(self, family):
         """Lines of `conntrack -L expect` in the router namespace."""

@@ -136,13 +136,29 @@ def test_vsftpd_refuses_data_without_session_reuse(lab, certs, vsftpd):
 
 
 def test_router_ruleset_is_the_strict_one(lab):
-    live = lab.nft_list()
-    assert "table inet ftpsgw" in live
+    """The router runs what `ftpsgw --firewall nft` prints for the lab's
+    configuration, and that is DESIGN.md's strict ruleset."""
+    conf = lab.path("router-firewall.conf")
+    assert open(conf).read() == labmod.firewall_config(lab)
+    assert lab.ruleset == labmod.print_firewall(conf, ns=lab.ns_router)
+    live = lab.run(lab.ns_router, ["nft", "list", "table", "inet", "ftpsgw"]).stdout
     assert re.search(r"hook input priority filter; policy drop;", live)
     assert re.search(r"hook forward priority filter; policy drop;", live)
-    assert 'ct helper set "ftp-std"' in live
     assert "type nat hook postrouting" in live
-    assert labmod.ruleset_text() == lab.RULESET
+    # Every chain's rules, as the kernel holds them.
+    chains = dict(re.findall(r"chain (\w+) \{\n\t\t[^\n]*\n(.*?)\t\}", live, re.S))
+    rules = {name: [ln.strip() for ln in body.splitlines()] for name, body in chains.items()}
+    assert rules["pre"] == [
+        'ip daddr 203.0.113.1 tcp dport { 21, 990 } ct helper set "ftp-std"',
+        'ip6 daddr 2001:db8:1::1 tcp dport { 21, 990 } ct helper set "ftp-std"']
+    assert rules["out"] == ['tcp dport 21 ct helper set "ftp-std"']
+    assert rules["input"] == [
+        "ct state established,related accept", 'iif "lo" accept',
+        "ip daddr 203.0.113.1 tcp dport { 21, 990 } accept",
+        "ip6 daddr 2001:db8:1::1 tcp dport { 21, 990 } accept",
+        "icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept"]
+    assert rules["forward"] == ["ct state established,related accept"]
+    assert rules["postnat"] == []
 
 
 def test_namespaces_resolve_nowhere(lab):
@@ -163,11 +179,14 @@ def test_client_reaches_only_router_listen_ports(lab, proftpd, vsftpd, pureftpd,
     # ...but from the client: the router's listen ports are open (nothing
     # listens there yet, so the kernel answers RST), everything else is
     # dropped without an answer: the servers (forward policy drop), other
-    # ports of the public address, the LAN address (input policy drop).
+    # ports of the public address, the listen ports of the LAN address
+    # (the firewall opens each listen port to its listen address only) and
+    # the passive_ports (input policy drop).
     want = {(pub, 21): "refused", (pub, 990): "refused"}
     want.update({(a, 21): "timeout" for a in addrs})
     want.update({(pub, 40017): "timeout", (pub, 30500): "timeout",
-                 (pub, 2121): "timeout", (lan, 21): "refused", (lan, 40017): "timeout"})
+                 (pub, 2121): "timeout", (lan, 21): "timeout", (lan, 990): "timeout",
+                 (lan, 40017): "timeout"})
     got = lab.tcp_probe(lab.ns_client, want.keys(), timeout=1.5)
     assert got == want
 

@@ -1,0 +1,359 @@
+/* ftpsgw -t: the running ruleset read with nft and what it lacks said to
+ * the admin (see fw_probe.h). Reading and judging the JSON are json.c's
+ * and fw_check.c's; this file runs nft and writes the messages.
+ *
+ * Fail-open by design: a ruleset that cannot be read is a notice, a
+ * missing rule a warning, and neither changes -t's exit status (the rules
+ * may be loaded after ftpsgw is checked, or by iptables-legacy, which nft
+ * does not see). */
+#include "proxy/fw_probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy/addr.h"
+#include "proxy/config.h"
+#include "proxy/fw_check.h"
+#include "proxy/json.h"
+#include "proxy/log.h"
+#include "proxy/netaddr.h"
+
+/* nft lists even a large ruleset in well under a second. */
+#define FW_PROBE_TIMEOUT_MS	10000
+/* A ruleset's JSON larger than this is not read (a router's is far
+ * smaller, unless it holds sets of many thousand addresses). */
+#define FW_PROBE_OUT_MAX	((size_t)16 << 20)
+#define FW_PROBE_ERR_MAX	512
+#define FW_PROBE_PATH_MAX	1024	/* of the escaped configuration path */
+
+/* What nft said. */
+struct fw_nft {
+	char *out;			/* stdout: the JSON */
+	size_t out_len, out_cap;
+	char err[FW_PROBE_ERR_MAX];	/* the start of stderr */
+	size_t err_len;
+	bool too_big, timed_out;
+	int status;			/* waitpid's */
+};
+
+static int64_t
+fw_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read from fd into r (stdout or stderr). Returns false at EOF or error. */
+static bool
+fw_read(struct fw_nft *r, int fd, bool is_out)
+{
+	char scratch[4096];
+	ssize_t n;
+
+	if (is_out && !r->too_big) {
+		if (r->out_len == r->out_cap) {
+			size_t cap = r->out_cap ? r->out_cap * 2 : 65536;
+			char *p;
+
+			if (cap > FW_PROBE_OUT_MAX) {
+				r->too_big = true;
+				return false;
+			}
+			p = realloc(r->out, cap + 1);
+			if (p == NULL) {
+				r->too_big = true;
+				return false;
+			}
+			r->out = p;
+			r->out_cap = cap;
+		}
+		n = read(fd, r->out + r->out_len, r->out_cap - r->out_len);
+		if (n > 0)
+			r->out_len += (size_t)n;
+	} else {
+		n = read(fd, scratch, sizeof(scratch));
+		if (n > 0 && !is_out && r->err_len + 1 < sizeof(r->err)) {
+			size_t k = (size_t)n;
+
+			if (k > sizeof(r->err) - 1 - r->err_len)
+				k = sizeof(r->err) - 1 - r->err_len;
+			memcpy(r->err + r->err_len, scratch, k);
+			r->err_len += k;
+			r->err[r->err_len] = '\0';
+		}
+	}
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	return n > 0;
+}
+
+/* Both pipes until EOF or the deadline, then the child's exit: bounded. */
+static void
+fw_collect(struct fw_nft *r, pid_t pid, int out, int err)
+{
+	int64_t deadline = fw_now_ms() + FW_PROBE_TIMEOUT_MS;
+	struct pollfd p[2] = { { .fd = out, .events = POLLIN },
+	    { .fd = err, .events = POLLIN } };
+	int i;
+
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		int64_t left = deadline - fw_now_ms();
+
+		if (left <= 0) {
+			r->timed_out = true;
+			break;
+		}
+		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || p[i].revents == 0)
+				continue;
+			if (!fw_read(r, p[i].fd, i == 0))
+				p[i].fd = -1;	/* poll ignores it now */
+			if (r->too_big)
+				goto out;
+		}
+	}
+out:
+	if (r->too_big || r->timed_out)
+		kill(pid, SIGKILL);	/* our own child, by its pid */
+	for (;;) {
+		pid_t w = waitpid(pid, &r->status, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			return;
+		if (fw_now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			r->timed_out = true;
+			while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR)
+				;
+			return;
+		}
+		poll(NULL, 0, 10);
+	}
+}
+
+/* Run `nft -j list ruleset` into r. Returns 0 when it ran, or -1 with the
+ * reason in why. */
+static int
+fw_run_nft(struct fw_nft *r, char *why, size_t whycap)
+{
+	static const char *const paths[] = { "/usr/sbin/nft", "/sbin/nft" };
+	char a0[] = "nft", a1[] = "-j", a2[] = "list", a3[] = "ruleset";
+	char e0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", e1[] = "LC_ALL=C";
+	char *argv[] = { a0, a1, a2, a3, NULL }, *envp[] = { e0, e1, NULL };
+	posix_spawn_file_actions_t fa;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc;
+	const char *path = NULL;
+	size_t i;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]) && path == NULL; i++)
+		if (access(paths[i], X_OK) == 0)
+			path = paths[i];
+	if (path == NULL) {
+		snprintf(why, whycap, "nft is not installed (Debian package "
+		    "nftables)");
+		return -1;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		snprintf(why, whycap, "pipe: %s", strerror(errno));
+		rc = -1;
+		goto close;
+	}
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0) {
+		snprintf(why, whycap, "%s: %s", path, strerror(rc));
+		rc = -1;
+		goto close;
+	}
+	rc = posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, err[1],
+		    STDERR_FILENO);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+		    "/dev/null", O_RDONLY, 0);
+	if (rc == 0)
+		rc = posix_spawn(&pid, path, &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		snprintf(why, whycap, "%s: %s", path, strerror(rc));
+		rc = -1;
+		goto close;
+	}
+	close(out[1]);
+	close(err[1]);
+	out[1] = err[1] = -1;
+	fw_collect(r, pid, out[0], err[0]);
+	rc = 0;
+close:
+	for (i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	return rc;
+}
+
+static struct fw_conn
+fw_conn_of(enum fw_hook hook, const struct net_addr *a)
+{
+	static const uint8_t zero[16];
+	struct fw_conn c;
+
+	memset(&c, 0, sizeof(c));
+	c.hook = hook;
+	c.family = a->family;
+	memcpy(c.daddr, a->addr, 16);
+	c.any_addr = memcmp(a->addr, zero, a->family == AF_INET6 ? 16 : 4) ==
+	    0;
+	c.dport = a->port;
+	return c;
+}
+
+static struct net_addr
+fw_listen_addr(const struct cfg_listen *l)
+{
+	struct net_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = l->addr.ss_family;
+	if (a.family == AF_INET6) {
+		const struct sockaddr_in6 *s6 =
+		    (const struct sockaddr_in6 *)&l->addr;
+
+		memcpy(a.addr, &s6->sin6_addr, 16);
+		a.port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 =
+		    (const struct sockaddr_in *)&l->addr;
+
+		memcpy(a.addr, &s4->sin_addr, 4);
+		a.port = ntohs(s4->sin_port);
+	}
+	return a;
+}
+
+/* The checks, on a parsed ruleset. Returns the number of warnings. */
+static int
+fw_judge(const struct json_doc *doc, const struct config *cfg,
+    const struct net_addr *backend, const char *path)
+{
+	bool kernel = cfg->data_path == CFG_DATA_KERNEL;
+	char a[NETADDR_STRLEN];
+	struct fw_conn c;
+	int warned = 0;
+	size_t i;
+
+	for (i = 0; i < cfg->n_listen; i++) {
+		const struct cfg_listen *l = &cfg->listen[i];
+		struct net_addr la = fw_listen_addr(l);
+
+		c = fw_conn_of(FW_HOOK_PREROUTING, &la);
+		if (fw_check_helper(doc, &c))
+			continue;
+		log_msg(LOG_LVL_WARNING, "firewall: no nftables rule attaches "
+		    "the ftp conntrack helper to the connections of %s = %s "
+		    "(line %u) when they are created, so the kernel cannot "
+		    "create the expectations that let their data connections "
+		    "through; load the rules printed by: ftpsgw --firewall nft "
+		    "-c %s", l->implicit ? "listen_implicit" : "listen",
+		    netaddr_str_port(&la, a, sizeof(a)), l->line, path);
+		warned++;
+	}
+	if (cfg->active_mode || kernel) {
+		c = fw_conn_of(FW_HOOK_OUTPUT, backend);
+		if (!fw_check_helper(doc, &c)) {
+			log_msg(LOG_LVL_WARNING, "firewall: no nftables rule in "
+			    "an output chain attaches the ftp conntrack helper "
+			    "to ftpsgw's connections to the FTP server %s, so "
+			    "%s cannot get the expectations it needs; load the "
+			    "rules printed by: ftpsgw --firewall nft -c %s",
+			    netaddr_str_port(backend, a, sizeof(a)), kernel ?
+			    "data_path = kernel" : "active mode (PORT, EPRT)",
+			    path);
+			warned++;
+		}
+	}
+	if (kernel && !fw_check_nat(doc, backend->family)) {
+		log_msg(LOG_LVL_WARNING, "firewall: data_path = kernel, but the "
+		    "nftables ruleset has no chain of type nat for %s, so the "
+		    "kernel does not apply the NAT of ftpsgw's expectations "
+		    "and data connections fail; load the rules printed by: "
+		    "ftpsgw --firewall nft -c %s", backend->family == AF_INET6 ?
+		    "IPv6" : "IPv4", path);
+		warned++;
+	}
+	return warned;
+}
+
+int
+fw_probe_warn(const struct config *cfg, const struct net_addr *backend,
+    const char *conf_path)
+{
+	char why[FW_PROBE_ERR_MAX + 128], path[FW_PROBE_PATH_MAX];
+	struct json_tok *tok = NULL;
+	struct json_doc doc;
+	struct fw_nft r;
+	size_t n;
+	int warned = -1;
+
+	if (cfg->conntrack == CFG_CT_OFF)
+		return 0;		/* no expectations, no helper needed */
+	log_escape(path, sizeof(path), conf_path, strlen(conf_path));
+	memset(&r, 0, sizeof(r));
+	if (fw_run_nft(&r, why, sizeof(why)) < 0)
+		goto unread;
+	if (r.timed_out) {
+		snprintf(why, sizeof(why), "nft -j list ruleset gave no answer "
+		    "within %d s", FW_PROBE_TIMEOUT_MS / 1000);
+		goto unread;
+	}
+	if (r.too_big) {
+		snprintf(why, sizeof(why), "the ruleset is larger than %zu MiB",
+		    FW_PROBE_OUT_MAX >> 20);
+		goto unread;
+	}
+	if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
+		char first[FW_PROBE_ERR_MAX];
+
+		r.err[strcspn(r.err, "\n")] = '\0';
+		log_escape(first, sizeof(first), r.err, strlen(r.err));
+		snprintf(why, sizeof(why), "nft -j list ruleset failed: %s%s",
+		    first[0] ? first : "no message",
+		    strstr(r.err, "Operation not permitted") != NULL ?
+		    "; run ftpsgw -t as root to check the firewall too" : "");
+		goto unread;
+	}
+	if (json_parse(r.out, r.out_len, NULL, 0, &n, &doc) != JSON_OK ||
+	    (tok = calloc(n, sizeof(*tok))) == NULL ||
+	    json_parse(r.out, r.out_len, tok, n, &n, &doc) != JSON_OK ||
+	    !fw_check_is_ruleset(&doc)) {
+		snprintf(why, sizeof(why), "the output of nft -j list ruleset "
+		    "could not be read");
+		goto unread;
+	}
+	warned = fw_judge(&doc, cfg, backend, path);
+	goto out;
+unread:
+	log_msg(LOG_LVL_NOTICE, "firewall not checked: %s", why);
+out:
+	free(tok);
+	free(r.out);
+	return warned;
+}
