@@ -30,6 +30,9 @@ PACKAGES=(
 	clang-format-14
 	# make bench: system calls per relayed TLS record (strace -c -f)
 	strace
+	# make deb and tests/integration/test_deb.py: the Debian package, built
+	# with Debian's tools, checked by lintian, installed with its user
+	debhelper dpkg-dev fakeroot lintian adduser
 )
 
 force=0
