@@ -35,6 +35,9 @@
 #   make install    FHS install: PREFIX (/usr/local), DESTDIR, sysconfdir (/etc);
 #                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf
 #   make uninstall  removes what install wrote, keeps $(sysconfdir)/ftpsgw
+#   make deb        Debian package with dpkg-buildpackage (debian/) into
+#                   build/deb/, then lintian (errors fail); make check runs
+#                   it when dpkg-buildpackage, dh and lintian are installed
 
 VERSION := 0.1.0
 # SANITIZE=1 builds beside the normal build, never over it.
@@ -172,6 +175,7 @@ endif
 
 check: $(BUILD)/.deps-ok
 	$(MAKE) all unit man-lint
+	$(MAKE) deb-if-tools
 	$(MAKE) integration
 
 # ---- manual pages (man/): lint, rendering, agreement with the programs ----
@@ -359,6 +363,22 @@ uninstall:
 	@echo "uninstall: $(CONFDIR) is left as it is (your configuration and keys); remove it yourself if you want it gone"
 
 .PHONY: install uninstall
+
+# ---- Debian package: debian/, scripts/build-deb.sh ----
+# Built from a copy of the tracked files in build/deb/src, so that
+# dpkg-buildpackage writes its results into build/deb/ and never beside the
+# checkout; skipped when build/deb already holds the package of this tree.
+DEB_TOOLS := dpkg-buildpackage dh lintian
+
+deb:
+	bash scripts/build-deb.sh $(abspath build/deb)
+
+deb-if-tools:
+	@for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || { \
+		echo "check: $$t is not installed, so the Debian package is not built (bash scripts/deps.sh installs it)"; \
+		exit 0; }; done; $(MAKE) deb
+
+.PHONY: deb deb-if-tools
 
 HEADERS := $(wildcard proxy/*.h conntrack/*.h certs/*.h)
 headercheck:

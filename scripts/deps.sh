@@ -34,6 +34,9 @@ PACKAGES=(
 	mandoc man-db
 	# ftpsgw --firewall iptables: its output checked with iptables-restore --test
 	iptables
+	# make deb and tests/integration/test_deb.py: the Debian package, built
+	# with Debian's tools, checked by lintian, installed with its user
+	debhelper dpkg-dev fakeroot lintian adduser
 )
 
 force=0
