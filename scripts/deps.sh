@@ -30,6 +30,9 @@ PACKAGES=(
 	clang-format-14
 	# make bench: system calls per relayed TLS record (strace -c -f)
 	strace
+	# ACME in the lab (test_acme.py): certbot on the router, Debian's pebble
+	# ACME test server (and its pebble-challtestsrv DNS) on the Internet side
+	certbot pebble
 )
 
 force=0
