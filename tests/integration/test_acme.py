@@ -314,8 +314,8 @@ def acme(lab, certs, proftpd):
     gateway running with the installed files. Torn down at the end."""
     a = Acme(lab)
     before = lab.nft_list()
-    _firewall(lab, add=True)
     try:
+        _firewall(lab, add=True)
         _start_pebble(lab, a)
         os.makedirs(a.etc, mode=0o750)
         os.chmod(a.etc, 0o750)
