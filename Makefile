@@ -32,7 +32,8 @@
 #                   them to the programs (gateway.conf(5)'s keys and
 #                   defaults to ftpsgw -T, options to the usage texts,
 #                   the examples run); part of check, no root needed
-#   make install    FHS install: PREFIX (/usr/local), DESTDIR, sysconfdir (/etc);
+#   make install    FHS install: PREFIX (/usr/local), DESTDIR, sysconfdir (/etc),
+#                   libexecdir ($(PREFIX)/lib: the certbot deploy hook);
 #                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf
 #   make uninstall  removes what install wrote, keeps $(sysconfdir)/ftpsgw
 #   make deb        Debian package with dpkg-buildpackage (debian/) into
@@ -308,23 +309,34 @@ sysconfdir ?= /etc
 docdir     ?= $(PREFIX)/share/doc/ftpsgw
 unitdir    ?= $(PREFIX)/lib/systemd/system
 mandir     ?= $(PREFIX)/share/man
+# Helper programs run by other programs, not by people: Debian keeps them
+# in /usr/lib/PACKAGE (certbot runs the deploy hook from there).
+libexecdir ?= $(PREFIX)/lib
 CONFDIR    := $(sysconfdir)/ftpsgw
+HOOKDIR    := $(libexecdir)/ftpsgw
 INSTALL    ?= install
 # The unit names the paths chosen here, not the ones it is written with.
 UNIT_SED := -e 's|/usr/local/sbin/ftpsgw|$(sbindir)/ftpsgw|g' \
 	-e 's|/etc/ftpsgw|$(CONFDIR)|g' \
 	-e 's|/usr/local/share/doc/ftpsgw|$(docdir)|g'
+# The certbot deploy hook reads its settings from the configuration
+# directory, and its usage names where it is.
+HOOK_SED := -e 's|/etc/ftpsgw|$(CONFDIR)|g' \
+	-e 's|/usr/local/lib/ftpsgw|$(HOOKDIR)|g'
 
 # The configuration is the administrator's: written once, never over an
 # existing one (a new example goes beside it as gateway.conf.dist).
 install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 	$(INSTALL) -d -m 755 $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
-		$(DESTDIR)$(docdir) $(DESTDIR)$(unitdir)
+		$(DESTDIR)$(docdir) $(DESTDIR)$(unitdir) $(DESTDIR)$(HOOKDIR)
 	$(INSTALL) -m 755 $(BUILD)/ftpsgw $(DESTDIR)$(sbindir)/ftpsgw
 	$(INSTALL) -m 755 $(BUILD)/ftpsgw-certs $(DESTDIR)$(bindir)/ftpsgw-certs
 	sed $(UNIT_SED) etc/ftpsgw.service > $(DESTDIR)$(unitdir)/ftpsgw.service.tmp
 	chmod 644 $(DESTDIR)$(unitdir)/ftpsgw.service.tmp
 	mv $(DESTDIR)$(unitdir)/ftpsgw.service.tmp $(DESTDIR)$(unitdir)/ftpsgw.service
+	sed $(HOOK_SED) etc/certbot-deploy-hook > $(DESTDIR)$(HOOKDIR)/certbot-deploy-hook.tmp
+	chmod 755 $(DESTDIR)$(HOOKDIR)/certbot-deploy-hook.tmp
+	mv $(DESTDIR)$(HOOKDIR)/certbot-deploy-hook.tmp $(DESTDIR)$(HOOKDIR)/certbot-deploy-hook
 	$(INSTALL) -m 644 README.md docs/certs.md docs/performance.md \
 		docs/architecture.md $(DESTDIR)$(docdir)/
 	@# Manual pages gzipped as Debian ships them (-n: no name or time
@@ -356,10 +368,12 @@ install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 uninstall:
 	rm -f $(DESTDIR)$(sbindir)/ftpsgw $(DESTDIR)$(bindir)/ftpsgw-certs \
 		$(DESTDIR)$(unitdir)/ftpsgw.service \
+		$(DESTDIR)$(HOOKDIR)/certbot-deploy-hook \
 		$(DESTDIR)$(CONFDIR)/gateway.conf.dist \
 		$(foreach p,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst \
 		.,,$(suffix $(p)))/$(notdir $(p)).gz)
 	rm -rf $(DESTDIR)$(docdir)
+	rmdir $(DESTDIR)$(HOOKDIR) 2>/dev/null || true
 	@echo "uninstall: $(CONFDIR) is left as it is (your configuration and keys); remove it yourself if you want it gone"
 
 .PHONY: install uninstall

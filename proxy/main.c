@@ -229,7 +229,8 @@ warn_expiry(SSL_CTX *ctx, const char *path)
 
 	if (keys_days_left(ctx, &days) == 0 && days < MAIN_EXPIRY_WARN_DAYS)
 		log_msg(LOG_LVL_WARNING, "certificate %s %s %d days: renew it "
-		    "(ftpsgw-certs issue), then send SIGHUP", path,
+		    "(ftpsgw-certs issue --force; with certbot, see why "
+		    "certbot renew did not), then send SIGHUP", path,
 		    days < 0 ? "expired" : "expires in", days < 0 ? -days : days);
 }
 

@@ -37,6 +37,9 @@ PACKAGES=(
 	# make deb and tests/integration/test_deb.py: the Debian package, built
 	# with Debian's tools, checked by lintian, installed with its user
 	debhelper dpkg-dev fakeroot lintian adduser
+	# ACME in the lab (test_acme.py): certbot on the router, Debian's pebble
+	# ACME test server (and its pebble-challtestsrv DNS) on the Internet side
+	certbot pebble
 )
 
 force=0

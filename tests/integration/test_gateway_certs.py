@@ -260,4 +260,5 @@ def test_expiry_warning_repeats_daily(lab, certs, proftpd, start_gw):
         assert time.monotonic() < deadline, gw.log_text()[-2000:]
         lab.tcp_connect(lab.ns_client, GW4, 21)
         time.sleep(0.3)
-    assert "renew it (ftpsgw-certs issue), then send SIGHUP" in gw.log_text()
+    assert "renew it (ftpsgw-certs issue --force; with certbot, see why " \
+        "certbot renew did not), then send SIGHUP" in gw.log_text()

@@ -1,6 +1,7 @@
 """make install / make uninstall (issue 15, part 1): FHS paths under
-PREFIX and DESTDIR, a unit that names the installed paths, and the
-administrator's gateway.conf never overwritten nor removed."""
+PREFIX and DESTDIR, a unit and a certbot deploy hook (part 5) that name the
+installed paths, and the administrator's gateway.conf never overwritten nor
+removed."""
 import gzip
 import os
 import stat
@@ -50,6 +51,7 @@ def test_install_prefix_usr_then_uninstall(tmp_path):
     assert files["etc/ftpsgw"] == 0o750
     assert files["etc/ftpsgw/gateway.conf"] == 0o640
     assert files["usr/share/doc/ftpsgw/README.md"] == 0o644
+    assert files["usr/lib/ftpsgw/certbot-deploy-hook"] == 0o755
     assert "wrote /etc/ftpsgw/gateway.conf" in said
     assert (stage / "etc/ftpsgw/gateway.conf").read_bytes() == \
         (REPO / "gateway.conf").read_bytes()
@@ -78,6 +80,11 @@ def test_install_prefix_usr_then_uninstall(tmp_path):
     assert "     passive_ports = low-high" in text
     text = man_render(stage / "usr/share/man/man1/ftpsgw-certs.1.gz")
     assert "ftpsgw-certs init-ca --dir dir" in text
+    # The hook is the tree's, with the installed path in its usage.
+    hook = (stage / "usr/lib/ftpsgw/certbot-deploy-hook").read_text()
+    assert hook == (REPO / "etc/certbot-deploy-hook").read_text().replace(
+        "/usr/local/lib/ftpsgw", "/usr/lib/ftpsgw")
+    assert "--deploy-hook /usr/lib/ftpsgw/certbot-deploy-hook" in hook
 
     # The administrator's configuration survives a second install ...
     conf = stage / "etc/ftpsgw/gateway.conf"
@@ -115,3 +122,15 @@ def test_install_default_prefix_and_sysconfdir(tmp_path):
     certs = gzip.decompress((stage / "usr/local/share/man/man1/"
                              "ftpsgw-certs.1.gz").read_bytes()).decode()
     assert "--dir /srv/etc/ftpsgw/ca" in certs
+    # The installed hook reads its settings, and installs by default, in
+    # that configuration directory: run, it names the file it looks for.
+    hook = stage / "usr/local/lib/ftpsgw/certbot-deploy-hook"
+    text = hook.read_text()
+    assert "/etc/ftpsgw" not in text.replace("/srv/etc/ftpsgw", "")
+    assert "certificate=/srv/etc/ftpsgw/gateway.chain.pem" in text
+    env = {k: v for k, v in os.environ.items() if k != "FTPSGW_HOOK_CONF"}
+    r = subprocess.run([str(hook)], capture_output=True, text=True,
+                       timeout=30, env=env)
+    assert r.returncode == 1
+    assert r.stderr.startswith("ftpsgw-certbot-hook: "
+                               "/srv/etc/ftpsgw/certbot-hook.conf not found")
