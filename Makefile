@@ -69,7 +69,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/portpool.c \
-	proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c
+	proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c \
+	proxy/metrics.c proxy/metrics_text.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -98,7 +99,7 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 # ---- unit tests (cmocka); each binary links only the module it tests ----
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
-	test_data_plan test_voice
+	test_data_plan test_voice test_metrics
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -111,6 +112,7 @@ test_voice_SRCS       := proxy/voice.c
 test_ct_msg_SRCS      := conntrack/ct_msg.c
 test_ct_msg_LIBS      := $(PKG_LIBS)
 test_data_plan_SRCS   := proxy/data_plan.c
+test_metrics_SRCS     := proxy/metrics.c proxy/metrics_text.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
@@ -184,7 +186,7 @@ endif
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= command reply config telnet scrub session
+FUZZ_TARGETS ?= command reply config telnet scrub session metrics
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
@@ -195,6 +197,8 @@ fuzz_reply_SRCS   := tests/fuzz/fuzz_reply.c $(FUZZ_FTP)
 fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c
 fuzz_telnet_SRCS  := tests/fuzz/fuzz_telnet.c proxy/telnet.c
 fuzz_scrub_SRCS   := tests/fuzz/fuzz_scrub.c proxy/ftp_scrub.c
+fuzz_metrics_SRCS := tests/fuzz/fuzz_metrics.c proxy/metrics.c \
+	proxy/metrics_text.c
 # The session fuzzer runs the real session code and event loop in process
 # (everything but main, the workers and the privilege switch).
 fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
@@ -217,6 +221,9 @@ fuzz_telnet_MAXLEN  := 8193
 # session: a script of one session (two bytes per step, and the answers').
 fuzz_scrub_MAXLEN   := 4200
 fuzz_session_MAXLEN := 2048
+# metrics: the worker count, two strings of up to 64 bytes with their
+# lengths, 8 bytes per counter slot (METRICS_SLOTS is under 256).
+fuzz_metrics_MAXLEN := 2200
 
 define fuzz_rule
 $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
@@ -225,7 +232,7 @@ $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_CFLAGS) $$(PKG_CFLAGS) -o $$@ \
 		$$(sort $$(fuzz_$(1)_SRCS)) $$(fuzz_$(1)_LIBS)
 endef
-$(foreach t,command reply config telnet scrub session,$(eval $(call fuzz_rule,$(t))))
+$(foreach t,command reply config telnet scrub session metrics,$(eval $(call fuzz_rule,$(t))))
 
 # Every target runs, even after one crashed; the exit status says whether
 # any did.
