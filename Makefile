@@ -70,7 +70,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/portpool.c \
 	proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c \
-	proxy/metrics.c proxy/metrics_text.c proxy/xfer.c
+	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -99,19 +99,20 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 # ---- unit tests (cmocka); each binary links only the module it tests ----
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
-	test_data_plan test_voice test_metrics test_xfer
+	test_data_plan test_voice test_addr_scope test_metrics test_xfer
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
 test_telnet_SRCS      := proxy/telnet.c
 test_ftp_scrub_SRCS   := proxy/ftp_scrub.c
-test_config_SRCS      := proxy/config.c
+test_config_SRCS      := proxy/config.c proxy/addr_scope.c
 test_portpool_SRCS    := proxy/portpool.c
 test_hosttab_SRCS     := proxy/hosttab.c
 test_voice_SRCS       := proxy/voice.c
 test_ct_msg_SRCS      := conntrack/ct_msg.c
 test_ct_msg_LIBS      := $(PKG_LIBS)
 test_data_plan_SRCS   := proxy/data_plan.c
+test_addr_scope_SRCS  := proxy/addr_scope.c
 test_metrics_SRCS     := proxy/metrics.c proxy/metrics_text.c
 test_xfer_SRCS        := proxy/xfer.c
 
@@ -195,7 +196,8 @@ FUZZ_FTP := tests/fuzz/fuzz_ftp.c proxy/ftp_line.c proxy/ftp_parse.c \
 	proxy/ftp_rewrite.c
 fuzz_command_SRCS := tests/fuzz/fuzz_command.c $(FUZZ_FTP)
 fuzz_reply_SRCS   := tests/fuzz/fuzz_reply.c $(FUZZ_FTP)
-fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c
+fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c \
+	proxy/addr_scope.c
 fuzz_telnet_SRCS  := tests/fuzz/fuzz_telnet.c proxy/telnet.c
 fuzz_scrub_SRCS   := tests/fuzz/fuzz_scrub.c proxy/ftp_scrub.c
 fuzz_metrics_SRCS := tests/fuzz/fuzz_metrics.c proxy/metrics.c \
