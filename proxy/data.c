@@ -97,7 +97,7 @@ data_set_state(struct data_chan *dc, enum data_state next)
 		    "cannot go from %s to %s; closing it (please report this)",
 		    dc->p.tag, dc->port, data_state_name[dc->state],
 		    data_state_name[next]);
-		data_note_failure(dc, voice_line(V_DATA_INTERNAL), true);
+		data_note_failure(dc, V_DATA_INTERNAL, true);
 		/* Every state may close (data_next): no recursion. */
 		if (dc->state != DS_CLOSED)
 			data_close_all(dc);
@@ -172,11 +172,11 @@ data_close_all(struct data_chan *dc)
 		loop_defer(dc_loop(dc), &dc->reap);
 }
 
-/* Fail the channel with reply (see data_note_failure) and close it. */
+/* Fail the channel for why (see data_note_failure) and close it. */
 static void
-data_fail(struct data_chan *dc, const char *reply, bool ours)
+data_fail(struct data_chan *dc, enum voice why, bool ours)
 {
-	data_note_failure(dc, reply, ours);
+	data_note_failure(dc, why, ours);
 	data_close_all(dc);
 }
 
@@ -215,7 +215,7 @@ data_timeout(struct loop_timer *t)
 		    "not reach ftpsgw: %s", dc->p.tag, dc->port,
 		    cfg->data_timeout, data_side_name(dc->p.plan.accepts),
 		    voice_advice(V_DATA_TIMEOUT));
-		data_fail(dc, voice_line(V_DATA_TIMEOUT), true);
+		data_fail(dc, V_DATA_TIMEOUT, true);
 		if (data_client_connects(dc) && dc->transfer)
 			data_kick_backend(dc);
 		break;
@@ -233,7 +233,7 @@ data_timeout(struct loop_timer *t)
 		}
 		log_msg(LOG_LVL_INFO, "%s: data transfer stalled for data_timeout "
 		    "(%u s); aborting it", dc->p.tag, cfg->data_timeout);
-		data_fail(dc, voice_line(V_DATA_STALLED), true);
+		data_fail(dc, V_DATA_STALLED, true);
 		break;
 	}
 	case DS_LINGER:
@@ -407,6 +407,8 @@ data_open(const struct data_params *p, uint16_t *port_out,
 		return NULL;
 	}
 	dc->p = *p;
+	dc->fail = V_COUNT;
+	dc->refusal = V_COUNT;
 	snprintf(dc->tag, sizeof(dc->tag), "%s", p->tag);
 	dc->p.tag = dc->tag;
 	loop_ev_init(&dc->lst, data_on_listen);
@@ -488,9 +490,15 @@ data_failure(const struct data_chan *dc, unsigned backend_code)
 {
 	/* The server's own error says more about its side (a refused APPE,
 	 * a full disk); its success claim would be false. */
-	if (dc->fail_reply == NULL || (!dc->fail_ours && backend_code >= 300))
+	if (dc->fail == V_COUNT || (!dc->fail_ours && backend_code >= 300))
 		return NULL;
-	return dc->fail_reply;
+	return voice_line(dc->fail);
+}
+
+enum voice
+data_failure_reason(const struct data_chan *dc)
+{
+	return dc->fail;
 }
 
 void
