@@ -82,6 +82,33 @@ static void data_pump(struct data_chan *dc);
 static void data_close_all(struct data_chan *dc);
 
 /*
+ * The bytes both connections moved since the last call go to the worker's
+ * counters: after each relay step and when the channel closes, so a long
+ * transfer shows while it runs. A few subtractions per pass of the pump,
+ * which moves up to IO_BUDGET bytes.
+ */
+static void
+data_count_bytes(struct data_chan *dc)
+{
+	static const size_t slot[4] = {
+		METRICS_AT2(DATA_BYTES, MV_LEG_CLIENT, MV_FLOW_RECEIVED),
+		METRICS_AT2(DATA_BYTES, MV_LEG_CLIENT, MV_FLOW_SENT),
+		METRICS_AT2(DATA_BYTES, MV_LEG_SERVER, MV_FLOW_RECEIVED),
+		METRICS_AT2(DATA_BYTES, MV_LEG_SERVER, MV_FLOW_SENT),
+	};
+	const uint64_t now[4] = { dc->cli.bytes_in, dc->cli.bytes_out,
+	    dc->be.bytes_in, dc->be.bytes_out };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (now[i] > dc->counted[i])
+			metrics_add(&dc->p.gw->metrics, slot[i],
+			    now[i] - dc->counted[i]);
+		dc->counted[i] = now[i];
+	}
+}
+
+/*
  * The one writer of dc->state. A transition the table does not allow is a
  * bug: logged with its context, and the channel is closed (the transfer
  * fails with a 425/426) rather than carried on in a state nobody designed.
@@ -156,6 +183,7 @@ data_set_idle(struct data_chan *dc)
 static void
 data_close_all(struct data_chan *dc)
 {
+	data_count_bytes(dc);
 	data_listen_close(dc);
 	data_expect_del(dc);
 	data_setup_close(dc);
@@ -215,6 +243,7 @@ data_timeout(struct loop_timer *t)
 		    "not reach ftpsgw: %s", dc->p.tag, dc->port,
 		    cfg->data_timeout, data_side_name(dc->p.plan.accepts),
 		    voice_advice(V_DATA_TIMEOUT));
+		data_expect_expired(dc);
 		data_fail(dc, V_DATA_TIMEOUT, true);
 		if (data_client_connects(dc) && dc->transfer)
 			data_kick_backend(dc);
@@ -248,6 +277,7 @@ data_timeout(struct loop_timer *t)
 		log_msg(LOG_LVL_INFO, "%s: port %u was not used within "
 		    "data_timeout (%u s); its expectation is removed", dc->p.tag,
 		    dc->port, cfg->data_timeout);
+		data_expect_expired(dc);
 		data_close_all(dc);
 		break;
 	case DS_CLOSED:
@@ -315,6 +345,7 @@ data_pump(struct data_chan *dc)
 	if (dc->state == DS_RELAY || dc->state == DS_LINGER) {
 		enum data_relay_result r = data_relay_step(dc, &progress);
 
+		data_count_bytes(dc);
 		if (r == RELAY_FAILED) {
 			data_close_all(dc);
 			return;

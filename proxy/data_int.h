@@ -67,6 +67,8 @@ struct data_chan {
 	struct loop_deferred notify;	/* tell the owner it is no longer busy */
 	struct loop_deferred reap;	/* free */
 	uint64_t last_progress;
+	uint64_t counted[4];		/* bytes already in the worker's
+					 * counters (data_count_bytes) */
 	bool ct_added;
 	uint32_t ct_id;			/* the kernel's identity of it (0: unknown) */
 	bool transfer;			/* a transfer command owns it */
@@ -153,6 +155,9 @@ int data_expect_add(struct data_chan *dc, const char **reply);
 /* data_path = kernel: reserve a port by its expectation alone. */
 int data_expect_kernel(struct data_chan *dc, const char **reply);
 void data_expect_del(struct data_chan *dc);
+/* Its deadline passed and the expectation was never used: counted as
+ * expired (nothing when none is in place). The caller then closes. */
+void data_expect_expired(struct data_chan *dc);
 /* Give the channel's port back to the pool (once). */
 void data_port_put(struct data_chan *dc);
 
