@@ -36,7 +36,7 @@ BUILD   ?= $(if $(filter 1,$(SANITIZE)),build/asan,build)
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 
-PKGS := libnetfilter_conntrack libmnl openssl
+PKGS := libnetfilter_conntrack libmnl openssl libmicrohttpd
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual -Wundef
@@ -79,7 +79,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/session.c proxy/session_out.c proxy/session_preamble.c \
 	proxy/session_cmd.c proxy/session_reply.c proxy/session_data.c proxy/data.c \
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \
-	proxy/metrics_tls.c \
+	proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \

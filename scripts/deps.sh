@@ -30,6 +30,9 @@ PACKAGES=(
 	clang-format-14
 	# make bench: system calls per relayed TLS record (strace -c -f)
 	strace
+	# metrics_listen: the HTTP server (libmicrohttpd); the integration
+	# test checks a scrape with promtool (prometheus) and takes it with curl
+	libmicrohttpd-dev prometheus
 )
 
 force=0
