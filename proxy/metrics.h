@@ -8,8 +8,9 @@
  * gw, proxy/worker_ctx.h) and only that worker's thread writes them; the
  * main thread has its own (certificate reloads). A counter is a
  * single-writer _Atomic uint64_t updated with a relaxed load and store
- * (plain loads and stores on x86 and ARM: no lock prefix, no barrier), so
- * the data path pays no more than for a plain variable. The scrape, on the
+ * (plain loads and stores on x86-64 and arm64: no lock prefix, no
+ * barrier), so the data path pays no more than for a plain variable (a
+ * 32-bit CPU without 64-bit atomics pays libatomic's). The scrape, on the
  * main thread, reads every writer's counters with relaxed loads and sums
  * them (metrics_snap_add); a counter is never reset, SIGHUP included. */
 #ifndef FTPSGW_PROXY_METRICS_H
