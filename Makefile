@@ -46,7 +46,7 @@ BUILD   ?= $(if $(filter 1,$(SANITIZE)),build/asan,build)
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 
-PKGS := libnetfilter_conntrack libmnl openssl
+PKGS := libnetfilter_conntrack libmnl openssl libmicrohttpd
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wpointer-arith -Wcast-qual -Wundef
@@ -80,7 +80,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/config_print.c \
 	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/firewall.c \
-	proxy/json.c proxy/fw_check.c certs/ca_name.c
+	proxy/json.c proxy/fw_check.c certs/ca_name.c \
+	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -89,7 +90,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/session.c proxy/session_out.c proxy/session_preamble.c \
 	proxy/session_cmd.c proxy/session_reply.c proxy/session_data.c proxy/data.c \
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \
-	proxy/fw_probe.c \
+	proxy/fw_probe.c proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
@@ -110,13 +111,14 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 # ---- unit tests (cmocka); each binary links only the module it tests ----
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
-	test_data_plan test_voice test_firewall test_json test_fw_check
+	test_data_plan test_voice test_firewall test_json test_fw_check \
+	test_addr_scope test_metrics test_xfer
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
 test_telnet_SRCS      := proxy/telnet.c
 test_ftp_scrub_SRCS   := proxy/ftp_scrub.c
-test_config_SRCS      := proxy/config.c proxy/config_print.c
+test_config_SRCS      := proxy/config.c proxy/config_print.c proxy/addr_scope.c
 test_portpool_SRCS    := proxy/portpool.c
 test_hosttab_SRCS     := proxy/hosttab.c
 test_voice_SRCS       := proxy/voice.c
@@ -124,10 +126,13 @@ test_ct_msg_SRCS      := conntrack/ct_msg.c
 test_ct_msg_LIBS      := $(PKG_LIBS)
 test_data_plan_SRCS   := proxy/data_plan.c
 # firewall's rows are gateway.conf texts, parsed by config.c.
-test_firewall_SRCS    := proxy/firewall.c proxy/config.c
+test_firewall_SRCS    := proxy/firewall.c proxy/config.c proxy/addr_scope.c
 test_json_SRCS        := proxy/json.c
 # fw_check reads what json.c parsed.
 test_fw_check_SRCS    := proxy/fw_check.c proxy/json.c
+test_addr_scope_SRCS  := proxy/addr_scope.c
+test_metrics_SRCS     := proxy/metrics.c proxy/metrics_text.c
+test_xfer_SRCS        := proxy/xfer.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
@@ -214,7 +219,7 @@ endif
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck
+FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck metrics
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
@@ -222,10 +227,13 @@ FUZZ_FTP := tests/fuzz/fuzz_ftp.c proxy/ftp_line.c proxy/ftp_parse.c \
 	proxy/ftp_rewrite.c
 fuzz_command_SRCS := tests/fuzz/fuzz_command.c $(FUZZ_FTP)
 fuzz_reply_SRCS   := tests/fuzz/fuzz_reply.c $(FUZZ_FTP)
-fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c
+fuzz_config_SRCS  := tests/fuzz/fuzz_config.c proxy/config.c \
+	proxy/addr_scope.c
 fuzz_telnet_SRCS  := tests/fuzz/fuzz_telnet.c proxy/telnet.c
 fuzz_scrub_SRCS   := tests/fuzz/fuzz_scrub.c proxy/ftp_scrub.c
 fuzz_fwcheck_SRCS := tests/fuzz/fuzz_fwcheck.c proxy/json.c proxy/fw_check.c
+fuzz_metrics_SRCS := tests/fuzz/fuzz_metrics.c proxy/metrics.c \
+	proxy/metrics_text.c
 # The session fuzzer runs the real session code and event loop in process
 # (everything but main, the workers and the privilege switch).
 fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
@@ -250,6 +258,9 @@ fuzz_scrub_MAXLEN   := 4200
 fuzz_session_MAXLEN := 2048
 # fwcheck: a ruleset's JSON as nft prints it (the seeds are 0.5-8 KB).
 fuzz_fwcheck_MAXLEN := 8192
+# metrics: the worker count, two strings of up to 64 bytes with their
+# lengths, 8 bytes per counter slot (METRICS_SLOTS is under 256).
+fuzz_metrics_MAXLEN := 2200
 
 define fuzz_rule
 $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
@@ -258,7 +269,7 @@ $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_CFLAGS) $$(PKG_CFLAGS) -o $$@ \
 		$$(sort $$(fuzz_$(1)_SRCS)) $$(fuzz_$(1)_LIBS)
 endef
-$(foreach t,command reply config telnet scrub session fwcheck,$(eval $(call fuzz_rule,$(t))))
+$(foreach t,command reply config telnet scrub session fwcheck metrics,$(eval $(call fuzz_rule,$(t))))
 
 # Every target runs, even after one crashed; the exit status says whether
 # any did.

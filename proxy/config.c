@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "proxy/addr_scope.h"
 #include "proxy/limits.h"
 
 /*
@@ -141,6 +142,8 @@ static enum cfg_set cfg_set_prefix(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
 static enum cfg_set cfg_set_banner(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
+static enum cfg_set cfg_set_metrics_listen(struct cfg_parser *,
+    enum cfg_key_id, const char *, size_t);
 
 #define CFG_LISTEN_EXPECT "ADDR:PORT or [IPV6]:PORT, numeric, port 1-65535"
 #define CFG_PATH_EXPECT "a file path of at most 511 bytes"
@@ -235,6 +238,11 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_BANNER] = { "banner", cfg_set_banner, NULL, false,
 	    "is not a banner", "text of at most 200 bytes for the 220 "
 	    "greeting, e.g. banner = Example Corp. FTP" },
+	[CFG_K_METRICS_LISTEN] = { "metrics_listen", cfg_set_metrics_listen,
+	    NULL, false, "is not an address and port", CFG_LISTEN_EXPECT
+	    " (a loopback or LAN address, e.g. 127.0.0.1:9199)" },
+	[CFG_K_METRICS_PUBLIC] = { "metrics_public", cfg_set_word,
+	    cfg_switch_words, false, "is not a switch", "on or off" },
 };
 
 /* ---- small helpers ---- */
@@ -891,6 +899,9 @@ cfg_set_word(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	case CFG_K_DATA_PATH:
 		cfg->data_path = (enum cfg_data_path)w->value;
 		break;
+	case CFG_K_METRICS_PUBLIC:
+		cfg->metrics_public = w->value != 0;
+		break;
 	default:
 		cfg->log_level = (enum cfg_log_level)w->value;
 		break;
@@ -991,6 +1002,23 @@ cfg_set_banner(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 		return CFG_SET_BAD;
 	memcpy(ps->cfg->banner, v, n);
 	ps->cfg->banner[n] = '\0';
+	return CFG_SET_OK;
+}
+
+/* Where Prometheus scrapes /metrics; checked against the rest of the file
+ * once it is all read (cfg_check_metrics). */
+static enum cfg_set
+cfg_set_metrics_listen(struct cfg_parser *ps, enum cfg_key_id id,
+    const char *v, size_t n)
+{
+	struct config *cfg = ps->cfg;
+
+	(void)id;
+	if (cfg_parse_sockaddr(v, n, &cfg->metrics_listen,
+	    &cfg->metrics_listen_len) != 0)
+		return CFG_SET_BAD;
+	cfg->have_metrics_listen = true;
+	cfg->metrics_line = ps->lineno;
 	return CFG_SET_OK;
 }
 
@@ -1127,6 +1155,97 @@ cfg_line(struct cfg_parser *ps, const char *p, size_t n)
 	return 0;
 }
 
+/* ss without its port, an IPv4-mapped IPv6 address as the IPv4 one. */
+static void
+cfg_host_only(struct sockaddr_storage *out, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	memset(out, 0, sizeof(*out));
+	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	} else if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6 *o6 = (struct sockaddr_in6 *)out;
+
+		o6->sin6_family = AF_INET6;
+		o6->sin6_addr = s6->sin6_addr;
+	} else {
+		struct sockaddr_in *o4 = (struct sockaddr_in *)out;
+
+		o4->sin_family = AF_INET;
+		o4->sin_addr = ((const struct sockaddr_in *)ss)->sin_addr;
+	}
+}
+
+/* The same host, whatever the ports. */
+static bool
+cfg_same_host(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b)
+{
+	struct sockaddr_storage x, y;
+
+	cfg_host_only(&x, a);
+	cfg_host_only(&y, b);
+	return cfg_same_sockaddr(&x, &y);
+}
+
+/*
+ * SECURITY: the metrics listener must not face the Internet unless the
+ * administrator says so (metrics_public = on): not every address (a
+ * wildcard), not an address FTP clients connect to or are sent to
+ * (listen, listen_implicit, public_address), not a globally routable one.
+ * Loopback, private (RFC 1918, RFC 6598, ULA), link-local and the
+ * documentation ranges pass. The message names the metrics_listen line.
+ */
+static int
+cfg_check_metrics(struct cfg_parser *ps)
+{
+	const struct config *cfg = ps->cfg;
+	const struct sockaddr_storage *m = &cfg->metrics_listen;
+	char why[160];
+	size_t i;
+
+	if (!cfg->have_metrics_listen || cfg->metrics_public)
+		return 0;
+	why[0] = '\0';
+	switch (addr_scope((const struct sockaddr *)m)) {
+	case ADDR_SCOPE_UNSPECIFIED:
+		snprintf(why, sizeof(why), "listens on every address of the "
+		    "router, the public ones included");
+		break;
+	case ADDR_SCOPE_GLOBAL:
+	case ADDR_SCOPE_MULTICAST:
+		snprintf(why, sizeof(why), "is a globally routable address");
+		break;
+	default:
+		break;
+	}
+	for (i = 0; i < cfg->n_listen && why[0] == '\0'; i++)
+		if (cfg_same_host(m, &cfg->listen[i].addr))
+			snprintf(why, sizeof(why), "is the address FTP clients "
+			    "connect to (%s on line %u)",
+			    cfg->listen[i].implicit ? "listen_implicit" :
+			    "listen", cfg->listen[i].line);
+	if (why[0] == '\0' && cfg->have_public_address &&
+	    cfg_same_host(m, &cfg->public_address))
+		snprintf(why, sizeof(why), "is public_address (line %u), the "
+		    "address clients are sent to",
+		    ps->seen[CFG_K_PUBLIC_ADDRESS]);
+	if (why[0] == '\0')
+		return 0;
+	ps->lineno = cfg->metrics_line;
+	cfg_error(ps, cfg_keys[CFG_K_METRICS_LISTEN].name, "%s, so the "
+	    "Internet could read the metrics; expected a loopback or LAN "
+	    "address (e.g. 127.0.0.1:9199, or the router's LAN address), or "
+	    "set metrics_public = on to serve them there anyway and let only "
+	    "your Prometheus server through the firewall", why);
+	ps->lineno = 0;
+	return -1;
+}
+
 /* After the last line: required keys, and defaults that depend on others. */
 static int
 cfg_finish(struct cfg_parser *ps)
@@ -1157,7 +1276,7 @@ cfg_finish(struct cfg_parser *ps)
 	if (!ps->backend_port_given)
 		cfg->backend_port = cfg->backend_tls == CFG_BACKEND_IMPLICIT ?
 		    CFG_FTPS_PORT : CFG_FTP_PORT;
-	return 0;
+	return cfg_check_metrics(ps);
 }
 
 /* ---- public ---- */

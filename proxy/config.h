@@ -59,6 +59,8 @@ enum cfg_key_id {
 	CFG_K_SHUTDOWN_TIMEOUT,
 	CFG_K_WORKERS,
 	CFG_K_BANNER,
+	CFG_K_METRICS_LISTEN,
+	CFG_K_METRICS_PUBLIC,
 	CFG_K_COUNT
 };
 
@@ -125,6 +127,13 @@ struct config {
 	char banner[CFG_BANNER_MAX + 1];	/* text of the 220 greeting, in
 						 * place of the server's; default
 						 * CFG_BANNER_DEFAULT */
+	/* Monitoring (issue 16). */
+	bool have_metrics_listen;		/* default off */
+	/* Prometheus /metrics; never public unless metrics_public. */
+	struct sockaddr_storage metrics_listen;
+	socklen_t metrics_listen_len;
+	unsigned metrics_line;			/* where it was set */
+	bool metrics_public;			/* default off */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */
@@ -143,7 +152,9 @@ void cfg_defaults(struct config *cfg);
  * supported. Unknown keys, repeated non-repeatable keys, bad values, NUL bytes
  * and lines longer than CFG_LINE_MAX are errors. After the last line, required
  * keys are checked: at least one listen/listen_implicit, certificate,
- * private_key, backend.
+ * private_key, backend; and metrics_listen must not be reachable from the
+ * Internet (a wildcard, a listen or public_address, a globally routable
+ * address: addr_scope) unless metrics_public = on.
  */
 int cfg_parse(struct config *cfg, const char *file, const char *text,
     size_t len, char *err, size_t errcap);

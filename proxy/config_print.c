@@ -215,6 +215,12 @@ cfg_key_value(const struct config *cfg, enum cfg_key_id id, size_t nth,
 		return cfg_put(buf, cap, "%u", cfg->workers);
 	case CFG_K_BANNER:
 		return cfg_put_str(buf, cap, cfg->banner);
+	case CFG_K_METRICS_LISTEN:
+		if (!cfg->have_metrics_listen)
+			return 0;
+		return cfg_put_addr(buf, cap, &cfg->metrics_listen, 1, 1);
+	case CFG_K_METRICS_PUBLIC:
+		return cfg_put_word(id, cfg->metrics_public, buf, cap);
 	case CFG_K_COUNT:
 		break;
 	}

@@ -82,6 +82,33 @@ static void data_pump(struct data_chan *dc);
 static void data_close_all(struct data_chan *dc);
 
 /*
+ * The bytes both connections moved since the last call go to the worker's
+ * counters: after each relay step and when the channel closes, so a long
+ * transfer shows while it runs. A few subtractions per pass of the pump,
+ * which moves up to IO_BUDGET bytes.
+ */
+static void
+data_count_bytes(struct data_chan *dc)
+{
+	static const size_t slot[4] = {
+		METRICS_AT2(DATA_BYTES, MV_LEG_CLIENT, MV_FLOW_RECEIVED),
+		METRICS_AT2(DATA_BYTES, MV_LEG_CLIENT, MV_FLOW_SENT),
+		METRICS_AT2(DATA_BYTES, MV_LEG_SERVER, MV_FLOW_RECEIVED),
+		METRICS_AT2(DATA_BYTES, MV_LEG_SERVER, MV_FLOW_SENT),
+	};
+	const uint64_t now[4] = { dc->cli.bytes_in, dc->cli.bytes_out,
+	    dc->be.bytes_in, dc->be.bytes_out };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (now[i] > dc->counted[i])
+			metrics_add(&dc->p.gw->metrics, slot[i],
+			    now[i] - dc->counted[i]);
+		dc->counted[i] = now[i];
+	}
+}
+
+/*
  * The one writer of dc->state. A transition the table does not allow is a
  * bug: logged with its context, and the channel is closed (the transfer
  * fails with a 425/426) rather than carried on in a state nobody designed.
@@ -97,7 +124,7 @@ data_set_state(struct data_chan *dc, enum data_state next)
 		    "cannot go from %s to %s; closing it (please report this)",
 		    dc->p.tag, dc->port, data_state_name[dc->state],
 		    data_state_name[next]);
-		data_note_failure(dc, voice_line(V_DATA_INTERNAL), true);
+		data_note_failure(dc, V_DATA_INTERNAL, true);
 		/* Every state may close (data_next): no recursion. */
 		if (dc->state != DS_CLOSED)
 			data_close_all(dc);
@@ -156,6 +183,7 @@ data_set_idle(struct data_chan *dc)
 static void
 data_close_all(struct data_chan *dc)
 {
+	data_count_bytes(dc);
 	data_listen_close(dc);
 	data_expect_del(dc);
 	data_setup_close(dc);
@@ -172,11 +200,11 @@ data_close_all(struct data_chan *dc)
 		loop_defer(dc_loop(dc), &dc->reap);
 }
 
-/* Fail the channel with reply (see data_note_failure) and close it. */
+/* Fail the channel for why (see data_note_failure) and close it. */
 static void
-data_fail(struct data_chan *dc, const char *reply, bool ours)
+data_fail(struct data_chan *dc, enum voice why, bool ours)
 {
-	data_note_failure(dc, reply, ours);
+	data_note_failure(dc, why, ours);
 	data_close_all(dc);
 }
 
@@ -215,7 +243,8 @@ data_timeout(struct loop_timer *t)
 		    "not reach ftpsgw: %s", dc->p.tag, dc->port,
 		    cfg->data_timeout, data_side_name(dc->p.plan.accepts),
 		    voice_advice(V_DATA_TIMEOUT));
-		data_fail(dc, voice_line(V_DATA_TIMEOUT), true);
+		data_expect_expired(dc);
+		data_fail(dc, V_DATA_TIMEOUT, true);
 		if (data_client_connects(dc) && dc->transfer)
 			data_kick_backend(dc);
 		break;
@@ -233,7 +262,7 @@ data_timeout(struct loop_timer *t)
 		}
 		log_msg(LOG_LVL_INFO, "%s: data transfer stalled for data_timeout "
 		    "(%u s); aborting it", dc->p.tag, cfg->data_timeout);
-		data_fail(dc, voice_line(V_DATA_STALLED), true);
+		data_fail(dc, V_DATA_STALLED, true);
 		break;
 	}
 	case DS_LINGER:
@@ -248,6 +277,7 @@ data_timeout(struct loop_timer *t)
 		log_msg(LOG_LVL_INFO, "%s: port %u was not used within "
 		    "data_timeout (%u s); its expectation is removed", dc->p.tag,
 		    dc->port, cfg->data_timeout);
+		data_expect_expired(dc);
 		data_close_all(dc);
 		break;
 	case DS_CLOSED:
@@ -315,6 +345,7 @@ data_pump(struct data_chan *dc)
 	if (dc->state == DS_RELAY || dc->state == DS_LINGER) {
 		enum data_relay_result r = data_relay_step(dc, &progress);
 
+		data_count_bytes(dc);
 		if (r == RELAY_FAILED) {
 			data_close_all(dc);
 			return;
@@ -407,6 +438,8 @@ data_open(const struct data_params *p, uint16_t *port_out,
 		return NULL;
 	}
 	dc->p = *p;
+	dc->fail = V_COUNT;
+	dc->refusal = V_COUNT;
 	snprintf(dc->tag, sizeof(dc->tag), "%s", p->tag);
 	dc->p.tag = dc->tag;
 	loop_ev_init(&dc->lst, data_on_listen);
@@ -488,9 +521,15 @@ data_failure(const struct data_chan *dc, unsigned backend_code)
 {
 	/* The server's own error says more about its side (a refused APPE,
 	 * a full disk); its success claim would be false. */
-	if (dc->fail_reply == NULL || (!dc->fail_ours && backend_code >= 300))
+	if (dc->fail == V_COUNT || (!dc->fail_ours && backend_code >= 300))
 		return NULL;
-	return dc->fail_reply;
+	return voice_line(dc->fail);
+}
+
+enum voice
+data_failure_reason(const struct data_chan *dc)
+{
+	return dc->fail;
 }
 
 void

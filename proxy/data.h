@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "proxy/data_plan.h"
+#include "proxy/voice.h"
 
 struct gw;
 struct tls_app;
@@ -55,6 +56,11 @@ bool data_busy(const struct data_chan *dc);
  * replace only a success claim (2xx). Static text.
  */
 const char *data_failure(const struct data_chan *dc, unsigned backend_code);
+
+/* Why the channel failed (the reply data_failure gives for a failure of
+ * ours), whether or not that reply replaces the server's: V_COUNT when it
+ * did not fail. For the transfer's outcome (proxy/xfer.h). */
+enum voice data_failure_reason(const struct data_chan *dc);
 
 /* True for a kernel data path channel (nothing relayed by ftpsgw). */
 bool data_kernel(const struct data_chan *dc);

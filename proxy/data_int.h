@@ -23,6 +23,7 @@
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/netaddr.h"
+#include "proxy/voice.h"
 
 /* Passive connections from the client's address handshaking at once. The
  * rightful client needs one; the rest only lets it in beside impostors. */
@@ -58,22 +59,26 @@ struct data_chan {
 	uint64_t listen_deadline;	/* data_timeout after the PASV/PORT */
 	uint64_t setup_deadline;	/* the connection we dial (and its
 					 * handshake) must be up by then */
-	const char *refusal;		/* why the last candidate was refused */
+	enum voice refusal;		/* why the last candidate was refused
+					 * (V_COUNT: none was) */
 	struct buf down, up;		/* server->client, client->server */
 	struct loop_timer timer;
 	struct loop_deferred kick;	/* re-run the pump outside epoll */
 	struct loop_deferred notify;	/* tell the owner it is no longer busy */
 	struct loop_deferred reap;	/* free */
 	uint64_t last_progress;
+	uint64_t counted[4];		/* bytes already in the worker's
+					 * counters (data_count_bytes) */
 	bool ct_added;
 	uint32_t ct_id;			/* the kernel's identity of it (0: unknown) */
 	bool transfer;			/* a transfer command owns it */
 	bool released;			/* the owner let go */
 	bool lingering;			/* counted in gw->data_lingering */
 	bool notified;			/* on_idle delivered (or owner gone) */
-	const char *fail_reply;		/* static; set on failure */
+	enum voice fail;		/* why it failed: the reply the client
+					 * gets (V_COUNT: it did not fail) */
 	bool fail_ours;			/* the failure is better explained by
-					 * fail_reply than by the server */
+					 * fail than by the server */
 	uint16_t port;
 	bool port_held;			/* port came from gw_port_next and
 					 * goes back once (data_port_put) */
@@ -109,16 +114,18 @@ data_client_connects(const struct data_chan *dc)
 }
 
 /* Record why the channel fails (the first reason counts; none once the end
- * of data was delivered: the transfer stands). ours: the reason is on the
- * client's side or ftpsgw's (no session reuse, client TLS failure, time
- * limits), which the server's reply cannot explain (see data_failure). The
- * caller then returns its failure to data.c, which closes the channel. */
+ * of data was delivered: the transfer stands): why is the reply the client
+ * gets (proxy/voice.h) and names the cause for the transfer's outcome
+ * (proxy/xfer.c). ours: the reason is on the client's side or ftpsgw's (no
+ * session reuse, client TLS failure, time limits), which the server's
+ * reply cannot explain (see data_failure). The caller then returns its
+ * failure to data.c, which closes the channel. */
 static inline void
-data_note_failure(struct data_chan *dc, const char *reply, bool ours)
+data_note_failure(struct data_chan *dc, enum voice why, bool ours)
 {
-	if (dc->fail_reply != NULL || dc->state == DS_LINGER)
+	if (dc->fail != V_COUNT || dc->state == DS_LINGER)
 		return;
-	dc->fail_reply = reply;
+	dc->fail = why;
 	dc->fail_ours = ours;
 }
 
@@ -148,6 +155,9 @@ int data_expect_add(struct data_chan *dc, const char **reply);
 /* data_path = kernel: reserve a port by its expectation alone. */
 int data_expect_kernel(struct data_chan *dc, const char **reply);
 void data_expect_del(struct data_chan *dc);
+/* Its deadline passed and the expectation was never used: counted as
+ * expired (nothing when none is in place). The caller then closes. */
+void data_expect_expired(struct data_chan *dc);
 /* Give the channel's port back to the pool (once). */
 void data_port_put(struct data_chan *dc);
 

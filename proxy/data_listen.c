@@ -129,6 +129,8 @@ data_listen_accept(struct data_chan *dc, struct net_addr *peer)
 		    sizeof(host)), dc->port, data_client_connects(dc) ?
 		    "control client's" : "FTP server's");
 		close(fd);
+		metrics_inc(&dc->p.gw->metrics, METRICS_AT1(DATA_REFUSED,
+		    MV_REFUSAL_FOREIGN_ADDRESS));
 		return DATA_ACCEPT_REFUSED;
 	}
 	log_msg(LOG_LVL_DEBUG, "%s: data connection from %s on port %u",
@@ -169,6 +171,18 @@ data_expect_program(struct data_chan *dc, uint16_t p)
 	return ct_expect_add_id(dc->p.gw->ct, &dc->p.plan.expect, &dc->ct_id);
 }
 
+/* An expectation programmed (err 0) or refused by the kernel (-errno). */
+static void
+data_expect_count(struct data_chan *dc, int err)
+{
+	struct metrics *m = &dc->p.gw->metrics;
+
+	if (err == 0)
+		metrics_inc(m, METRICS_AT1(CT_ADDED, 0));
+	else
+		metrics_inc(m, METRICS_AT1(CT_FAILED, metrics_errno(-err)));
+}
+
 int
 data_expect_add(struct data_chan *dc, const char **reply)
 {
@@ -181,6 +195,7 @@ data_expect_add(struct data_chan *dc, const char **reply)
 	 * the client's way in (the plan makes it permanent); deleted once
 	 * the client's connection proved itself (data_setup.c). */
 	err = data_expect_program(dc, dc->port);
+	data_expect_count(dc, err);
 	if (err == 0) {
 		dc->ct_added = true;
 		return 0;
@@ -225,6 +240,9 @@ data_expect_kernel(struct data_chan *dc, const char **reply)
 		return -1;
 	}
 	dc->port = p;
+	/* EEXIST on the way was a port another expectation holds, tried
+	 * again with the next one: only the end counts. */
+	data_expect_count(dc, err);
 	if (err != 0) {
 		data_ct_warn(dc, -err, LOG_LVL_ERR);
 		*reply = data_ct_reply(dc);
@@ -236,6 +254,13 @@ data_expect_kernel(struct data_chan *dc, const char **reply)
 	    "%s's port %u (data_path = kernel)", dc->p.tag, dc->port,
 	    data_side_name(data_dialled_side(dc)), dc->p.plan.expect.nat.sport);
 	return 0;
+}
+
+void
+data_expect_expired(struct data_chan *dc)
+{
+	if (dc->ct_added)
+		metrics_inc(&dc->p.gw->metrics, METRICS_AT1(CT_EXPIRED, 0));
 }
 
 void

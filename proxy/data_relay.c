@@ -60,7 +60,7 @@ data_client_left_download(struct data_chan *dc, const struct conn *src)
 static bool
 data_lost(struct data_chan *dc)
 {
-	data_note_failure(dc, voice_line(V_DATA_ABORTED), false);
+	data_note_failure(dc, V_DATA_ABORTED, false);
 	return false;
 }
 

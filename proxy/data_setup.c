@@ -12,6 +12,7 @@
 #include "proxy/config.h"
 #include "proxy/data_int.h"
 #include "proxy/log.h"
+#include "proxy/metrics_tls.h"
 #include "proxy/voice.h"
 #include "proxy/tls.h"
 
@@ -46,6 +47,28 @@ fail: {
 		errno = e;
 	}
 	return -1;
+}
+
+/* A client-side data connection's handshake completed: counted. */
+static void
+data_count_handshake(struct data_chan *dc, unsigned side, SSL *ssl)
+{
+	metrics_handshake(&dc->p.gw->metrics, side, MV_CHANNEL_DATA, ssl,
+	    true);
+}
+
+/* A client-side data connection refused for reason (MV_REFUSAL_*); ssl,
+ * when its handshake failed or ran out of time, counts as a failed
+ * handshake too. */
+static void
+data_count_refusal(struct data_chan *dc, SSL *ssl, unsigned reason)
+{
+	struct metrics *m = &dc->p.gw->metrics;
+
+	if (ssl != NULL)
+		metrics_handshake(m, MV_TLS_SIDE_CLIENT, MV_CHANNEL_DATA, ssl,
+		    false);
+	metrics_inc(m, METRICS_AT1(DATA_REFUSED, reason));
 }
 
 /* TLS toward the FTP server (RFC 4217: the FTP client is always the TLS
@@ -95,9 +118,9 @@ data_dial_failed(struct data_chan *dc, const char *why)
 	    "client's active-mode port" : "FTP server's passive port",
 	    netaddr_str_port(&dc->p.plan.dial, host, sizeof(host)), why);
 	if (to_client)
-		data_note_failure(dc, voice_line(V_DIAL_CLIENT), true);
+		data_note_failure(dc, V_DIAL_CLIENT, true);
 	else
-		data_note_failure(dc, voice_line(V_DIAL_SERVER), false);
+		data_note_failure(dc, V_DIAL_SERVER, false);
 }
 
 /* Dial the plan's dial address: false when the channel failed. */
@@ -114,7 +137,7 @@ data_setup_dial(struct data_chan *dc)
 	}
 	if (!data_start_be_tls(dc) ||
 	    (out == &dc->cli && !data_start_cli_tls(dc, &dc->cli))) {
-		data_note_failure(dc, voice_line(V_DATA_TLS_SETUP), false);
+		data_note_failure(dc, V_DATA_TLS_SETUP, false);
 		return false;
 	}
 	return true;
@@ -167,7 +190,7 @@ data_setup_client_arrived(struct data_chan *dc, int fd,
 	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
 	if (!data_start_cli_tls(dc, &k->c)) {
 		conn_close(dc_loop(dc), &k->c);
-		data_note_failure(dc, voice_line(V_DATA_TLS_SETUP), false);
+		data_note_failure(dc, V_DATA_TLS_SETUP, false);
 		return false;
 	}
 	/* The first candidate starts the connection to the server. */
@@ -267,13 +290,18 @@ data_cands_step(struct data_chan *dc)
 				    sizeof(host)), k->c.err_text ? k->c.err_text :
 				    "error", k->c.ssl_err[0] ? ": " : "",
 				    k->c.ssl_err);
-				dc->refusal = voice_line(V_DATA_TLS_FAILED);
+				data_count_refusal(dc, k->c.ssl,
+				    MV_REFUSAL_TLS_FAILED);
+				dc->refusal = V_DATA_TLS_FAILED;
 				conn_close(dc_loop(dc), &k->c);
 				continue;
 			}
+			data_count_handshake(dc, MV_TLS_SIDE_CLIENT, k->c.ssl);
 		}
 		if (!data_client_admissible(dc, k->c.ssl, &k->peer)) {
-			dc->refusal = voice_line(V_DATA_REUSE);
+			data_count_refusal(dc, NULL,
+			    MV_REFUSAL_NO_SESSION_REUSE);
+			dc->refusal = V_DATA_REUSE;
 			conn_close(dc_loop(dc), &k->c);
 			continue;
 		}
@@ -331,7 +359,8 @@ data_setup_deadline(struct data_chan *dc)
 		    "finish its TLS handshake within connect_timeout (%u s); "
 		    "closed", dc->p.tag, netaddr_str_port(&k->peer, host,
 		    sizeof(host)), cfg->connect_timeout);
-		dc->refusal = voice_line(V_DATA_SLOW);
+		data_count_refusal(dc, k->c.ssl, MV_REFUSAL_HANDSHAKE_TIMEOUT);
+		dc->refusal = V_DATA_SLOW;
 		conn_close(dc_loop(dc), &k->c);
 	}
 	if (now >= dc->setup_deadline && data_dial_pending(dc)) {
@@ -340,7 +369,7 @@ data_setup_deadline(struct data_chan *dc)
 		    "connect_timeout (%u s)", dc->p.tag, data_client_connects(dc) ?
 		    "FTP server" : "client's active-mode port",
 		    cfg->connect_timeout);
-		data_note_failure(dc, voice_line(V_DATA_SLOW), true);
+		data_note_failure(dc, V_DATA_SLOW, true);
 		return SETUP_FAILED;
 	}
 	if (data_client_connects(dc) && dc->cli.ev.fd < 0 &&
@@ -348,9 +377,9 @@ data_setup_deadline(struct data_chan *dc)
 		log_msg(LOG_LVL_INFO, "%s: no data connection to port %u proved "
 		    "it belongs to this session within data_timeout (%u s)",
 		    dc->p.tag, dc->port, cfg->data_timeout);
-		data_note_failure(dc, dc->refusal != NULL ? dc->refusal :
-		    voice_line(V_DATA_TIMEOUT),
-		    true);
+		data_expect_expired(dc);
+		data_note_failure(dc, dc->refusal != V_COUNT ? dc->refusal :
+		    V_DATA_TIMEOUT, true);
 		return SETUP_FAILED;
 	}
 	data_setup_rearm(dc);
@@ -363,6 +392,9 @@ data_be_handshake(struct data_chan *dc)
 {
 	enum io_result r = conn_handshake(&dc->be);
 
+	if (r != IO_AGAIN)
+		metrics_handshake(&dc->p.gw->metrics, MV_TLS_SIDE_SERVER,
+		    MV_CHANNEL_DATA, dc->be.ssl, r == IO_OK);
 	if (r == IO_ERR) {
 		char why[640];
 		const char *cert = tls_backend_refusal(dc->be.ssl, dc->p.gw->cfg,
@@ -376,7 +408,7 @@ data_be_handshake(struct data_chan *dc)
 		    "server failed: %s%s%s; %s", dc->p.tag, dc->be.err_text,
 		    dc->be.ssl_err[0] ? ": " : "", dc->be.ssl_err,
 		    cert[0] != '\0' ? cert : "the server's reply says why");
-		data_note_failure(dc, voice_line(V_DATA_BACKEND_TLS), false);
+		data_note_failure(dc, V_DATA_BACKEND_TLS, false);
 		return false;
 	}
 	if (r == IO_OK && !SSL_session_reused(dc->be.ssl))
@@ -398,12 +430,16 @@ data_dialled_client_step(struct data_chan *dc)
 	r = conn_handshake(&dc->cli);
 	if (r == IO_ERR) {
 		data_log_io_error(dc, "TLS handshake on the client", &dc->cli);
-		data_note_failure(dc, voice_line(V_DATA_TLS_FAILED), true);
+		data_count_refusal(dc, dc->cli.ssl, MV_REFUSAL_TLS_FAILED);
+		data_note_failure(dc, V_DATA_TLS_FAILED, true);
 		return false;
 	}
+	if (r == IO_OK)
+		data_count_handshake(dc, MV_TLS_SIDE_CLIENT, dc->cli.ssl);
 	if (r == IO_OK && !data_client_admissible(dc, dc->cli.ssl,
 	    &dc->p.plan.dial)) {
-		data_note_failure(dc, voice_line(V_DATA_REUSE), true);
+		data_count_refusal(dc, NULL, MV_REFUSAL_NO_SESSION_REUSE);
+		data_note_failure(dc, V_DATA_REUSE, true);
 		return false;
 	}
 	return true;

@@ -66,6 +66,11 @@ void loop_defer(struct loop *l, struct loop_deferred *d);
 /* Monotonic time in ms, read once per iteration. */
 uint64_t loop_now(const struct loop *l);
 
+/* Nanoseconds the loop spent handling events, timers and deferred work
+ * (not waiting in epoll_wait) since it was made. Any thread may ask: a
+ * relaxed read of a counter only the loop's thread writes. */
+uint64_t loop_busy_ns(const struct loop *l);
+
 /* Run until loop_stop. Returns 0, or -1 if epoll_wait failed. */
 int loop_run(struct loop *l);
 

@@ -27,6 +27,9 @@
 #include "proxy/fw_probe.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
+#include "proxy/metrics.h"
+#include "proxy/metrics_http.h"
+#include "proxy/metrics_proc.h"
 #include "proxy/netaddr.h"
 #include "proxy/priv.h"
 #include "proxy/tls.h"
@@ -67,6 +70,9 @@ struct main_ctx {
 	struct loop_timer daily;	/* certificate expiry check */
 	struct loop_timer sweep;	/* expired failed logins and bans */
 	struct loop_timer grace;	/* SIGTERM: shutdown_timeout */
+	struct metrics metrics;		/* the main thread's counters */
+	struct metrics_proc proc;	/* open fds and the like */
+	struct metrics_http *http;	/* metrics_listen, or NULL */
 	bool stopping;
 	int rc;
 };
@@ -277,10 +283,13 @@ reload_tls(struct main_ctx *m)
 
 	fresh = tls_new(&m->cfg, &m->ciphers, err, sizeof(err));
 	if (fresh == NULL) {
+		metrics_inc(&m->metrics, METRICS_AT1(RELOADS,
+		    MV_RELOAD_FAILED));
 		log_msg(LOG_LVL_ERR, "SIGHUP: certificates not reloaded, the old "
 		    "ones stay in use: %s", err);
 		return;
 	}
+	metrics_inc(&m->metrics, METRICS_AT1(RELOADS, MV_RELOAD_OK));
 	for (i = 0; i < m->n_workers; i++)
 		worker_order(&m->workers[i], WORKER_TLS, tls_ref(fresh));
 	tls_unref(m->tls);
@@ -525,6 +534,69 @@ setup_workers(struct main_ctx *m)
 	return 0;
 }
 
+/* A scrape: every worker's counters and loop time, the main thread's, the
+ * process's facts. On the main thread, while the workers run: each
+ * counter is read once with a relaxed load (proxy/metrics.h). */
+static void
+collect_metrics(struct metrics_snap *s, void *arg)
+{
+	struct main_ctx *m = arg;
+	unsigned i;
+
+	for (i = 0; i < m->n_ready && i < METRICS_WORKERS_MAX; i++) {
+		metrics_snap_add(s, &m->workers[i].gw.metrics);
+		if (m->workers[i].gw.loop != NULL)
+			s->v[METRICS_AT1(WORKER_BUSY, i)] =
+			    loop_busy_ns(m->workers[i].gw.loop);
+	}
+	s->n_workers = i;
+	metrics_snap_add(s, &m->metrics);
+	metrics_proc_read(&m->proc, s);
+	s->version = FTPSGW_VERSION;
+	s->openssl = OpenSSL_version(OPENSSL_VERSION);
+	metrics_snap_finish(s);
+}
+
+/* metrics_listen: the socket is bound and /proc/self/fd opened before
+ * privileges are dropped; the server runs in the main loop. */
+static int
+setup_metrics(struct main_ctx *m)
+{
+	char addr[NETADDR_STRLEN];
+	struct net_addr a;
+	int fd;
+
+	if (!m->cfg.have_metrics_listen)
+		return 0;
+	netaddr_from_sockaddr(&a, (const struct sockaddr *)
+	    &m->cfg.metrics_listen);
+	netaddr_str_port(&a, addr, sizeof(addr));
+	if (metrics_proc_open(&m->proc) < 0)
+		log_msg(LOG_LVL_WARNING, "metrics_listen: cannot open "
+		    "/proc/self/fd (%s): process_open_fds will read 0 (is "
+		    "/proc mounted?)", strerror(errno));
+	fd = metrics_http_listen(&m->cfg.metrics_listen,
+	    m->cfg.metrics_listen_len);
+	if (fd < 0) {
+		log_msg(LOG_LVL_ERR, "%s:%u: metrics_listen = %s: %s%s",
+		    m->conf_path, m->cfg.metrics_line, addr, strerror(errno),
+		    errno == EADDRINUSE ? " (something listens there already: "
+		    "choose another port)" : errno == EADDRNOTAVAIL ?
+		    " (not an address of this machine)" : "");
+		return -1;
+	}
+	m->http = metrics_http_start(m->loop, fd, collect_metrics, m);
+	if (m->http == NULL)
+		return -1;
+	if (m->cfg.metrics_public)
+		log_msg(LOG_LVL_WARNING, "metrics_listen = %s with "
+		    "metrics_public = on: whoever the firewall lets through "
+		    "can read the metrics; let only your Prometheus server "
+		    "reach that port", addr);
+	log_msg(LOG_LVL_INFO, "metrics: serving http://%s/metrics", addr);
+	return 0;
+}
+
 static int
 start_workers(struct main_ctx *m)
 {
@@ -664,7 +736,7 @@ main(int argc, char **argv)
 		    strerror(errno));
 		goto out;
 	}
-	if (setup_workers(&m) < 0)
+	if (setup_workers(&m) < 0 || setup_metrics(&m) < 0)
 		goto out;
 	{
 		char what[160];
@@ -708,6 +780,9 @@ main(int argc, char **argv)
 	}
 	log_msg(LOG_LVL_NOTICE, "ftpsgw stopped");
 out:
+	/* Before the workers: a scrape reads their counters. */
+	metrics_http_free(m.http);
+	metrics_proc_close(&m.proc);
 	free_workers(&m);
 	tls_unref(m.tls);
 	loop_free(m.loop);

@@ -20,6 +20,7 @@
 #include "proxy/config.h"
 #include "proxy/data.h"
 #include "proxy/log.h"
+#include "proxy/metrics_tls.h"
 #include "proxy/quitter.h"
 #include "proxy/session_int.h"
 #include "proxy/voice.h"
@@ -50,6 +51,9 @@ sess_close(struct session *s, const char *why)
 		return;
 	s->dead = true;
 	gw_session_end(gw, &s->client);
+	sess_xfer_abandon(s);	/* once: a dead session reads no reply */
+	metrics_inc(&gw->metrics, METRICS_AT1(SESSIONS_CLOSED, s->implicit ?
+	    MV_LISTENER_IMPLICIT : MV_LISTENER_EXPLICIT));
 	sess_data_drop(s, true);
 	log_msg(LOG_LVL_NOTICE, "%s: session closed (%s): %u transfers, %llu "
 	    "bytes down and %llu up on data connections; control %llu in, "
@@ -131,6 +135,7 @@ sess_on_timer(struct loop_timer *t)
 		    "login preamble within connect_timeout (%u s): %s", s->tag,
 		    netaddr_str_port(&s->gw->backend, host, sizeof(host)),
 		    cfg->connect_timeout, voice_advice(V_BACKEND_SILENT));
+		sess_be_health(s, METRICS_HEALTH_DOWN);
 		sess_fatal(s, voice_line(V_BACKEND_SILENT));
 		sess_pump(s);
 		return;
@@ -158,6 +163,8 @@ sess_on_hs_timer(struct loop_timer *t)
 	log_msg(LOG_LVL_INFO, "%s: the client did not complete the TLS "
 	    "handshake within handshake_timeout (%u s); closing", s->tag,
 	    s->gw->cfg->handshake_timeout);
+	metrics_handshake(&s->gw->metrics, MV_TLS_SIDE_CLIENT,
+	    MV_CHANNEL_CONTROL, s->cli.ssl, false);
 	sess_close(s, "TLS handshake timeout");
 }
 
@@ -303,6 +310,9 @@ sess_client_io(struct session *s)
 
 	if (!s->cli.hs_done) {
 		r = conn_handshake(&s->cli);
+		if (r != IO_AGAIN)
+			metrics_handshake(&s->gw->metrics, MV_TLS_SIDE_CLIENT,
+			    MV_CHANNEL_CONTROL, s->cli.ssl, r == IO_OK);
 		if (r == IO_ERR) {
 			log_msg(LOG_LVL_INFO, "%s: TLS handshake with the client "
 			    "failed: %s%s%s", s->tag, s->cli.err_text,
@@ -405,6 +415,8 @@ sess_backend_io(struct session *s)
 	if (s->be.connecting) {
 		r = conn_finish_connect(&s->be);
 		if (r == IO_ERR) {
+			metrics_inc(&s->gw->metrics,
+			    METRICS_AT1(BACKEND_FAILURES, 0));
 			sess_be_failed(s, s->be.err_text);
 			return true;
 		}
@@ -415,6 +427,9 @@ sess_backend_io(struct session *s)
 	}
 	if (s->bstate == BS_HANDSHAKE) {
 		r = conn_handshake(&s->be);
+		if (r != IO_AGAIN)
+			metrics_handshake(&s->gw->metrics, MV_TLS_SIDE_SERVER,
+			    MV_CHANNEL_CONTROL, s->be.ssl, r == IO_OK);
 		if (r == IO_ERR) {
 			char what[640];
 
@@ -571,6 +586,8 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 
 	list_push(&gw->sessions, &s->link);
 	gw->n_sessions++;
+	metrics_inc(&gw->metrics, METRICS_AT1(SESSIONS, implicit ?
+	    MV_LISTENER_IMPLICIT : MV_LISTENER_EXPLICIT));
 	log_msg(LOG_LVL_NOTICE, "%s: session opened on %s (%s FTPS, worker "
 	    "%u)", s->tag, netaddr_str_port(&s->local, host, sizeof(host)),
 	    implicit ? "implicit" : "explicit", gw->worker);

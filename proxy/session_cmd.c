@@ -272,6 +272,7 @@ sess_command(struct session *s, const char *line, size_t len)
 	struct ftp_cmd cmd;
 	struct pending *p;
 	const char *why;
+	unsigned i;
 
 	switch (ftp_parse_command(line, len, &cmd)) {
 	case FTP_CMD_EMPTY:
@@ -366,6 +367,12 @@ sess_command(struct session *s, const char *line, size_t len)
 		if (!data_usable(s->data)) {
 			/* Why the channel ended, if it failed (a refused
 			 * connection, say), else it timed out. */
+			struct xfer_end e = { .failure =
+			    data_failure_reason(s->data) };
+
+			if (e.failure == V_COUNT)
+				e.failure = V_DATA_EXPIRED;
+			sess_xfer_end(s, xfer_is_upload(cmd.verb), &e);
 			why = data_failure(s->data, 0);
 			sess_data_drop(s, true);
 			sess_reply(s, why != NULL ? why :
@@ -384,7 +391,9 @@ sess_command(struct session *s, const char *line, size_t len)
 		}
 		data_transfer_started(s->data);
 		s->transfers++;
-		sess_fifo_push(s, PEND_TRANSFER);
+		p = sess_fifo_push(s, PEND_TRANSFER);
+		p->upload = xfer_is_upload(cmd.verb);
+		p->fail = V_COUNT;
 		sess_forward(s, line, len);
 		return true;
 	case FTP_ACT_QUIT:
@@ -406,6 +415,9 @@ sess_command(struct session *s, const char *line, size_t len)
 			 * goes out only after the next reply: during a
 			 * transfer pure-ftpd drops what follows ABOR in the
 			 * same read. */
+			for (i = 0; i < s->fifo_len; i++)
+				if (sess_fifo_at(s, i)->kind == PEND_TRANSFER)
+					sess_fifo_at(s, i)->aborted = true;
 			sess_fifo_push(s, PEND_ABOR);
 			s->abor_sync = true;
 			SESS_SEND_LIT(s, "ABOR\r\n");

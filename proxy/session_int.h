@@ -50,6 +50,7 @@
 #include "proxy/telnet.h"
 #include "proxy/tls.h"
 #include "proxy/voice.h"
+#include "proxy/xfer.h"
 
 struct data_chan;
 
@@ -109,6 +110,10 @@ struct pending {
 	bool swallow;		/* ABOR: the reply under way is not relayed */
 	bool noop_reply;	/* ABOR: the reply under way is our NOOP's */
 	bool started;		/* TRANSFER: a 1xx came (data may flow) */
+	bool upload;		/* TRANSFER: STOR, STOU or APPE */
+	bool aborted;		/* TRANSFER: ABOR came behind it */
+	enum voice fail;	/* TRANSFER: why its data channel failed, as
+				 * its final reply came (V_COUNT: it did not) */
 	bool login;		/* REPLY: USER/PASS/ACCT (230 = logged in) */
 	bool pass;		/* REPLY: PASS (530 = a failed login) */
 	uint64_t user;		/* REPLY, login: gw_user_hash of the user
@@ -124,6 +129,7 @@ struct session {
 	bool implicit;
 	struct net_addr client, local;	/* client control conn endpoints */
 	struct net_addr be_local;	/* our end of the backend control conn */
+	uint64_t be_connect_ns;		/* its connect began (ns) */
 	/* LAN addresses replies may name, and what the client sees instead */
 	struct ftp_scrub_pair scrub[FTP_SCRUB_PAIRS_MAX];
 	size_t n_scrub;
@@ -247,6 +253,13 @@ void sess_send_own(struct session *s, const char *lines, size_t len);
  * aborted, and SESS_CLOSE_MS given to flush the output. Said inside TLS
  * once a handshake under way is done. Once closing, a no-op. */
 void sess_fatal(struct session *s, const char *line);
+/* A transfer ended as e says (the FIFO entry gone or going): its outcome
+ * (proxy/xfer.c) is counted by direction. The one place transfers are
+ * counted. */
+void sess_xfer_end(struct session *s, bool upload, const struct xfer_end *e);
+/* The transfers in the FIFO will get no final reply (the session ends, or
+ * its FIFO is emptied): each ends now, without one. */
+void sess_xfer_abandon(struct session *s);
 /* Let go of the data channel (counting its bytes): abort closes it at once,
  * otherwise a channel finishing its close_notify exchange completes it. */
 void sess_data_drop(struct session *s, bool abort);
@@ -264,6 +277,9 @@ bool sess_set_bstate(struct session *s, enum sess_bstate next);
 /* Start it: connect_timeout runs from here; a failure to even start the
  * connection ends the session (sess_be_failed). */
 void sess_be_begin(struct session *s);
+/* What this session found of the FTP server, for the metrics: up once it
+ * greeted, down when the preamble failed (ftpsgw_backend_state). */
+void sess_be_health(struct session *s, enum metrics_health h);
 /* The FTP server is unusable (what: why, for the log): logged at err,
  * the client gets its 421, the connection to the server is closed. */
 void sess_be_failed(struct session *s, const char *what);

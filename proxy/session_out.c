@@ -168,6 +168,7 @@ sess_fatal(struct session *s, const char *line)
 	/* The last word goes out after what is already in the output (never
 	 * cut: a line half written would be glued to it), before anything
 	 * still queued. Every other reply left SESS_FATAL_ROOM for it. */
+	sess_xfer_abandon(s);
 	s->fifo_len = 0;
 	if (line != NULL && (s->cstate == CS_TLS_ACCEPT ||
 	    s->cstate == CS_AUTH_REPLY)) {
@@ -179,6 +180,31 @@ sess_fatal(struct session *s, const char *line)
 	}
 	sess_data_drop(s, true);
 	loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
+}
+
+void
+sess_xfer_end(struct session *s, bool upload, const struct xfer_end *e)
+{
+	metrics_inc(&s->gw->metrics, METRICS_AT2(TRANSFERS, upload ?
+	    MV_XFER_DIR_UPLOAD : MV_XFER_DIR_DOWNLOAD, xfer_outcome(e)));
+}
+
+void
+sess_xfer_abandon(struct session *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->fifo_len; i++) {
+		const struct pending *p = sess_fifo_at(s, i);
+		struct xfer_end e = {
+			.code = 0, .started = p->started, .aborted = p->aborted,
+			.failure = s->data != NULL ?
+			    data_failure_reason(s->data) : V_COUNT,
+		};
+
+		if (p->kind == PEND_TRANSFER)
+			sess_xfer_end(s, p->upload, &e);
+	}
 }
 
 void

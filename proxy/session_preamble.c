@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -54,6 +55,12 @@ sess_scrub_init(struct session *s)
 }
 
 void
+sess_be_health(struct session *s, enum metrics_health h)
+{
+	metrics_backend(&s->gw->metrics, loop_now(sess_loop(s)), h);
+}
+
+void
 sess_be_failed(struct session *s, const char *what)
 {
 	char host[NETADDR_STRLEN];
@@ -61,6 +68,7 @@ sess_be_failed(struct session *s, const char *what)
 	log_msg(LOG_LVL_ERR, "%s: FTP server %s: %s%s%s", s->tag,
 	    netaddr_str_port(&s->gw->backend, host, sizeof(host)), what,
 	    s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
+	sess_be_health(s, METRICS_HEALTH_DOWN);
 	sess_fatal(s, voice_line(V_BACKEND_UNREACHABLE));
 	/* Done with it: a failed handshake left armed would fail (and be
 	 * logged) again at every pass until the session is gone. */
@@ -91,13 +99,27 @@ sess_be_connect(struct session *s)
 	return 0;
 }
 
+/* A monotonic clock in nanoseconds, for the backend connect time (the
+ * loop's clock counts milliseconds; a LAN connect takes a fraction of one). */
+static uint64_t
+sess_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void
 sess_be_begin(struct session *s)
 {
 	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
-	if (sess_be_connect(s) < 0)
+	s->be_connect_ns = sess_clock_ns();
+	if (sess_be_connect(s) < 0) {
+		metrics_inc(&s->gw->metrics, METRICS_AT1(BACKEND_FAILURES, 0));
 		sess_be_failed(s, strerror(errno));
+	}
 }
 
 /* Start the TLS handshake with the server (BS_HANDSHAKE); false if the
@@ -152,6 +174,8 @@ sess_be_connected(struct session *s)
 	socklen_t len = sizeof(ss);
 
 	log_msg(LOG_LVL_DEBUG, "%s: connected to the FTP server", s->tag);
+	metrics_observe_connect(&s->gw->metrics, sess_clock_ns() -
+	    s->be_connect_ns);
 	/* Active mode listens here and names it in PORT. */
 	if (getsockname(s->be.ev.fd, (struct sockaddr *)&ss, &len) == 0)
 		netaddr_from_sockaddr(&s->be_local, (struct sockaddr *)&ss);
@@ -216,6 +240,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 		log_msg(LOG_LVL_ERR, "%s: FTP server sent a line that is not an "
 		    "FTP reply: %s (%s)", s->tag, log_escape(esc, sizeof(esc),
 		    line, len), voice_advice(V_BACKEND_NOT_FTP));
+		sess_be_health(s, METRICS_HEALTH_DOWN);
 		sess_fatal(s, voice_line(V_BACKEND_NOT_FTP));
 		return;
 	}
@@ -240,6 +265,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			loop_timer_set(sess_loop(s), &s->timer, SESS_CLOSE_MS);
 			return;
 		}
+		sess_be_health(s, METRICS_HEALTH_UP);
 		snprintf(greeting, sizeof(greeting), "%u %s", FTP_GREETING,
 		    cfg->banner);
 		sess_put(s, greeting);
@@ -267,6 +293,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			log_msg(LOG_LVL_ERR, "%s: FTP server refused AUTH TLS: %s "
 			    "(%s)", s->tag, log_escape(esc, sizeof(esc), line,
 			    len), voice_advice(V_BACKEND_NO_TLS));
+			sess_be_health(s, METRICS_HEALTH_DOWN);
 			sess_fatal(s, voice_line(V_BACKEND_NO_TLS));
 			return;
 		}
@@ -283,6 +310,7 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 		if (code < 200 || code > 299) {
 			log_msg(LOG_LVL_ERR, "%s: FTP server refused PBSZ/PROT P: %s",
 			    s->tag, log_escape(esc, sizeof(esc), line, len));
+			sess_be_health(s, METRICS_HEALTH_DOWN);
 			sess_fatal(s, voice_line(V_BACKEND_NO_PROT));
 			return;
 		}

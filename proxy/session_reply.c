@@ -191,6 +191,9 @@ sess_login_failed(struct session *s, uint64_t user)
 	netaddr_str(&s->client, host, sizeof(host));
 	v = gw_login_failed(s->gw, &s->client, user);
 	log_msg(LOG_LVL_NOTICE, "%s: login failed from %s", s->tag, host);
+	metrics_inc(&s->gw->metrics, METRICS_AT1(LOGINS, MV_LOGIN_FAILED));
+	if (v == GW_FAIL_BAN)
+		metrics_inc(&s->gw->metrics, METRICS_AT1(BANS, 0));
 	if (v == GW_FAIL_BAN)
 		log_msg(LOG_LVL_NOTICE, "%s: %s banned for %u s after %u "
 		    "failed logins (%s)", s->tag, gw_ban_scope(s->gw,
@@ -249,6 +252,10 @@ sess_transfer_reply(struct session *s, struct pending *p,
 		sess_relay(s, line, len);
 	}
 	if (kind == FTP_REPLY_LAST && code >= 200) {
+		struct xfer_end e = { .code = code, .started = p->started,
+		    .aborted = p->aborted, .failure = p->fail };
+
+		sess_xfer_end(s, p->upload, &e);
 		sess_fifo_pop(s);
 		sess_data_drop(s, false);
 		/* Shutting down: the client may still QUIT (or send one more
@@ -319,6 +326,7 @@ sess_relay_reply(struct session *s, struct pending *p,
 	    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC)) {
 		s->logged_in = true;
 		gw_login_ok(s->gw, &s->client, p->user);
+		metrics_inc(&s->gw->metrics, METRICS_AT1(LOGINS, MV_LOGIN_OK));
 	}
 	sess_relay(s, line, len);
 	if (kind != FTP_REPLY_LAST)
@@ -380,8 +388,12 @@ sess_reply_line(struct session *s, const char *line, size_t len)
 		unsigned c = ftp_reply_code(line, len);
 		const char *rep = NULL;
 
-		if (c >= 200 && s->data != NULL)
+		if (c >= 200 && s->data != NULL) {
 			rep = data_failure(s->data, c);
+			/* For the outcome, whether or not rep replaces the
+			 * server's reply; the channel may be dropped below. */
+			p->fail = data_failure_reason(s->data);
+		}
 		/* The transfer's final reply waits for the end of data --
 		 * if there is data: without a 1xx first the server refused
 		 * the command and no transfer takes place (RFC 959). */

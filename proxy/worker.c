@@ -61,11 +61,15 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 	case GW_ADMIT:
 		return true;
 	case GW_TOO_MANY:
+		metrics_inc(&gw->metrics, METRICS_AT1(REFUSED,
+		    MV_ADMIT_MAX_SESSIONS));
 		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions (%u) reached",
 		    netaddr_str(&a, host, sizeof(host)), cfg->max_sessions);
 		refuse(ls, fd, voice_line(V_TOO_MANY));
 		return false;
 	case GW_BANNED:
+		metrics_inc(&gw->metrics, METRICS_AT1(REFUSED,
+		    MV_ADMIT_BANNED));
 		log_msg(LOG_LVL_INFO, "%s refused: banned for failed logins "
 		    "(%u s left)", netaddr_str(&a, host, sizeof(host)), wait);
 		snprintf(reply, sizeof(reply), VOICE_BANNED_FMT, wait,
@@ -73,6 +77,8 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 		refuse(ls, fd, reply);
 		return false;
 	case GW_TOO_MANY_IP:
+		metrics_inc(&gw->metrics, METRICS_AT1(REFUSED,
+		    MV_ADMIT_MAX_SESSIONS_PER_IP));
 		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions_per_ip (%u) "
 		    "open already", netaddr_str(&a, host, sizeof(host)),
 		    cfg->max_sessions_per_ip);
@@ -81,6 +87,7 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 	case GW_NO_SLOT:
 		break;
 	}
+	metrics_inc(&gw->metrics, METRICS_AT1(REFUSED, MV_ADMIT_MAX_SESSIONS));
 	log_msg(LOG_LVL_NOTICE, "%s refused: too many addresses to track "
 	    "(raise max_sessions)", netaddr_str(&a, host, sizeof(host)));
 	refuse(ls, fd, voice_line(V_TOO_MANY));

@@ -16,6 +16,7 @@
 #include "proxy/hosttab.h"
 #include "proxy/list.h"
 #include "proxy/loop.h"
+#include "proxy/metrics.h"
 #include "proxy/portpool.h"
 #include "proxy/tls.h"
 
@@ -63,6 +64,9 @@ struct gw {
 	struct list_link *quitters;	/* backend connections saying QUIT */
 	unsigned ct_warned;		/* bit per conntrack error already warned about */
 	bool stopping;
+	/* This worker's counters: written by its thread only, read by the
+	 * main thread's scrapes (proxy/metrics.h). */
+	struct metrics metrics;
 };
 
 /* Stopping (SIGTERM): the loop ends once the last session, the last data

@@ -40,6 +40,9 @@ PACKAGES=(
 	# ACME in the lab (test_acme.py): certbot on the router, Debian's pebble
 	# ACME test server (and its pebble-challtestsrv DNS) on the Internet side
 	certbot pebble
+	# metrics_listen: the HTTP server (libmicrohttpd); the integration
+	# test checks a scrape with promtool (prometheus) and takes it with curl
+	libmicrohttpd-dev prometheus
 )
 
 force=0

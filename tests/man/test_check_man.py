@@ -7,6 +7,7 @@ no network.
     /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/man
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,9 @@ def test_pages_as_they_are_pass():
     p = check(os.path.join(REPO, "man"))
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
-    assert p.stdout.startswith("check_man: 34 keys,")
+    # Every key of the parser (34 when the pages were written; more since).
+    m = re.match(r"check_man: (\d+) keys,", p.stdout)
+    assert m and int(m.group(1)) >= 34, p.stdout
 
 
 def drop_item(text, head):

@@ -39,6 +39,11 @@
 		"address (IPv6 in brackets), port 1-65535"
 #define X_SECONDS "expected whole seconds from 1 to 86400"
 #define X_KV	"expected key = value"
+#define X_METRICS "so the Internet could read the metrics; expected a " \
+		"loopback or LAN address (e.g. 127.0.0.1:9199, or the " \
+		"router's LAN address), or set metrics_public = on to serve " \
+		"them there anyway and let only your Prometheus server " \
+		"through the firewall"
 
 struct bytes {
 	const char *p;
@@ -561,6 +566,50 @@ static const struct reject_row reject_rows[] = {
 	{ B(BASE "\r\n# x\r\nbackend = nas.lan\r\n"),
 	  F ":7: backend: already set on line 4; expected each key once "
 	  "(only listen and listen_implicit repeat)" },
+	/* metrics_listen: never where the Internet reaches (line 5) */
+	{ B(BASE "metrics_listen = 203.0.113.1:9199\n"),
+	  F ":5: metrics_listen: is the address FTP clients connect to "
+	  "(listen on line 1), " X_METRICS },
+	{ B(BASE "metrics_listen = 0.0.0.0:9199\n"),
+	  F ":5: metrics_listen: listens on every address of the router, "
+	  "the public ones included, " X_METRICS },
+	{ B(BASE "metrics_listen = [::]:9199\n"),
+	  F ":5: metrics_listen: listens on every address of the router, "
+	  "the public ones included, " X_METRICS },
+	{ B(BASE "metrics_listen = 8.8.8.8:9199\n"),
+	  F ":5: metrics_listen: is a globally routable address, " X_METRICS },
+	{ B(BASE "metrics_listen = [2a00:1450::1]:9199\n"),
+	  F ":5: metrics_listen: is a globally routable address, " X_METRICS },
+	{ B(BASE "metrics_listen = [ff02::1]:9199\n"),
+	  F ":5: metrics_listen: is a globally routable address, " X_METRICS },
+	{ B(BASE "metrics_listen = [::ffff:203.0.113.1]:9199\n"),
+	  F ":5: metrics_listen: is the address FTP clients connect to "
+	  "(listen on line 1), " X_METRICS },
+	{ B(BASE "metrics_listen = [::ffff:8.8.8.8]:9199\n"),
+	  F ":5: metrics_listen: is a globally routable address, " X_METRICS },
+	{ B(BASE "metrics_public = off\nmetrics_listen = 203.0.113.1:9199\n"),
+	  F ":6: metrics_listen: is the address FTP clients connect to "
+	  "(listen on line 1), " X_METRICS },
+	{ B("metrics_listen = 198.51.100.1:9199\n" BASE
+	    "listen_implicit = 198.51.100.1:990\n"),
+	  F ":1: metrics_listen: is the address FTP clients connect to "
+	  "(listen_implicit on line 6), " X_METRICS },
+	{ B(BASE "public_address = 192.0.2.7\n"
+	    "metrics_listen = 192.0.2.7:9199\n"),
+	  F ":6: metrics_listen: is public_address (line 5), the address "
+	  "clients are sent to, " X_METRICS },
+	{ B(BASE "metrics_listen = 127.0.0.1\n"),
+	  F ":5: metrics_listen: '127.0.0.1' is not an address and port; "
+	  X_LISTEN " (a loopback or LAN address, e.g. 127.0.0.1:9199)" },
+	{ B(BASE "metrics_listen = 127.0.0.1:0\n"),
+	  F ":5: metrics_listen: '127.0.0.1:0' is not an address and port; "
+	  X_LISTEN " (a loopback or LAN address, e.g. 127.0.0.1:9199)" },
+	{ B(BASE "metrics_listen = 127.0.0.1:9199\n"
+	    "metrics_listen = 127.0.0.1:9200\n"),
+	  F ":6: metrics_listen: already set on line 5; expected each key "
+	  "once (only listen and listen_implicit repeat)" },
+	{ B(BASE "metrics_public = yes\n"),
+	  F ":5: metrics_public: 'yes' is not a switch; expected on or off" },
 };
 
 static void
@@ -935,6 +984,73 @@ check_timeouts_min(const struct config *c)
 	assert_int_equal(c->data_timeout, 30);
 }
 
+static void
+check_metrics_off(const struct config *c)
+{
+	assert_false(c->have_metrics_listen);
+	assert_false(c->metrics_public);
+}
+
+static void
+check_metrics_off_public(const struct config *c)
+{
+	assert_false(c->have_metrics_listen);
+	assert_true(c->metrics_public);
+}
+
+static void
+check_metrics_lo(const struct config *c)
+{
+	assert_true(c->have_metrics_listen);
+	want_v4(&c->metrics_listen, "127.0.0.1", 9199);
+	assert_int_equal(c->metrics_listen_len, sizeof(struct sockaddr_in));
+	assert_int_equal(c->metrics_line, 5);
+	assert_false(c->metrics_public);
+}
+
+static void
+check_metrics_lan(const struct config *c)
+{
+	want_v4(&c->metrics_listen, "198.51.100.1", 9199);
+	assert_false(c->metrics_public);
+}
+
+static void
+check_metrics_doc(const struct config *c)
+{
+	want_v4(&c->metrics_listen, "192.0.2.1", 9199);
+}
+
+static void
+check_metrics_any(const struct config *c)
+{
+	assert_true(c->have_metrics_listen);
+	assert_int_equal(c->metrics_line, 5);
+	assert_false(c->metrics_public);
+}
+
+static void
+check_metrics_v6(const struct config *c)
+{
+	assert_true(c->have_metrics_listen);
+	assert_int_equal(c->metrics_listen.ss_family, AF_INET6);
+	assert_int_equal(c->metrics_listen_len, sizeof(struct sockaddr_in6));
+}
+
+static void
+check_metrics_public(const struct config *c)
+{
+	want_v4(&c->metrics_listen, "203.0.113.1", 9199);
+	assert_true(c->metrics_public);
+}
+
+static void
+check_metrics_any_public(const struct config *c)
+{
+	assert_true(c->have_metrics_listen);
+	assert_true(c->metrics_public);
+}
+
 struct accept_row {
 	struct bytes in;
 	void (*check)(const struct config *);
@@ -1036,6 +1152,31 @@ static const struct accept_row accept_rows[] = {
 	/* seconds at the bounds */
 	{ B(BASE "connect_timeout = 1\nidle_timeout = 86400\n"
 	    "data_timeout = 30\n"), check_timeouts_min },
+	/* metrics_listen: loopback and LAN addresses */
+	{ B(BASE), check_metrics_off },
+	{ B(BASE "metrics_public = on\n"), check_metrics_off_public },
+	{ B(BASE "metrics_listen = 127.0.0.1:9199\n"), check_metrics_lo },
+	{ B(BASE "metrics_listen = 198.51.100.1:9199 # the LAN\n"),
+	  check_metrics_lan },
+	{ B(BASE "metrics_listen = 192.0.2.1:9199\n"), check_metrics_doc },
+	{ B(BASE "metrics_listen = 10.1.2.3:9199\n"), check_metrics_any },
+	{ B(BASE "metrics_listen = 172.16.0.1:9199\n"), check_metrics_any },
+	{ B(BASE "metrics_listen = 192.168.1.1:9199\n"), check_metrics_any },
+	{ B(BASE "metrics_listen = 100.64.0.1:9199\n"), check_metrics_any },
+	{ B(BASE "metrics_listen = 169.254.1.1:9199\n"), check_metrics_any },
+	{ B(BASE "metrics_listen = [::1]:9199\n"), check_metrics_v6 },
+	{ B(BASE "metrics_listen = [fd00::1]:9199\n"), check_metrics_v6 },
+	{ B(BASE "metrics_listen = [fe80::1]:9199\n"), check_metrics_v6 },
+	{ B(BASE "metrics_listen = [2001:db8:2::1]:9199\n"),
+	  check_metrics_v6 },
+	/* the FTP port's address with another port is still refused (the
+	 * reject rows); the public side only with metrics_public = on */
+	{ B(BASE "metrics_listen = 203.0.113.1:9199\nmetrics_public = on\n"),
+	  check_metrics_public },
+	{ B(BASE "metrics_public = on\nmetrics_listen = 0.0.0.0:9199\n"),
+	  check_metrics_any_public },
+	{ B(BASE "metrics_listen = 8.8.8.8:9199\nmetrics_public = on\n"),
+	  check_metrics_any_public },
 };
 
 static void
@@ -1320,7 +1461,7 @@ static const char *const all_keys[] = {
 	"public_address", "passive_ports", "backend", "backend_tls",
 	"backend_ca", "backend_verify", "client_tls", "require_session_reuse",
 	"conntrack", "data_path", "connect_timeout", "idle_timeout",
-	"data_timeout", "log_level",
+	"data_timeout", "log_level", "metrics_listen", "metrics_public",
 };
 
 /* Does the text have a line "KEY = " or "#KEY = " (a commented setting)? */
@@ -1464,6 +1605,7 @@ static const char *const default_text[CFG_K_COUNT] = {
 	[CFG_K_SHUTDOWN_TIMEOUT] = "30",
 	[CFG_K_WORKERS] = "auto",
 	[CFG_K_BANNER] = "ftpsgw ready.",
+	[CFG_K_METRICS_PUBLIC] = "off",
 };
 
 static void
@@ -1554,7 +1696,8 @@ test_print_defaults(void **state)
 		"ban_prefix6 = 128\n" \
 		"shutdown_timeout = 1\n" \
 		"workers = 64\n" \
-		"banner = Example Corp. FTP, be nice   # not part of it\n"
+		"banner = Example Corp. FTP, be nice   # not part of it\n" \
+		"metrics_listen = 127.0.0.1:9199\n"
 
 /* What ftpsgw -T prints for FULL, in table order, one value a line. */
 #define FULL_PRINTED "listen = 203.0.113.1:21\n" \
@@ -1593,7 +1736,9 @@ test_print_defaults(void **state)
 		"ban_prefix6 = 128\n" \
 		"shutdown_timeout = 1\n" \
 		"workers = 64\n" \
-		"banner = Example Corp. FTP, be nice\n"
+		"banner = Example Corp. FTP, be nice\n" \
+		"metrics_listen = 127.0.0.1:9199\n" \
+		"metrics_public = off\n"
 
 /* All of cfg as key = value lines (as main.c's -T writes them, without the
  * comments for keys not set) into out. */
@@ -1659,9 +1804,9 @@ test_print_words(void **state)
 		}
 	}
 	/* on/off for backend_verify, require_session_reuse, active_mode and
-	 * allow_ccc; 3 backend_tls, 2 client_tls, 3 conntrack, 2 data_path,
-	 * 5 log_level. */
-	assert_int_equal(words, 4 * 2 + 3 + 2 + 3 + 2 + 5);
+	 * allow_ccc and metrics_public; 3 backend_tls, 2 client_tls, 3
+	 * conntrack, 2 data_path, 5 log_level. */
+	assert_int_equal(words, 5 * 2 + 3 + 2 + 3 + 2 + 5);
 }
 
 /* A buffer too small: -1 and an empty string, never a cut value. */
