@@ -69,7 +69,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Pure modules: libc only, no I/O; built with -Wconversion as well.
 PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/portpool.c \
-	proxy/hosttab.c proxy/data_plan.c proxy/voice.c certs/ca_name.c
+	proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/xferlog.c \
+	certs/ca_name.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -98,7 +99,7 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 # ---- unit tests (cmocka); each binary links only the module it tests ----
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
-	test_data_plan test_voice
+	test_data_plan test_voice test_xferlog
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -111,6 +112,7 @@ test_voice_SRCS       := proxy/voice.c
 test_ct_msg_SRCS      := conntrack/ct_msg.c
 test_ct_msg_LIBS      := $(PKG_LIBS)
 test_data_plan_SRCS   := proxy/data_plan.c
+test_xferlog_SRCS     := proxy/xferlog.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
