@@ -21,6 +21,7 @@ enum cfg_conntrack   { CFG_CT_OFF, CFG_CT_ON, CFG_CT_AUTO };
 enum cfg_data_path   { CFG_DATA_RELAY, CFG_DATA_KERNEL };
 enum cfg_log_level   { CFG_LOG_ERR, CFG_LOG_WARNING, CFG_LOG_NOTICE,
 		       CFG_LOG_INFO, CFG_LOG_DEBUG };
+enum cfg_log_sink    { CFG_SINK_STDERR, CFG_SINK_SYSLOG };
 
 /* One listener: a numeric address and port. */
 struct cfg_listen {
@@ -85,6 +86,10 @@ struct config {
 	char banner[CFG_BANNER_MAX + 1];	/* text of the 220 greeting, in
 						 * place of the server's; default
 						 * CFG_BANNER_DEFAULT */
+	/* Logging (issue 16). */
+	char transfer_log[CFG_PATH_MAX];	/* xferlog(5) file, absolute;
+						 * "" = none (the default) */
+	enum cfg_log_sink log_sink;		/* log =; default stderr */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */

@@ -139,7 +139,10 @@ static const struct reject_row reject_rows[] = {
 	{ B("require_session_use = on\n"),
 	  F ":1: require_session_use: unknown key "
 	  "(did you mean require_session_reuse?)" },
-	{ B("log = debug\n"), F ":1: log: unknown key" },
+	{ B("log = debug\n"), F ":1: log: 'debug' is a log level; expected "
+	  "stderr or syslog here, and log_level = debug for the level" },
+	{ B("lgo = syslog\n"),
+	  F ":1: lgo: unknown key (did you mean log?)" },
 	{ B("frobnicate = 1\n"), F ":1: frobnicate: unknown key" },
 	{ B("back end = nas\n"),
 	  F ":1: back end: unknown key (did you mean backend?)" },
@@ -433,6 +436,26 @@ static const struct reject_row reject_rows[] = {
 	{ B("chroot = var/empty\n"),
 	  F ":1: chroot: 'var/empty' is not a path; expected a file path of at "
 	  "most 511 bytes" },
+	{ B("transfer_log = xferlog\n"),
+	  F ":1: transfer_log: 'xferlog' is not an absolute path; expected an "
+	  "absolute file path of at most 511 bytes, e.g. "
+	  "/var/log/ftpsgw/xferlog" },
+	{ B("transfer_log = ./var/log/xferlog\n"),
+	  F ":1: transfer_log: './var/log/xferlog' is not an absolute path; "
+	  "expected an absolute file path of at most 511 bytes, e.g. "
+	  "/var/log/ftpsgw/xferlog" },
+	{ B("log = journal\n"),
+	  F ":1: log: 'journal' is not a log destination; expected stderr or "
+	  "syslog" },
+	{ B("log = Syslog\n"),
+	  F ":1: log: 'Syslog' is not a log destination; expected stderr or "
+	  "syslog" },
+	{ B("log = syslog\nlog = stderr\n"),
+	  F ":2: log: already set on line 1; expected each key once (only "
+	  "listen and listen_implicit repeat)" },
+	{ B("transfer_log =\n"),
+	  F ":1: transfer_log: value is empty; expected an absolute file path "
+	  "of at most 511 bytes, e.g. /var/log/ftpsgw/xferlog" },
 	{ B("max_sessions = 0\n"),
 	  F ":1: max_sessions: '0' is not a session count; expected a whole "
 	  "number from 1 to 1000000" },
@@ -915,6 +938,26 @@ check_conntrack_auto(const struct config *c)
 }
 
 static void
+check_logging(const struct config *c)
+{
+	assert_string_equal(c->transfer_log, "/var/log/ftpsgw/xfer log#1");
+	assert_int_equal(c->log_sink, CFG_SINK_SYSLOG);
+}
+
+static void
+check_logging_defaults(const struct config *c)
+{
+	assert_string_equal(c->transfer_log, "");
+	assert_int_equal(c->log_sink, CFG_SINK_STDERR);
+}
+
+static void
+check_log_stderr(const struct config *c)
+{
+	assert_int_equal(c->log_sink, CFG_SINK_STDERR);
+}
+
+static void
 check_log_notice(const struct config *c)
 {
 	assert_int_equal(c->log_level, CFG_LOG_NOTICE);
@@ -1031,6 +1074,10 @@ static const struct accept_row accept_rows[] = {
 	{ B(BASE "conntrack = auto\nlog_level = warning\n"),
 	  check_conntrack_auto },
 	{ B(BASE "log_level = notice\n"), check_log_notice },
+	{ B(BASE "transfer_log = /var/log/ftpsgw/xfer log#1 # comment\n"
+	    "log = syslog\n"), check_logging },
+	{ B(BASE), check_logging_defaults },
+	{ B(BASE "log=stderr\n"), check_log_stderr },
 	{ B(BASE "log_level = info \t\n"), check_log_info },
 	/* seconds at the bounds */
 	{ B(BASE "connect_timeout = 1\nidle_timeout = 86400\n"
@@ -1319,7 +1366,7 @@ static const char *const all_keys[] = {
 	"public_address", "passive_ports", "backend", "backend_tls",
 	"backend_ca", "backend_verify", "client_tls", "require_session_reuse",
 	"conntrack", "data_path", "connect_timeout", "idle_timeout",
-	"data_timeout", "log_level",
+	"data_timeout", "log_level", "transfer_log", "log",
 };
 
 /* Does the text have a line "KEY = " or "#KEY = " (a commented setting)? */
@@ -1386,6 +1433,7 @@ test_example(void **state)
 	assert_int_equal(cfg.idle_timeout, d.idle_timeout);
 	assert_int_equal(cfg.data_timeout, d.data_timeout);
 	assert_int_equal(cfg.log_level, d.log_level);
+	assert_int_equal(cfg.log_sink, d.log_sink);
 	assert_string_equal(cfg.banner, d.banner);
 	assert_int_equal(cfg.backend_port, 21);
 	assert_true(cfg.have_public_address);
@@ -1423,6 +1471,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg.data_timeout, 60);
 	assert_int_equal(cfg.log_level, CFG_LOG_INFO);
 	assert_string_equal(cfg.banner, "ftpsgw ready.");
+	assert_string_equal(cfg.transfer_log, "");
+	assert_int_equal(cfg.log_sink, CFG_SINK_STDERR);
 }
 
 int
