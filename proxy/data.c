@@ -282,6 +282,7 @@ data_delivered(struct data_chan *dc)
 {
 	if (!data_set_state(dc, DS_LINGER))
 		return;
+	dc->delivered = true;
 	loop_timer_set(dc_loop(dc), &dc->timer, DATA_LINGER_MS);
 	log_msg(LOG_LVL_DEBUG, "%s: data on port %u done: %llu bytes to the "
 	    "client, %llu to the server", dc->p.tag, dc->port,
@@ -491,6 +492,14 @@ data_failure(const struct data_chan *dc, unsigned backend_code)
 	if (dc->fail_reply == NULL || (!dc->fail_ours && backend_code >= 300))
 		return NULL;
 	return dc->fail_reply;
+}
+
+bool
+data_ended_cleanly(const struct data_chan *dc)
+{
+	if (dc->p.plan.kernel)
+		return dc->transfer;
+	return dc->delivered;
 }
 
 void

@@ -51,6 +51,7 @@ sess_close(struct session *s, const char *why)
 	s->dead = true;
 	gw_session_end(gw, &s->client);
 	sess_data_drop(s, true);
+	sess_xfer_close(s);
 	log_msg(LOG_LVL_NOTICE, "%s: session closed (%s): %u transfers, %llu "
 	    "bytes down and %llu up on data connections; control %llu in, "
 	    "%llu out", s->tag, why, s->transfers,

@@ -384,7 +384,8 @@ sess_command(struct session *s, const char *line, size_t len)
 		}
 		data_transfer_started(s->data);
 		s->transfers++;
-		sess_fifo_push(s, PEND_TRANSFER);
+		p = sess_fifo_push(s, PEND_TRANSFER);
+		sess_xfer_command(s, p, &cmd);
 		sess_forward(s, line, len);
 		return true;
 	case FTP_ACT_QUIT:
@@ -420,6 +421,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		if (cmd.verb == FTP_VERB_USER)
 			s->user = gw_user_hash(s->gw, cmd.arg, cmd.arg_len);
 		p->user = s->user;
+		sess_xfer_command(s, p, &cmd);
 		sess_forward(s, line, len);
 		return true;
 	}

@@ -23,6 +23,7 @@ struct config;
 struct ct_handle;
 struct loop;
 struct session;
+struct xferlog_file;
 
 /*
  * Shared by all workers, touched only when a connection is accepted, a login
@@ -45,6 +46,7 @@ struct gw_shared {
 	unsigned n_workers;
 	atomic_uint stop_acks;		/* workers that began stopping */
 	atomic_uint stop_busy;		/* transfers they let finish */
+	struct xferlog_file *xferlog;	/* transfer_log; NULL: none */
 };
 
 struct gw {
