@@ -562,6 +562,13 @@ main(int argc, char **argv)
 	if (load_config(&m) < 0 || resolve_backend(&m) < 0)
 		return 1;
 	log_set_level((enum log_level)m.cfg.log_level);
+	/* ftpsgw -t answers on the terminal. */
+	if (!test_only && m.cfg.log_sink == CFG_SINK_SYSLOG &&
+	    log_to_syslog() < 0)
+		fprintf(stderr, "ftpsgw: %s: log = syslog, but nothing listens "
+		    "on /dev/log (no syslog daemon or journal): messages are "
+		    "lost until one does; set log = stderr, or start one\n",
+		    m.conf_path);
 	cipher_pref_measure(&m.ciphers);
 	m.tls = tls_new(&m.cfg, &m.ciphers, err, sizeof(err));
 	if (m.tls == NULL) {
