@@ -27,7 +27,8 @@
 #   make bench-sessions  the session-count part alone (bench/sessions.py)
 #   make soak       soak test, not in check (root; SOAK_SECONDS=180 SOAK_CLIENTS=8)
 #   make install    FHS install: PREFIX (/usr/local), DESTDIR, sysconfdir (/etc);
-#                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf
+#                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf nor
+#                   $(sysconfdir)/logrotate.d/ftpsgw
 #   make uninstall  removes what install wrote, keeps $(sysconfdir)/ftpsgw
 
 VERSION := 0.1.0
@@ -279,6 +280,7 @@ sysconfdir ?= /etc
 docdir     ?= $(PREFIX)/share/doc/ftpsgw
 unitdir    ?= $(PREFIX)/lib/systemd/system
 CONFDIR    := $(sysconfdir)/ftpsgw
+LOGROTATE  := $(sysconfdir)/logrotate.d/ftpsgw
 INSTALL    ?= install
 # The unit names the paths chosen here, not the ones it is written with.
 UNIT_SED := -e 's|/usr/local/sbin/ftpsgw|$(sbindir)/ftpsgw|g' \
@@ -305,6 +307,15 @@ install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 		$(INSTALL) -m 640 gateway.conf $(DESTDIR)$(CONFDIR)/gateway.conf; \
 		echo "install: wrote $(CONFDIR)/gateway.conf: fill in backend, certificate and private_key, then $(sbindir)/ftpsgw -t -c $(CONFDIR)/gateway.conf"; \
 	fi
+	@# The transfer log's rotation: in /etc, so the administrator's,
+	@# written once; the shipped one is in docdir too.
+	$(INSTALL) -m 644 etc/logrotate.d/ftpsgw $(DESTDIR)$(docdir)/logrotate.ftpsgw
+	$(INSTALL) -d -m 755 $(DESTDIR)$(sysconfdir)/logrotate.d
+	@if [ -e $(DESTDIR)$(LOGROTATE) ]; then \
+		echo "install: kept $(LOGROTATE); the shipped one is $(docdir)/logrotate.ftpsgw"; \
+	else \
+		$(INSTALL) -m 644 etc/logrotate.d/ftpsgw $(DESTDIR)$(LOGROTATE); \
+	fi
 	@if [ -n "$(DESTDIR)" ]; then :; \
 	elif getent group ftpsgw >/dev/null 2>&1; then \
 		chgrp ftpsgw $(CONFDIR) $(CONFDIR)/gateway.conf; \
@@ -318,6 +329,13 @@ uninstall:
 	rm -f $(DESTDIR)$(sbindir)/ftpsgw $(DESTDIR)$(bindir)/ftpsgw-certs \
 		$(DESTDIR)$(unitdir)/ftpsgw.service \
 		$(DESTDIR)$(CONFDIR)/gateway.conf.dist
+	@# The logrotate file goes only when it is still the shipped one.
+	@if [ -e $(DESTDIR)$(LOGROTATE) ] && ! cmp -s $(DESTDIR)$(LOGROTATE) \
+		etc/logrotate.d/ftpsgw; then \
+		echo "uninstall: $(LOGROTATE) was changed; left as it is"; \
+	else \
+		rm -f $(DESTDIR)$(LOGROTATE); \
+	fi
 	rm -rf $(DESTDIR)$(docdir)
 	@echo "uninstall: $(CONFDIR) is left as it is (your configuration and keys); remove it yourself if you want it gone"
 
