@@ -30,6 +30,8 @@ PACKAGES=(
 	clang-format-14
 	# make bench: system calls per relayed TLS record (strace -c -f)
 	strace
+	# the transfer log's rotation, run for real by test_xferlog.py
+	logrotate
 )
 
 force=0
