@@ -573,17 +573,18 @@ SYSLOG_LINE = re.compile(
     re.S)
 
 
-def test_syslog(lab, certs, proftpd):
+def test_syslog(lab, certs, proftpd, start_gw):
     """log = syslog: datagrams to /dev/log with <priority> (facility daemon,
     the level's severity), "ftpsgw[PID]:" and the message; nothing of it on
-    stderr. Without anything at /dev/log, stderr says so at start."""
+    stderr. Without anything at /dev/log, stderr says so at start. (A
+    sanitizer report would still go to stderr: start_gw checks it.)"""
     sockpath = lab.path("devlog.sock")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(sockpath)
     try:
         wrapper = syslog_wrapper(lab, "syslog", sockpath)
         cfg = gw_config(certs, proftpd, log="syslog", log_level="info")
-        gw = lab.start_gateway(cfg, name="syslog", binary=wrapper)
+        gw = start_gw(cfg, binary=wrapper)
         try:
             got = recv_all(s, "started")
             get_one(lab, certs, proftpd, "f1", gw)
@@ -621,7 +622,7 @@ def test_syslog(lab, certs, proftpd):
 
     # Nothing listens at /dev/log: said on stderr, and the gateway runs.
     wrapper = syslog_wrapper(lab, "nosyslog", "")
-    gw = lab.start_gateway(cfg, name="nosyslog", binary=wrapper)
+    gw = start_gw(cfg, binary=wrapper)
     try:
         assert "log = syslog, but nothing listens on /dev/log" in \
             gw.log_text()
