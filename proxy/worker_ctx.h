@@ -27,8 +27,9 @@ struct xferlog_file;
 
 /*
  * Shared by all workers, touched only when a connection is accepted, a login
- * succeeds or fails, a passive port is picked or given back, or a session
- * ends: never on the data path.
+ * succeeds or fails, a passive port is picked or given back, a transfer
+ * ends (its line in the transfer log) or a session ends: never on the data
+ * path.
  */
 struct gw_shared {
 	pthread_mutex_t lock;		/* guards hosts and n_sessions */
