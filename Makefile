@@ -34,7 +34,8 @@
 #                   the examples run); part of check, no root needed
 #   make install    FHS install: PREFIX (/usr/local), DESTDIR, sysconfdir (/etc),
 #                   libexecdir ($(PREFIX)/lib: the certbot deploy hook);
-#                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf
+#                   never overwrites $(sysconfdir)/ftpsgw/gateway.conf nor
+#                   $(sysconfdir)/logrotate.d/ftpsgw
 #   make uninstall  removes what install wrote, keeps $(sysconfdir)/ftpsgw
 #   make deb        Debian package with dpkg-buildpackage (debian/) into
 #                   build/deb/, then lintian (errors fail); make check runs
@@ -81,7 +82,8 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/telnet.c proxy/ftp_scrub.c proxy/config.c proxy/config_print.c \
 	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/firewall.c \
 	proxy/json.c proxy/fw_check.c certs/ca_name.c \
-	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c
+	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c \
+	proxy/xferlog.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -91,6 +93,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/session_cmd.c proxy/session_reply.c proxy/session_data.c proxy/data.c \
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \
 	proxy/fw_probe.c proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
+	proxy/session_xfer.c proxy/xferlog_file.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
@@ -112,7 +115,8 @@ $(BUILD)/ftpsgw-certs: $(CERTS_SRCS:%.c=$(BUILD)/%.o)
 UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
 	test_data_plan test_voice test_firewall test_json test_fw_check \
-	test_addr_scope test_metrics test_xfer
+	test_addr_scope test_metrics test_xfer \
+	test_xferlog
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -133,6 +137,7 @@ test_fw_check_SRCS    := proxy/fw_check.c proxy/json.c
 test_addr_scope_SRCS  := proxy/addr_scope.c
 test_metrics_SRCS     := proxy/metrics.c proxy/metrics_text.c
 test_xfer_SRCS        := proxy/xfer.c
+test_xferlog_SRCS     := proxy/xferlog.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
@@ -325,6 +330,7 @@ mandir     ?= $(PREFIX)/share/man
 libexecdir ?= $(PREFIX)/lib
 CONFDIR    := $(sysconfdir)/ftpsgw
 HOOKDIR    := $(libexecdir)/ftpsgw
+LOGROTATE  := $(sysconfdir)/logrotate.d/ftpsgw
 INSTALL    ?= install
 # The unit names the paths chosen here, not the ones it is written with.
 UNIT_SED := -e 's|/usr/local/sbin/ftpsgw|$(sbindir)/ftpsgw|g' \
@@ -367,6 +373,15 @@ install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 		$(INSTALL) -m 640 gateway.conf $(DESTDIR)$(CONFDIR)/gateway.conf; \
 		echo "install: wrote $(CONFDIR)/gateway.conf: fill in backend, certificate and private_key, then $(sbindir)/ftpsgw -t -c $(CONFDIR)/gateway.conf"; \
 	fi
+	@# The transfer log's rotation: in /etc, so the administrator's,
+	@# written once; the shipped one is in docdir too.
+	$(INSTALL) -m 644 etc/logrotate.d/ftpsgw $(DESTDIR)$(docdir)/logrotate.ftpsgw
+	$(INSTALL) -d -m 755 $(DESTDIR)$(sysconfdir)/logrotate.d
+	@if [ -e $(DESTDIR)$(LOGROTATE) ]; then \
+		echo "install: kept $(LOGROTATE); the shipped one is $(docdir)/logrotate.ftpsgw"; \
+	else \
+		$(INSTALL) -m 644 etc/logrotate.d/ftpsgw $(DESTDIR)$(LOGROTATE); \
+	fi
 	@if [ -n "$(DESTDIR)" ]; then :; \
 	elif getent group ftpsgw >/dev/null 2>&1; then \
 		chgrp ftpsgw $(CONFDIR) $(CONFDIR)/gateway.conf; \
@@ -383,6 +398,13 @@ uninstall:
 		$(DESTDIR)$(CONFDIR)/gateway.conf.dist \
 		$(foreach p,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst \
 		.,,$(suffix $(p)))/$(notdir $(p)).gz)
+	@# The logrotate file goes only when it is still the shipped one.
+	@if [ -e $(DESTDIR)$(LOGROTATE) ] && ! cmp -s $(DESTDIR)$(LOGROTATE) \
+		etc/logrotate.d/ftpsgw; then \
+		echo "uninstall: $(LOGROTATE) was changed; left as it is"; \
+	else \
+		rm -f $(DESTDIR)$(LOGROTATE); \
+	fi
 	rm -rf $(DESTDIR)$(docdir)
 	rmdir $(DESTDIR)$(HOOKDIR) 2>/dev/null || true
 	@echo "uninstall: $(CONFDIR) is left as it is (your configuration and keys); remove it yourself if you want it gone"

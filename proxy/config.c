@@ -115,6 +115,10 @@ static const struct cfg_word cfg_log_level_words[] = {
 	{ "notice", CFG_LOG_NOTICE }, { "info", CFG_LOG_INFO },
 	{ "debug", CFG_LOG_DEBUG }, { NULL, 0 }
 };
+static const struct cfg_word cfg_log_sink_words[] = {
+	{ "stderr", CFG_SINK_STDERR }, { "syslog", CFG_SINK_SYSLOG },
+	{ NULL, 0 }
+};
 
 static enum cfg_set cfg_set_listen(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
@@ -243,6 +247,11 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	    " (a loopback or LAN address, e.g. 127.0.0.1:9199)" },
 	[CFG_K_METRICS_PUBLIC] = { "metrics_public", cfg_set_word,
 	    cfg_switch_words, false, "is not a switch", "on or off" },
+	[CFG_K_TRANSFER_LOG] = { "transfer_log", cfg_set_path, NULL, false,
+	    "is not an absolute path", "an absolute file path of at most "
+	    "511 bytes, e.g. /var/log/ftpsgw/xferlog" },
+	[CFG_K_LOG] = { "log", cfg_set_word, cfg_log_sink_words, false,
+	    "is not a log destination", "stderr or syslog" },
 };
 
 /* ---- small helpers ---- */
@@ -673,6 +682,13 @@ cfg_set_path(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 			return CFG_SET_BAD;	/* relative to what? */
 		dst = ps->cfg->chroot;
 		break;
+	case CFG_K_TRANSFER_LOG:
+		/* A daemon's working directory is nobody's business; a
+		 * path reopened on SIGHUP must mean the same file. */
+		if (v[0] != '/')
+			return CFG_SET_BAD;
+		dst = ps->cfg->transfer_log;
+		break;
 	default:
 		dst = ps->cfg->backend_ca;
 		break;
@@ -872,6 +888,17 @@ cfg_set_word(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	for (w = cfg_keys[id].words; w->word != NULL; w++)
 		if (strlen(w->word) == n && memcmp(w->word, v, n) == 0)
 			break;
+	if (w->word == NULL && id == CFG_K_LOG) {
+		/* "log = debug": the level is log_level's. */
+		for (w = cfg_log_level_words; w->word != NULL; w++) {
+			if (strlen(w->word) != n || memcmp(w->word, v, n) != 0)
+				continue;
+			cfg_error(ps, cfg_keys[id].name, "'%s' is a log level; "
+			    "expected stderr or syslog here, and log_level = %s "
+			    "for the level", w->word, w->word);
+			return CFG_SET_ERROR;
+		}
+	}
 	if (w->word == NULL)
 		return CFG_SET_BAD;
 	switch (id) {
@@ -901,6 +928,9 @@ cfg_set_word(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 		break;
 	case CFG_K_METRICS_PUBLIC:
 		cfg->metrics_public = w->value != 0;
+		break;
+	case CFG_K_LOG:
+		cfg->log_sink = (enum cfg_log_sink)w->value;
 		break;
 	default:
 		cfg->log_level = (enum cfg_log_level)w->value;
@@ -1351,6 +1381,7 @@ cfg_defaults(struct config *cfg)
 	cfg->ban_prefix6 = 64;
 	cfg->shutdown_timeout = 30;
 	cfg->workers = 0;
+	cfg->log_sink = CFG_SINK_STDERR;
 	memcpy(cfg->banner, CFG_BANNER_DEFAULT, sizeof(CFG_BANNER_DEFAULT));
 }
 

@@ -21,6 +21,7 @@ enum cfg_conntrack   { CFG_CT_OFF, CFG_CT_ON, CFG_CT_AUTO };
 enum cfg_data_path   { CFG_DATA_RELAY, CFG_DATA_KERNEL };
 enum cfg_log_level   { CFG_LOG_ERR, CFG_LOG_WARNING, CFG_LOG_NOTICE,
 		       CFG_LOG_INFO, CFG_LOG_DEBUG };
+enum cfg_log_sink    { CFG_SINK_STDERR, CFG_SINK_SYSLOG };
 
 /* The keys of gateway.conf, in the order of the parser's table (and of
  * ftpsgw -T). */
@@ -61,6 +62,8 @@ enum cfg_key_id {
 	CFG_K_BANNER,
 	CFG_K_METRICS_LISTEN,
 	CFG_K_METRICS_PUBLIC,
+	CFG_K_TRANSFER_LOG,
+	CFG_K_LOG,
 	CFG_K_COUNT
 };
 
@@ -134,6 +137,10 @@ struct config {
 	socklen_t metrics_listen_len;
 	unsigned metrics_line;			/* where it was set */
 	bool metrics_public;			/* default off */
+	/* Logging (issue 16). */
+	char transfer_log[CFG_PATH_MAX];	/* xferlog(5) file, absolute;
+						 * "" = none (the default) */
+	enum cfg_log_sink log_sink;		/* log =; default stderr */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */

@@ -221,6 +221,10 @@ cfg_key_value(const struct config *cfg, enum cfg_key_id id, size_t nth,
 		return cfg_put_addr(buf, cap, &cfg->metrics_listen, 1, 1);
 	case CFG_K_METRICS_PUBLIC:
 		return cfg_put_word(id, cfg->metrics_public, buf, cap);
+	case CFG_K_TRANSFER_LOG:
+		return cfg_put_str(buf, cap, cfg->transfer_log);
+	case CFG_K_LOG:
+		return cfg_put_word(id, (int)cfg->log_sink, buf, cap);
 	case CFG_K_COUNT:
 		break;
 	}

@@ -312,6 +312,7 @@ data_delivered(struct data_chan *dc)
 {
 	if (!data_set_state(dc, DS_LINGER))
 		return;
+	dc->delivered = true;
 	loop_timer_set(dc_loop(dc), &dc->timer, DATA_LINGER_MS);
 	log_msg(LOG_LVL_DEBUG, "%s: data on port %u done: %llu bytes to the "
 	    "client, %llu to the server", dc->p.tag, dc->port,
@@ -530,6 +531,14 @@ enum voice
 data_failure_reason(const struct data_chan *dc)
 {
 	return dc->fail;
+}
+
+bool
+data_ended_cleanly(const struct data_chan *dc)
+{
+	if (dc->p.plan.kernel)
+		return dc->transfer;
+	return dc->delivered;
 }
 
 void

@@ -75,6 +75,12 @@ void data_abort_all(struct gw *gw);
  * once a transfer command owns the channel; ftpsgw never sees the data). */
 bool data_connected(const struct data_chan *dc);
 
+/* True once the end of data was delivered cleanly (close_notify and FIN,
+ * the channel reached DS_LINGER); on the kernel path, once a transfer
+ * owns the channel (the kernel carries it: the server's reply says how it
+ * went). Stays true after the channel closed. */
+bool data_ended_cleanly(const struct data_chan *dc);
+
 /* Bytes delivered so far to the client and to the backend. */
 void data_counts(const struct data_chan *dc, uint64_t *to_client,
     uint64_t *to_server);

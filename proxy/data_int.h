@@ -72,6 +72,8 @@ struct data_chan {
 	bool ct_added;
 	uint32_t ct_id;			/* the kernel's identity of it (0: unknown) */
 	bool transfer;			/* a transfer command owns it */
+	bool delivered;			/* the end of data was delivered
+					 * (DS_LINGER reached) */
 	bool released;			/* the owner let go */
 	bool lingering;			/* counted in gw->data_lingering */
 	bool notified;			/* on_idle delivered (or owner gone) */

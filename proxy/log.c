@@ -1,14 +1,22 @@
-/* Logging to stderr: one line per event, prefixed with time and level. */
+/* Logging: one line per event, to stderr prefixed with time and level, or
+ * to syslog at the level's priority. */
 #include "proxy/log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 
 #include <openssl/err.h>
 
+/* Both set once at start-up, before any thread. */
 static enum log_level log_max = LOG_LVL_INFO;
+static bool log_syslog;
+
+#define LOG_DEVLOG "/dev/log"
 
 static const char *const log_names[] = {
 	[LOG_LVL_ERR] = "error",
@@ -22,6 +30,26 @@ void
 log_set_level(enum log_level lvl)
 {
 	log_max = lvl;
+}
+
+static const int log_priorities[] = {
+	[LOG_LVL_ERR] = LOG_ERR,
+	[LOG_LVL_WARNING] = LOG_WARNING,
+	[LOG_LVL_NOTICE] = LOG_NOTICE,
+	[LOG_LVL_INFO] = LOG_INFO,
+	[LOG_LVL_DEBUG] = LOG_DEBUG,
+};
+
+int
+log_to_syslog(void)
+{
+	struct stat st;
+
+	openlog("ftpsgw", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = true;
+	if (stat(LOG_DEVLOG, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -1;
+	return 0;
 }
 
 int
@@ -41,6 +69,15 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 
 	if (!log_enabled(lvl))
 		return;
+	if (log_syslog) {
+		/* syslog adds time, "ftpsgw[PID]:" and the priority; glibc
+		 * sends each message as one datagram, under its own lock. */
+		va_start(ap, fmt);
+		vsnprintf(line, sizeof(line), fmt, ap);
+		va_end(ap);
+		syslog(log_priorities[lvl], "%s", line);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d.%03ld ftpsgw[%s]: ",

@@ -1,5 +1,5 @@
-/* Logging to stderr for the administrator: levels, session prefixes,
- * escaping of peer bytes, and OpenSSL error-queue draining. */
+/* Logging for the administrator, to stderr or to syslog: levels, session
+ * prefixes, escaping of peer bytes, and OpenSSL error-queue draining. */
 #ifndef FTPSGW_PROXY_LOG_H
 #define FTPSGW_PROXY_LOG_H
 
@@ -16,6 +16,17 @@ enum log_level {
 /* Messages above this level are dropped. Set once at start-up (main). */
 void log_set_level(enum log_level lvl);
 int log_enabled(enum log_level lvl);
+
+/*
+ * log_to_syslog - send every message to syslog from now on, instead of
+ * stderr: openlog("ftpsgw", LOG_PID | LOG_NDELAY, LOG_DAEMON), so that
+ * /dev/log is connected at once (before chroot); each level goes at the
+ * syslog priority of its name (err, warning, notice, info, debug). Call
+ * once at start-up, before any thread. Returns 0, or -1 when /dev/log is
+ * not a socket (nothing listens: messages are lost until something does;
+ * the caller says so on stderr).
+ */
+int log_to_syslog(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -34,6 +34,7 @@
 #include "proxy/priv.h"
 #include "proxy/tls.h"
 #include "proxy/worker.h"
+#include "proxy/xferlog_file.h"
 
 /* A configuration file larger than this is surely not one. */
 #define MAIN_CONF_MAX (1024 * 1024)
@@ -73,6 +74,7 @@ struct main_ctx {
 	struct metrics metrics;		/* the main thread's counters */
 	struct metrics_proc proc;	/* open fds and the like */
 	struct metrics_http *http;	/* metrics_listen, or NULL */
+	struct xferlog_file xferlog;	/* transfer_log (fd -1: none) */
 	bool stopping;
 	int rc;
 };
@@ -310,6 +312,49 @@ on_shutdown_timeout(struct loop_timer *t)
 	order_all(m, WORKER_STOP_NOW);
 }
 
+/* transfer_log, opened before the privilege switch and chroot: the
+ * workers get it through gw_shared. Outside the chroot it cannot be
+ * reopened on SIGHUP, which the admin hears now rather than at the first
+ * rotation. */
+static int
+open_xferlog(struct main_ctx *m)
+{
+	char err[1024];
+
+	if (m->cfg.transfer_log[0] == '\0')
+		return 0;
+	if (xferlog_file_open(&m->xferlog, m->cfg.transfer_log, m->cfg.chroot,
+	    err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "%s: %s", m->conf_path, err);
+		return -1;
+	}
+	m->shared.xferlog = &m->xferlog;
+	if (m->xferlog.reopen == NULL)
+		log_msg(LOG_LVL_WARNING, "transfer_log = %s is outside chroot = "
+		    "%s: ftpsgw writes it, but cannot reopen it on SIGHUP after "
+		    "a rotation; put it inside the chroot, or rotate it with "
+		    "logrotate's copytruncate", m->cfg.transfer_log,
+		    m->cfg.chroot);
+	return 0;
+}
+
+/* SIGHUP, after the certificates: the transfer log again at its path, so
+ * that logrotate's postrotate can send SIGHUP. */
+static void
+reopen_xferlog(struct main_ctx *m)
+{
+	char err[1024];
+
+	if (m->shared.xferlog == NULL)
+		return;
+	if (xferlog_file_reopen(&m->xferlog, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "SIGHUP: %s", err);
+		return;
+	}
+	log_msg(LOG_LVL_NOTICE, "SIGHUP: transfer_log %s reopened",
+	    m->cfg.transfer_log);
+}
+
 /* SIGTERM: accept nothing more; idle sessions end now, transfers under way
  * may finish within shutdown_timeout. A second one ends them too. */
 static void
@@ -322,6 +367,7 @@ on_signal(struct loop_ev *ev, uint32_t events)
 	while (read(ev->fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			reload_tls(m);
+			reopen_xferlog(m);
 			continue;
 		}
 		if (m->stopping) {
@@ -669,6 +715,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	m.xferlog.fd = -1;
 	if (load_config(&m) < 0)
 		return 1;
 	if (print_only)
@@ -685,6 +732,13 @@ main(int argc, char **argv)
 	if (firewall)
 		return print_firewall(&m, fw_kind);
 	log_set_level((enum log_level)m.cfg.log_level);
+	/* ftpsgw -t answers on the terminal. */
+	if (!test_only && m.cfg.log_sink == CFG_SINK_SYSLOG &&
+	    log_to_syslog() < 0)
+		fprintf(stderr, "ftpsgw: %s: log = syslog, but nothing listens "
+		    "on /dev/log (no syslog daemon or journal): messages are "
+		    "lost until one does; set log = stderr, or start one\n",
+		    m.conf_path);
 	cipher_pref_measure(&m.ciphers);
 	m.tls = tls_new(&m.cfg, &m.ciphers, err, sizeof(err));
 	if (m.tls == NULL) {
@@ -715,6 +769,12 @@ main(int argc, char **argv)
 			log_msg(LOG_LVL_WARNING, "%s", err);
 		/* Warnings only: the rules may be loaded after this check. */
 		(void)fw_probe_warn(&m.cfg, &m.backend, m.conf_path);
+		if (m.cfg.transfer_log[0] != '\0' && xferlog_file_check(
+		    m.cfg.transfer_log, err, sizeof(err)) < 0) {
+			fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
+			tls_unref(m.tls);
+			return 1;
+		}
 		printf("ftpsgw: configuration %s OK: %zu listener%s, backend %s, "
 		    "certificate and key match%s\n", m.conf_path, m.cfg.n_listen,
 		    m.cfg.n_listen == 1 ? "" : "s",
@@ -736,7 +796,8 @@ main(int argc, char **argv)
 		    strerror(errno));
 		goto out;
 	}
-	if (setup_workers(&m) < 0 || setup_metrics(&m) < 0)
+	if (open_xferlog(&m) < 0 || setup_workers(&m) < 0 ||
+	    setup_metrics(&m) < 0)
 		goto out;
 	{
 		char what[160];
@@ -784,6 +845,7 @@ out:
 	metrics_http_free(m.http);
 	metrics_proc_close(&m.proc);
 	free_workers(&m);
+	xferlog_file_close(&m.xferlog);
 	tls_unref(m.tls);
 	loop_free(m.loop);
 	return m.rc;

@@ -55,6 +55,7 @@ sess_close(struct session *s, const char *why)
 	metrics_inc(&gw->metrics, METRICS_AT1(SESSIONS_CLOSED, s->implicit ?
 	    MV_LISTENER_IMPLICIT : MV_LISTENER_EXPLICIT));
 	sess_data_drop(s, true);
+	sess_xfer_close(s);
 	log_msg(LOG_LVL_NOTICE, "%s: session closed (%s): %u transfers, %llu "
 	    "bytes down and %llu up on data connections; control %llu in, "
 	    "%llu out", s->tag, why, s->transfers,

@@ -394,6 +394,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		p = sess_fifo_push(s, PEND_TRANSFER);
 		p->upload = xfer_is_upload(cmd.verb);
 		p->fail = V_COUNT;
+		sess_xfer_command(s, p, &cmd);
 		sess_forward(s, line, len);
 		return true;
 	case FTP_ACT_QUIT:
@@ -432,6 +433,7 @@ sess_command(struct session *s, const char *line, size_t len)
 		if (cmd.verb == FTP_VERB_USER)
 			s->user = gw_user_hash(s->gw, cmd.arg, cmd.arg_len);
 		p->user = s->user;
+		sess_xfer_command(s, p, &cmd);
 		sess_forward(s, line, len);
 		return true;
 	}

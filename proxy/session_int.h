@@ -13,6 +13,8 @@
  *                       the FIFO through the kinds' table    (data, out)
  *   session_preamble.c  the server's login preamble, up to BS_READY (out)
  *   session_data.c      a data channel's plan, and opening it     (none)
+ *   session_xfer.c      the transfer log's record of the session: the
+ *                       user, TYPE, each transfer and its end    (none)
  *   session_out.c       the client's output, the reply FIFO, commands of
  *                       ours to the server, the fatal ending, the state
  *                       setters and their transition tables     (none)
@@ -51,6 +53,7 @@
 #include "proxy/tls.h"
 #include "proxy/voice.h"
 #include "proxy/xfer.h"
+#include "proxy/xferlog.h"
 
 struct data_chan;
 
@@ -118,7 +121,37 @@ struct pending {
 	bool pass;		/* REPLY: PASS (530 = a failed login) */
 	uint64_t user;		/* REPLY, login: gw_user_hash of the user
 				 * name it logs in (or fails) as */
+	char type;		/* REPLY: TYPE asked, 'A' or 'I' (any other
+				 * type), 0 for another command */
+	bool xfer;		/* TRANSFER: its final reply ends the
+				 * transfer the transfer log records */
 	const char *local;	/* LOCAL: reply line without CRLF */
+};
+
+/* What the transfer log needs of a session (session_xfer.c); used only
+ * with transfer_log set. */
+struct sess_xfer {
+	bool binary;		/* the server accepted a TYPE other than A
+				 * (RFC 959 starts in ASCII) */
+	bool active;		/* a transfer is under way, not yet logged */
+	bool upload;
+	bool stou;		/* the name is still to come from the
+				 * server's "FILE: name" (STOU) */
+	uint64_t start_ms;
+	uint64_t down0, up0;	/* the session's data bytes at its start */
+	/* Peer bytes, one more than a field takes, so a longer name is
+	 * logged as cut. */
+	char name[XFERLOG_NAME_MAX + 1];
+	size_t name_len;
+	char user[XFERLOG_USER_MAX + 1];	/* logged in as (230) */
+	size_t user_len;
+	bool anonymous;
+	char next[XFERLOG_USER_MAX + 1];	/* the USER (anonymous: the
+						 * address given as PASS) a
+						 * 230 would log in */
+	size_t next_len;
+	bool next_anonymous;
+	uint64_t next_hash;			/* gw_user_hash of the USER */
 };
 
 struct session {
@@ -170,6 +203,7 @@ struct session {
 	bool dead;
 	unsigned transfers;
 	uint64_t data_down, data_up;	/* bytes relayed on data connections */
+	struct sess_xfer xfer;
 
 	struct data_chan *data;
 	struct tls_app tls;
@@ -303,6 +337,23 @@ void sess_preamble_line(struct session *s, const char *line, size_t len);
 bool sess_data_open(struct session *s, enum data_mode mode,
     uint16_t server_port, const struct net_addr *named,
     struct net_addr *announce, const char **reply);
+
+/* session_xfer.c: the transfer log (transfer_log =); each is a no-op
+ * without it. */
+/* A command was forwarded as p: USER, PASS after an anonymous USER, and
+ * TYPE are noted for their replies; RETR, STOR, APPE and STOU begin a
+ * transfer (LIST, NLST and MLSD are listings, not logged). */
+void sess_xfer_command(struct session *s, struct pending *p,
+    const struct ftp_cmd *cmd);
+/* A reply line for p (PEND_REPLY or PEND_TRANSFER), before its handler
+ * acts on it: a 230 sets who is logged in, a 2xx to TYPE the type, STOU's
+ * reply its name; the final reply of a logged transfer ends it, and the
+ * line is written (complete: a 2xx, relayed as such, with the data ended
+ * cleanly). */
+void sess_xfer_reply(struct session *s, const struct pending *p,
+    enum ftp_reply_line kind, unsigned code, const char *line, size_t len);
+/* The session ends: a transfer under way is logged as incomplete. */
+void sess_xfer_close(struct session *s);
 
 /* session_cmd.c: process the complete command lines in cli_in. */
 void sess_client_lines(struct session *s);

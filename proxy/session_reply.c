@@ -243,6 +243,7 @@ sess_transfer_reply(struct session *s, struct pending *p,
 {
 	if (kind == FTP_REPLY_LAST && code < 200)
 		p->started = true;
+	sess_xfer_reply(s, p, kind, code, line, len);
 	if (s->replacing) {
 		if (kind == FTP_REPLY_LAST) {
 			sess_put(s, s->replacement);
@@ -322,6 +323,7 @@ static void
 sess_relay_reply(struct session *s, struct pending *p,
     enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
 {
+	sess_xfer_reply(s, p, kind, code, line, len);
 	if (kind == FTP_REPLY_LAST && p->login &&
 	    (code == FTP_LOGIN_OK || code == FTP_LOGIN_OK_SEC)) {
 		s->logged_in = true;

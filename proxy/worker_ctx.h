@@ -24,11 +24,13 @@ struct config;
 struct ct_handle;
 struct loop;
 struct session;
+struct xferlog_file;
 
 /*
  * Shared by all workers, touched only when a connection is accepted, a login
- * succeeds or fails, a passive port is picked or given back, or a session
- * ends: never on the data path.
+ * succeeds or fails, a passive port is picked or given back, a transfer
+ * ends (its line in the transfer log) or a session ends: never on the data
+ * path.
  */
 struct gw_shared {
 	pthread_mutex_t lock;		/* guards hosts and n_sessions */
@@ -46,6 +48,7 @@ struct gw_shared {
 	unsigned n_workers;
 	atomic_uint stop_acks;		/* workers that began stopping */
 	atomic_uint stop_busy;		/* transfers they let finish */
+	struct xferlog_file *xferlog;	/* transfer_log; NULL: none */
 };
 
 struct gw {

@@ -1,7 +1,8 @@
 """make install / make uninstall (issue 15, part 1): FHS paths under
-PREFIX and DESTDIR, a unit and a certbot deploy hook (part 5) that name the
-installed paths, and the administrator's gateway.conf never overwritten nor
-removed."""
+PREFIX and DESTDIR, a unit and a certbot deploy hook (part 5) that names the installed paths, and the
+administrator's gateway.conf never overwritten nor removed; the transfer
+log's logrotate file (issue 16, part 3) written once, removed only while
+it is the shipped one."""
 import gzip
 import os
 import stat
@@ -52,6 +53,10 @@ def test_install_prefix_usr_then_uninstall(tmp_path):
     assert files["etc/ftpsgw/gateway.conf"] == 0o640
     assert files["usr/share/doc/ftpsgw/README.md"] == 0o644
     assert files["usr/lib/ftpsgw/certbot-deploy-hook"] == 0o755
+    assert files["etc/logrotate.d/ftpsgw"] == 0o644
+    assert files["usr/share/doc/ftpsgw/logrotate.ftpsgw"] == 0o644
+    assert (stage / "etc/logrotate.d/ftpsgw").read_bytes() == \
+        (REPO / "etc/logrotate.d/ftpsgw").read_bytes()
     assert "wrote /etc/ftpsgw/gateway.conf" in said
     assert (stage / "etc/ftpsgw/gateway.conf").read_bytes() == \
         (REPO / "gateway.conf").read_bytes()
@@ -61,6 +66,10 @@ def test_install_prefix_usr_then_uninstall(tmp_path):
     assert "ExecStartPre=/usr/sbin/ftpsgw -t -c /etc/ftpsgw/gateway.conf" \
         in unit
     assert "/usr/local" not in unit
+    # The directory of the logrotate file's path, writable by the unit.
+    assert "LogsDirectory=ftpsgw" in unit
+    assert "/var/log/ftpsgw/xferlog {" in \
+        (stage / "etc/logrotate.d/ftpsgw").read_text()
     # The installed binaries are the built ones and run.
     v = subprocess.run([str(stage / "usr/sbin/ftpsgw"), "--version"],
                        capture_output=True, text=True, timeout=10)
@@ -134,3 +143,17 @@ def test_install_default_prefix_and_sysconfdir(tmp_path):
     assert r.returncode == 1
     assert r.stderr.startswith("ftpsgw-certbot-hook: "
                                "/srv/etc/ftpsgw/certbot-hook.conf not found")
+
+
+def test_install_keeps_a_changed_logrotate_file(tmp_path):
+    stage = tmp_path / "stage"
+    make("install", f"DESTDIR={stage}", "PREFIX=/usr")
+    rot = stage / "etc/logrotate.d/ftpsgw"
+    mine = rot.read_text().replace("rotate 12", "rotate 52")
+    rot.write_text(mine)
+    said = make("install", f"DESTDIR={stage}", "PREFIX=/usr")
+    assert rot.read_text() == mine
+    assert "kept /etc/logrotate.d/ftpsgw" in said
+    said = make("uninstall", f"DESTDIR={stage}", "PREFIX=/usr")
+    assert rot.read_text() == mine
+    assert "/etc/logrotate.d/ftpsgw was changed; left as it is" in said

@@ -145,7 +145,10 @@ static const struct reject_row reject_rows[] = {
 	{ B("require_session_use = on\n"),
 	  F ":1: require_session_use: unknown key "
 	  "(did you mean require_session_reuse?)" },
-	{ B("log = debug\n"), F ":1: log: unknown key" },
+	{ B("log = debug\n"), F ":1: log: 'debug' is a log level; expected "
+	  "stderr or syslog here, and log_level = debug for the level" },
+	{ B("lgo = syslog\n"),
+	  F ":1: lgo: unknown key (did you mean log?)" },
 	{ B("frobnicate = 1\n"), F ":1: frobnicate: unknown key" },
 	{ B("back end = nas\n"),
 	  F ":1: back end: unknown key (did you mean backend?)" },
@@ -439,6 +442,26 @@ static const struct reject_row reject_rows[] = {
 	{ B("chroot = var/empty\n"),
 	  F ":1: chroot: 'var/empty' is not a path; expected a file path of at "
 	  "most 511 bytes" },
+	{ B("transfer_log = xferlog\n"),
+	  F ":1: transfer_log: 'xferlog' is not an absolute path; expected an "
+	  "absolute file path of at most 511 bytes, e.g. "
+	  "/var/log/ftpsgw/xferlog" },
+	{ B("transfer_log = ./var/log/xferlog\n"),
+	  F ":1: transfer_log: './var/log/xferlog' is not an absolute path; "
+	  "expected an absolute file path of at most 511 bytes, e.g. "
+	  "/var/log/ftpsgw/xferlog" },
+	{ B("log = journal\n"),
+	  F ":1: log: 'journal' is not a log destination; expected stderr or "
+	  "syslog" },
+	{ B("log = Syslog\n"),
+	  F ":1: log: 'Syslog' is not a log destination; expected stderr or "
+	  "syslog" },
+	{ B("log = syslog\nlog = stderr\n"),
+	  F ":2: log: already set on line 1; expected each key once (only "
+	  "listen and listen_implicit repeat)" },
+	{ B("transfer_log =\n"),
+	  F ":1: transfer_log: value is empty; expected an absolute file path "
+	  "of at most 511 bytes, e.g. /var/log/ftpsgw/xferlog" },
 	{ B("max_sessions = 0\n"),
 	  F ":1: max_sessions: '0' is not a session count; expected a whole "
 	  "number from 1 to 1000000" },
@@ -965,6 +988,26 @@ check_conntrack_auto(const struct config *c)
 }
 
 static void
+check_logging(const struct config *c)
+{
+	assert_string_equal(c->transfer_log, "/var/log/ftpsgw/xfer log#1");
+	assert_int_equal(c->log_sink, CFG_SINK_SYSLOG);
+}
+
+static void
+check_logging_defaults(const struct config *c)
+{
+	assert_string_equal(c->transfer_log, "");
+	assert_int_equal(c->log_sink, CFG_SINK_STDERR);
+}
+
+static void
+check_log_stderr(const struct config *c)
+{
+	assert_int_equal(c->log_sink, CFG_SINK_STDERR);
+}
+
+static void
 check_log_notice(const struct config *c)
 {
 	assert_int_equal(c->log_level, CFG_LOG_NOTICE);
@@ -1148,6 +1191,10 @@ static const struct accept_row accept_rows[] = {
 	{ B(BASE "conntrack = auto\nlog_level = warning\n"),
 	  check_conntrack_auto },
 	{ B(BASE "log_level = notice\n"), check_log_notice },
+	{ B(BASE "transfer_log = /var/log/ftpsgw/xfer log#1 # comment\n"
+	    "log = syslog\n"), check_logging },
+	{ B(BASE), check_logging_defaults },
+	{ B(BASE "log=stderr\n"), check_log_stderr },
 	{ B(BASE "log_level = info \t\n"), check_log_info },
 	/* seconds at the bounds */
 	{ B(BASE "connect_timeout = 1\nidle_timeout = 86400\n"
@@ -1462,6 +1509,7 @@ static const char *const all_keys[] = {
 	"backend_ca", "backend_verify", "client_tls", "require_session_reuse",
 	"conntrack", "data_path", "connect_timeout", "idle_timeout",
 	"data_timeout", "log_level", "metrics_listen", "metrics_public",
+	"transfer_log", "log",
 };
 
 /* Does the text have a line "KEY = " or "#KEY = " (a commented setting)? */
@@ -1528,6 +1576,7 @@ test_example(void **state)
 	assert_int_equal(cfg.idle_timeout, d.idle_timeout);
 	assert_int_equal(cfg.data_timeout, d.data_timeout);
 	assert_int_equal(cfg.log_level, d.log_level);
+	assert_int_equal(cfg.log_sink, d.log_sink);
 	assert_string_equal(cfg.banner, d.banner);
 	assert_int_equal(cfg.backend_port, 21);
 	assert_true(cfg.have_public_address);
@@ -1565,6 +1614,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg.data_timeout, 60);
 	assert_int_equal(cfg.log_level, CFG_LOG_INFO);
 	assert_string_equal(cfg.banner, "ftpsgw ready.");
+	assert_string_equal(cfg.transfer_log, "");
+	assert_int_equal(cfg.log_sink, CFG_SINK_STDERR);
 }
 
 /* ---- the key table and the printer (ftpsgw -T, the manual's check) ---- */
@@ -1606,6 +1657,7 @@ static const char *const default_text[CFG_K_COUNT] = {
 	[CFG_K_WORKERS] = "auto",
 	[CFG_K_BANNER] = "ftpsgw ready.",
 	[CFG_K_METRICS_PUBLIC] = "off",
+	[CFG_K_LOG] = "stderr",
 };
 
 static void
@@ -1697,7 +1749,9 @@ test_print_defaults(void **state)
 		"shutdown_timeout = 1\n" \
 		"workers = 64\n" \
 		"banner = Example Corp. FTP, be nice   # not part of it\n" \
-		"metrics_listen = 127.0.0.1:9199\n"
+		"metrics_listen = 127.0.0.1:9199\n" \
+		"transfer_log = /var/log/ftpsgw/xferlog\n" \
+		"log = syslog\n"
 
 /* What ftpsgw -T prints for FULL, in table order, one value a line. */
 #define FULL_PRINTED "listen = 203.0.113.1:21\n" \
@@ -1738,7 +1792,9 @@ test_print_defaults(void **state)
 		"workers = 64\n" \
 		"banner = Example Corp. FTP, be nice\n" \
 		"metrics_listen = 127.0.0.1:9199\n" \
-		"metrics_public = off\n"
+		"metrics_public = off\n" \
+		"transfer_log = /var/log/ftpsgw/xferlog\n" \
+		"log = syslog\n"
 
 /* All of cfg as key = value lines (as main.c's -T writes them, without the
  * comments for keys not set) into out. */
@@ -1805,8 +1861,8 @@ test_print_words(void **state)
 	}
 	/* on/off for backend_verify, require_session_reuse, active_mode and
 	 * allow_ccc and metrics_public; 3 backend_tls, 2 client_tls, 3
-	 * conntrack, 2 data_path, 5 log_level. */
-	assert_int_equal(words, 5 * 2 + 3 + 2 + 3 + 2 + 5);
+	 * conntrack, 2 data_path, 5 log_level, 2 log. */
+	assert_int_equal(words, 5 * 2 + 3 + 2 + 3 + 2 + 5 + 2);
 }
 
 /* A buffer too small: -1 and an empty string, never a cut value. */
