@@ -21,6 +21,7 @@ planted symbolic link.
 
 import grp
 import hashlib
+import glob
 import json
 import os
 import re
@@ -475,22 +476,21 @@ TRACED = ("open,openat,creat,chmod,fchmod,fchmodat,chown,fchown,fchownat,"
 
 
 def strace_calls(path):
-    """[(call, args, result)] from an `strace -f` log, calls that another
-    process interrupted ("<unfinished ...>") joined with their end."""
-    calls, pending = [], {}
-    with open(path) as f:
-        for line in f:
-            pid, _, rest = line.rstrip("\n").partition(" ")
-            if rest.endswith(" <unfinished ...>"):
-                pending[pid] = rest[:-len(" <unfinished ...>")]
-                continue
-            m = re.match(r"<\.\.\. \w+ resumed>(.*)", rest)
-            if m and pid in pending:
-                rest = pending.pop(pid) + m.group(1)
-            m = re.match(r"(\w+)\((.*)\)\s+= (-?\d+)", rest)
-            if m:
-                calls.append((m.group(1), m.group(2), int(m.group(3))))
-    return calls
+    """[(call, args, result)] in time order from an `strace -ff -ttt -o
+    PATH` run: one file per process (PATH.PID), so no call is split by
+    another process's line (under load, `strace -f` into one file
+    interleaves them), merged by their timestamps."""
+    calls = []
+    for name in glob.glob(glob.escape(path) + ".*"):
+        with open(name) as f:
+            for line in f:
+                m = re.match(r"(\d+\.\d+) (\w+)\((.*)\)\s+= (-?\d+)",
+                             line.rstrip("\n"))
+                if m:
+                    calls.append((float(m.group(1)), m.group(2), m.group(3),
+                                  int(m.group(4))))
+    calls.sort(key=lambda c: c[0])
+    return [c[1:] for c in calls]
 
 
 def test_hook_never_lets_others_read_the_key(lab, acme):
@@ -514,7 +514,7 @@ def test_hook_never_lets_others_read_the_key(lab, acme):
                 f"private_key = {key}\nreload = none\n")
     trace = os.path.join(acme.dir, "hook.strace")
     r = lab.run(lab.ns_router, [
-        "strace", "-f", "-qq", "-s", "4096", "-e", f"trace={TRACED}",
+        "strace", "-ff", "-ttt", "-qq", "-s", "4096", "-e", f"trace={TRACED}",
         "-o", trace, HOOK], check=False, timeout=60, env={
         **acme.env(), "FTPSGW_HOOK_CONF": conf,
         "RENEWED_LINEAGE": acme.lineage(), "RENEWED_DOMAINS": NAME})

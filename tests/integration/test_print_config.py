@@ -44,6 +44,10 @@ ban_prefix6 = 64
 shutdown_timeout = 30
 workers = auto
 banner = ftpsgw ready.
+# metrics_listen is not set
+metrics_public = off
+# transfer_log is not set
+log = stderr
 """
 
 
@@ -80,7 +84,7 @@ def test_printed_reads_back_the_same(tmp_path):
                          "listen_implicit = [2001:db8:1::1]:990"]
     assert "public_address = 203.0.113.1" in lines
     assert "workers = 4" in lines
-    assert lines[-1] == "banner = Example FTP"
+    assert "banner = Example FTP" in lines
     again = tmp_path / "printed.conf"
     again.write_text(first.stdout)
     second = run("-T", "-c", str(again))
