@@ -355,7 +355,8 @@ install: $(BUILD)/ftpsgw $(BUILD)/ftpsgw-certs
 	chmod 755 $(DESTDIR)$(HOOKDIR)/certbot-deploy-hook.tmp
 	mv $(DESTDIR)$(HOOKDIR)/certbot-deploy-hook.tmp $(DESTDIR)$(HOOKDIR)/certbot-deploy-hook
 	$(INSTALL) -m 644 README.md docs/certs.md docs/performance.md \
-		docs/architecture.md $(DESTDIR)$(docdir)/
+		docs/architecture.md etc/prometheus/ftpsgw-alerts.yml \
+		$(DESTDIR)$(docdir)/
 	@# Manual pages gzipped as Debian ships them (-n: no name or time
 	@# inside, the same bytes each time), naming the paths chosen here.
 	@set -e; for p in $(MAN_PAGES); do \

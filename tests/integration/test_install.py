@@ -52,6 +52,7 @@ def test_install_prefix_usr_then_uninstall(tmp_path):
     assert files["etc/ftpsgw"] == 0o750
     assert files["etc/ftpsgw/gateway.conf"] == 0o640
     assert files["usr/share/doc/ftpsgw/README.md"] == 0o644
+    assert files["usr/share/doc/ftpsgw/ftpsgw-alerts.yml"] == 0o644
     assert files["usr/lib/ftpsgw/certbot-deploy-hook"] == 0o755
     assert files["etc/logrotate.d/ftpsgw"] == 0o644
     assert files["usr/share/doc/ftpsgw/logrotate.ftpsgw"] == 0o644
