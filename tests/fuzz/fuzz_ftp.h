@@ -10,16 +10,8 @@
 #include <stdlib.h>
 
 #include "proxy/ftp_parse.h"
+#include "tests/fuzz/fuzz_check.h"
 
-/* abort() so libFuzzer records the input; assert() may be compiled out. */
-#define FUZZ_CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n",	\
-			    __FILE__, __LINE__, #c);			\
-			abort();					\
-		}							\
-	} while (0)
 
 /*
  * fuzz_ftp_frames - cut data into lines as a session does, and hand each to

@@ -16,15 +16,7 @@
 
 #include "proxy/metrics.h"
 #include "proxy/metrics_text.h"
-
-#define FUZZ_CHECK(c)							\
-	do {								\
-		if (!(c)) {						\
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n",	\
-			    __FILE__, __LINE__, #c);			\
-			abort();					\
-		}							\
-	} while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
