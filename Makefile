@@ -83,7 +83,8 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/firewall.c \
 	proxy/json.c proxy/fw_check.c certs/ca_name.c \
 	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c \
-	proxy/xferlog.c
+	proxy/xferlog.c \
+	proxy/status.c proxy/status_text.c proxy/status_table.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
