@@ -95,6 +95,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \
 	proxy/fw_probe.c proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
 	proxy/session_xfer.c proxy/xferlog_file.c \
+	proxy/session_status.c proxy/status_collect.c proxy/status_cli.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
@@ -117,7 +118,7 @@ UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
 	test_data_plan test_voice test_firewall test_json test_fw_check \
 	test_addr_scope test_metrics test_xfer \
-	test_xferlog
+	test_xferlog test_status
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -139,6 +140,8 @@ test_addr_scope_SRCS  := proxy/addr_scope.c
 test_metrics_SRCS     := proxy/metrics.c proxy/metrics_text.c
 test_xfer_SRCS        := proxy/xfer.c
 test_xferlog_SRCS     := proxy/xferlog.c
+test_status_SRCS      := proxy/status.c proxy/status_text.c \
+	proxy/status_table.c proxy/json.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
@@ -243,7 +246,8 @@ fuzz_metrics_SRCS := tests/fuzz/fuzz_metrics.c proxy/metrics.c \
 # The session fuzzer runs the real session code and event loop in process
 # (everything but main, the workers and the privilege switch).
 fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
-	$(filter-out proxy/main.c proxy/worker.c proxy/priv.c $(PURE), \
+	$(filter-out proxy/main.c proxy/worker.c proxy/priv.c \
+	proxy/status_collect.c $(PURE), \
 	$(PROXY_SRCS)) $(PURE)
 fuzz_session_LIBS := $(PKG_LIBS) -pthread
 # clang warns about the const cast inside OpenSSL's SSL_set_tlsext_host_name

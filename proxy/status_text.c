@@ -36,10 +36,12 @@ out_str(struct st_out *o, const char *s)
 static void out_fmt(struct st_out *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Short formatted pieces only (numbers and their words): longer text
+ * goes through out_str, which has no limit. */
 static void
 out_fmt(struct st_out *o, const char *fmt, ...)
 {
-	char tmp[128];
+	char tmp[256];
 	va_list ap;
 	int n;
 
@@ -423,10 +425,11 @@ status_html(const struct status_snap *s, char *buf, size_t cap)
 	size_t p, i, listed, open;
 	bool first;
 
-	out_fmt(&o, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\">"
-	    "<meta http-equiv=\"refresh\" content=\"%d\">"
-	    "<title>ftpsgw status</title><style>", STATUS_REFRESH_S);
+	out_str(&o, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\">");
+	out_fmt(&o, "<meta http-equiv=\"refresh\" content=\"%d\">",
+	    STATUS_REFRESH_S);
+	out_str(&o, "<title>ftpsgw status</title><style>");
 	out_str(&o, st_style);
 	out_str(&o, "</style></head>\n<body>\n<h1>ftpsgw status</h1>\n<p>"
 	    "ftpsgw ");
@@ -480,10 +483,10 @@ status_html(const struct status_snap *s, char *buf, size_t cap)
 		out_str(&o, "</td></tr>\n");
 	}
 	out_fmt(&o, "</table>\n<h2>Recent refusals: %zu listed, %" PRIu64
-	    " since start</h2>\n<table id=\"refusals\"><tr><th>time (UTC)"
-	    "</th><th>client</th><th>reason</th></tr>\n", s->n_refusals <
-	    STATUS_REFUSALS_MAX ? s->n_refusals : STATUS_REFUSALS_MAX,
-	    s->refusals_total);
+	    " since start</h2>\n", s->n_refusals < STATUS_REFUSALS_MAX ?
+	    s->n_refusals : STATUS_REFUSALS_MAX, s->refusals_total);
+	out_str(&o, "<table id=\"refusals\"><tr><th>time (UTC)</th>"
+	    "<th>client</th><th>reason</th></tr>\n");
 	for (i = 0; i < s->n_refusals && i < STATUS_REFUSALS_MAX; i++) {
 		const struct status_refusal *r = &s->refusal[i];
 
