@@ -353,6 +353,11 @@ void sess_xfer_command(struct session *s, struct pending *p,
  * cleanly). */
 void sess_xfer_reply(struct session *s, const struct pending *p,
     enum ftp_reply_line kind, unsigned code, const char *line, size_t len);
+/* What the session knows as the final reply code of the transfer p
+ * comes: the one description both the metrics (sess_xfer_end) and the
+ * transfer log judge with xfer_outcome. */
+void sess_xfer_end_of(const struct session *s, const struct pending *p,
+    unsigned code, struct xfer_end *e);
 /* The session ends: a transfer under way is logged as incomplete. */
 void sess_xfer_close(struct session *s);
 

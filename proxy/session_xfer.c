@@ -153,6 +153,7 @@ sess_xfer_reply(struct session *s, const struct pending *p,
     enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
 {
 	struct sess_xfer *x = &s->xfer;
+	struct xfer_end e;
 	size_t off, n;
 
 	if (p->kind == PEND_REPLY) {
@@ -186,11 +187,21 @@ sess_xfer_reply(struct session *s, const struct pending *p,
 	}
 	if (kind != FTP_REPLY_LAST || code < 200)
 		return;
-	/* The outcome, decided here only: the client is told success (a 2xx
-	 * relayed, not replaced by why the data channel failed) and the
-	 * data reached its end cleanly. */
-	sess_xferlog_line(s, code >= 200 && code <= 299 && !s->replacing &&
-	    s->data != NULL && data_ended_cleanly(s->data));
+	/* Complete: what the metrics call ok (proxy/xfer.c). */
+	sess_xfer_end_of(s, p, code, &e);
+	sess_xferlog_line(s, xfer_complete(&e));
+}
+
+void
+sess_xfer_end_of(const struct session *s, const struct pending *p,
+    unsigned code, struct xfer_end *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->code = code;
+	e->started = p->started;
+	e->aborted = p->aborted;
+	e->failure = p->fail;
+	e->cut = s->data == NULL || !data_ended_cleanly(s->data);
 }
 
 void
