@@ -17,7 +17,7 @@
 #                   and run each for FUZZ_SECONDS (default 60); prints runs,
 #                   coverage and "no crash" or the crashing input per target;
 #                   FUZZ_TARGETS="command reply config telnet" picks which
-#                   (also scrub, session, fwcheck)
+#                   (also scrub, session, fwcheck, metrics, status)
 #   make headercheck  compile every header on its own
 #   make bench      benchmark: ftpsgw vs direct vs ProFTPD mod_proxy in the
 #                   namespace lab, its relay CPU vs HAProxy's TLS->TLS,
@@ -83,7 +83,8 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/firewall.c \
 	proxy/json.c proxy/fw_check.c certs/ca_name.c \
 	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c \
-	proxy/xferlog.c
+	proxy/xferlog.c \
+	proxy/status.c proxy/status_text.c proxy/status_table.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -94,6 +95,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \
 	proxy/fw_probe.c proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
 	proxy/session_xfer.c proxy/xferlog_file.c \
+	proxy/session_status.c proxy/status_collect.c proxy/status_cli.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
@@ -116,7 +118,7 @@ UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
 	test_data_plan test_voice test_firewall test_json test_fw_check \
 	test_addr_scope test_metrics test_xfer \
-	test_xferlog
+	test_xferlog test_status
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -138,6 +140,8 @@ test_addr_scope_SRCS  := proxy/addr_scope.c
 test_metrics_SRCS     := proxy/metrics.c proxy/metrics_text.c
 test_xfer_SRCS        := proxy/xfer.c
 test_xferlog_SRCS     := proxy/xferlog.c
+test_status_SRCS      := proxy/status.c proxy/status_text.c \
+	proxy/status_table.c proxy/json.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
@@ -224,7 +228,8 @@ endif
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck metrics
+FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck metrics \
+	status
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
@@ -239,10 +244,13 @@ fuzz_scrub_SRCS   := tests/fuzz/fuzz_scrub.c proxy/ftp_scrub.c
 fuzz_fwcheck_SRCS := tests/fuzz/fuzz_fwcheck.c proxy/json.c proxy/fw_check.c
 fuzz_metrics_SRCS := tests/fuzz/fuzz_metrics.c proxy/metrics.c \
 	proxy/metrics_text.c
+fuzz_status_SRCS  := tests/fuzz/fuzz_status.c proxy/status.c \
+	proxy/status_text.c proxy/status_table.c proxy/json.c
 # The session fuzzer runs the real session code and event loop in process
 # (everything but main, the workers and the privilege switch).
 fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
-	$(filter-out proxy/main.c proxy/worker.c proxy/priv.c $(PURE), \
+	$(filter-out proxy/main.c proxy/worker.c proxy/priv.c \
+	proxy/status_collect.c $(PURE), \
 	$(PROXY_SRCS)) $(PURE)
 fuzz_session_LIBS := $(PKG_LIBS) -pthread
 # clang warns about the const cast inside OpenSSL's SSL_set_tlsext_host_name
@@ -266,6 +274,8 @@ fuzz_fwcheck_MAXLEN := 8192
 # metrics: the worker count, two strings of up to 64 bytes with their
 # lengths, 8 bytes per counter slot (METRICS_SLOTS is under 256).
 fuzz_metrics_MAXLEN := 2200
+# status: a few length bytes and up to ~1 KB of strings.
+fuzz_status_MAXLEN  := 1200
 
 define fuzz_rule
 $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
@@ -274,7 +284,7 @@ $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_CFLAGS) $$(PKG_CFLAGS) -o $$@ \
 		$$(sort $$(fuzz_$(1)_SRCS)) $$(fuzz_$(1)_LIBS)
 endef
-$(foreach t,command reply config telnet scrub session fwcheck metrics,$(eval $(call fuzz_rule,$(t))))
+$(foreach t,command reply config telnet scrub session fwcheck metrics status,$(eval $(call fuzz_rule,$(t))))
 
 # Every target runs, even after one crashed; the exit status says whether
 # any did.

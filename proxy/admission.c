@@ -3,9 +3,11 @@
 #include "proxy/admission.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "proxy/config.h"
 #include "proxy/log.h"
@@ -207,4 +209,20 @@ size_t
 gw_port_count(const struct gw *gw)
 {
 	return portpool_size(&gw->shared->ports);
+}
+
+void
+gw_refusal(struct gw *gw, const struct net_addr *a, const char *fmt, ...)
+{
+	struct gw_shared *sh = gw->shared;
+	char host[NETADDR_STRLEN], reason[STATUS_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	netaddr_str(a, host, sizeof(host));
+	pthread_mutex_lock(&sh->refusals_lock);
+	status_ring_push(&sh->refusals, (uint64_t)time(NULL), host, reason);
+	pthread_mutex_unlock(&sh->refusals_lock);
 }

@@ -48,6 +48,12 @@ const char *gw_ban_scope(const struct gw *gw, const struct net_addr *a,
 /* The main thread, every MAIN_SWEEP_MS: drop expired failures and bans,
  * and tell the administrator when the failures table overflowed. */
 void gw_hosts_sweep(struct gw_shared *sh, uint64_t now_ms, size_t max_slots);
+/* Remember a refusal of a for the status page's recent refusals: reason
+ * in the log's words (printf format). Takes refusals_lock: for refusals,
+ * never on the data path. */
+void gw_refusal(struct gw *gw, const struct net_addr *a, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
 /* Sessions open on all workers. */
 unsigned gw_sessions_all(struct gw_shared *sh);
 

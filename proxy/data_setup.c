@@ -9,6 +9,7 @@
 
 #include <openssl/ssl.h>
 
+#include "proxy/admission.h"
 #include "proxy/config.h"
 #include "proxy/data_int.h"
 #include "proxy/log.h"
@@ -231,6 +232,9 @@ data_client_admissible(struct data_chan *dc, SSL *ssl,
 	    dc->p.after_ccc ? "After CCC, a client that did not send its own "
 	    "close_notify has discarded its session (curl: use "
 	    "--ftp-ssl-ccc-mode active). " : "", voice_advice(V_DATA_REUSE));
+	gw_refusal(dc->p.gw, from, "data connection to port %u refused: it "
+	    "did not resume the control connection's TLS session (%s)",
+	    dc->port, tls_resume_failure(ssl));
 	/* A session that got this far belongs to whoever presented it, not to
 	 * this control connection: it is resumable no more. */
 	tls_forget_session(ssl);

@@ -32,6 +32,8 @@
 #include "proxy/metrics_proc.h"
 #include "proxy/netaddr.h"
 #include "proxy/priv.h"
+#include "proxy/status_cli.h"
+#include "proxy/status_collect.h"
 #include "proxy/tls.h"
 #include "proxy/worker.h"
 #include "proxy/xferlog_file.h"
@@ -74,6 +76,7 @@ struct main_ctx {
 	struct metrics metrics;		/* the main thread's counters */
 	struct metrics_proc proc;	/* open fds and the like */
 	struct metrics_http *http;	/* metrics_listen, or NULL */
+	struct status_collect *status;	/* its status pages' snapshots */
 	struct xferlog_file xferlog;	/* transfer_log (fd -1: none) */
 	bool stopping;
 	int rc;
@@ -84,6 +87,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: ftpsgw [-t | -T] -c FILE\n"
 	    "       ftpsgw --firewall nft|iptables|ip6tables -c FILE\n"
+	    "       ftpsgw --status [ADDR:PORT] [-c FILE]\n"
 	    "       ftpsgw -V | --version\n"
 	    "       ftpsgw -h | --help\n"
 	    "  -c FILE  configuration (see gateway.conf(5)); runs in the\n"
@@ -94,7 +98,10 @@ usage(FILE *f)
 	    "  -T       print every key's value in effect, defaults included,\n"
 	    "           then exit (checks the file's syntax only)\n"
 	    "  --firewall KIND  print the firewall this configuration needs, for\n"
-	    "           nft, iptables-restore or ip6tables-restore, then exit\n");
+	    "           nft, iptables-restore or ip6tables-restore, then exit\n"
+	    "  --status [ADDR:PORT]  print the sessions, FTP servers and recent\n"
+	    "           refusals of the ftpsgw serving its status page there\n"
+	    "           (default: the metrics_listen of -c FILE), then exit\n");
 }
 
 static int
@@ -550,6 +557,9 @@ setup_workers(struct main_ctx *m)
 	    m->cfg.passive_high);
 	if (pthread_mutex_init(&m->shared.ports_lock, NULL) != 0)
 		return -1;
+	m->shared.status_fd = -1;
+	if (pthread_mutex_init(&m->shared.refusals_lock, NULL) != 0)
+		return -1;
 	m->n_workers = m->cfg.workers != 0 ? m->cfg.workers : auto_workers();
 	m->shared.n_workers = m->n_workers;
 	m->workers = calloc(m->n_workers, sizeof(*m->workers));
@@ -603,6 +613,24 @@ collect_metrics(struct metrics_snap *s, void *arg)
 	metrics_snap_finish(s);
 }
 
+/* A status page wants a snapshot of the workers' sessions. */
+static void
+want_status(void *arg)
+{
+	struct main_ctx *m = arg;
+
+	status_collect_want(m->status);
+}
+
+/* ... and here it is. */
+static void
+on_status(const struct status_snap *s, void *arg)
+{
+	struct main_ctx *m = arg;
+
+	metrics_http_status_ready(m->http, s);
+}
+
 /* metrics_listen: the socket is bound and /proc/self/fd opened before
  * privileges are dropped; the server runs in the main loop. */
 static int
@@ -634,12 +662,19 @@ setup_metrics(struct main_ctx *m)
 	m->http = metrics_http_start(m->loop, fd, collect_metrics, m);
 	if (m->http == NULL)
 		return -1;
+	m->status = status_collect_new(m->loop, &m->shared, m->workers,
+	    &m->n_ready, &m->cfg, &m->backend, on_status, m);
+	if (m->status == NULL)
+		return -1;
+	metrics_http_status(m->http, want_status, m);
 	if (m->cfg.metrics_public)
 		log_msg(LOG_LVL_WARNING, "metrics_listen = %s with "
 		    "metrics_public = on: whoever the firewall lets through "
 		    "can read the metrics; let only your Prometheus server "
 		    "reach that port", addr);
-	log_msg(LOG_LVL_INFO, "metrics: serving http://%s/metrics", addr);
+	log_msg(LOG_LVL_INFO, "metrics: serving http://%s/metrics, and the "
+	    "status page (sessions, user names, client addresses) at "
+	    "http://%s/", addr, addr);
 	return 0;
 }
 
@@ -673,11 +708,53 @@ free_workers(struct main_ctx *m)
 	free(m->shared.hosts.fail);
 }
 
+/* --status [ADDR:PORT]: the address given, or -c FILE's metrics_listen. */
+static int
+main_status(struct main_ctx *m, const char *addr, bool other_mode)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (other_mode || (addr == NULL && m->conf_path == NULL)) {
+		usage(stderr);
+		return 2;
+	}
+	if (addr != NULL) {
+		if (cfg_parse_sockaddr(addr, strlen(addr), &ss, &len) < 0) {
+			fprintf(stderr, "ftpsgw: --status %s: expected a "
+			    "numeric ADDR:PORT or [V6ADDR]:PORT, as "
+			    "metrics_listen is written\n", addr);
+			return 2;
+		}
+		return status_cli(&ss, len, addr);
+	}
+	if (load_config(m) < 0)
+		return 1;
+	if (!m->cfg.have_metrics_listen) {
+		fprintf(stderr, "ftpsgw --status: %s has no metrics_listen: "
+		    "the status page is served there (set it, restart ftpsgw, "
+		    "and try again)\n", m->conf_path);
+		return 1;
+	}
+	{
+		char name[NETADDR_STRLEN];
+		struct net_addr a;
+
+		netaddr_from_sockaddr(&a, (const struct sockaddr *)
+		    &m->cfg.metrics_listen);
+		netaddr_str_port(&a, name, sizeof(name));
+		return status_cli(&m->cfg.metrics_listen,
+		    m->cfg.metrics_listen_len, name);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct main_ctx m;
 	bool test_only = false, print_only = false, firewall = false;
+	bool status = false;
+	const char *status_addr = NULL;
 	enum fw_kind fw_kind = FW_NFT;
 	char err[1024];
 	int i;
@@ -697,6 +774,10 @@ main(int argc, char **argv)
 				return 2;
 			}
 			firewall = true;
+		} else if (strcmp(argv[i], "--status") == 0) {
+			status = true;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				status_addr = argv[++i];
 		} else if (strcmp(argv[i], "--version") == 0 ||
 		    strcmp(argv[i], "-V") == 0) {
 			printf("ftpsgw %s (%s)\n", FTPSGW_VERSION,
@@ -711,6 +792,9 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (status)
+		return main_status(&m, status_addr, firewall || test_only ||
+		    print_only);
 	if (m.conf_path == NULL || (int)firewall + test_only + print_only > 1) {
 		usage(stderr);
 		return 2;
@@ -843,6 +927,7 @@ main(int argc, char **argv)
 out:
 	/* Before the workers: a scrape reads their counters. */
 	metrics_http_free(m.http);
+	status_collect_free(m.status);
 	metrics_proc_close(&m.proc);
 	free_workers(&m);
 	xferlog_file_close(&m.xferlog);

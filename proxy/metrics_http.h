@@ -1,15 +1,18 @@
 /* The metrics listener (metrics_listen): a small HTTP server, Debian's
  * libmicrohttpd, run by the main thread's event loop (its epoll fd is one
  * more event of the loop, its timeout one more timer; no thread of its
- * own). It serves GET and HEAD of /metrics in the Prometheus text format
- * and nothing else, with few connections, a few per address, a timeout
- * and no request bodies: a scraper's door, never a way in. */
+ * own). It serves GET and HEAD of /metrics in the Prometheus text format,
+ * and, once metrics_http_status is called, the live status page at / and
+ * its JSON at /status.json, and nothing else, with few connections, a few
+ * per address, a timeout and no request bodies: a scraper's door, never a
+ * way in. */
 #ifndef FTPSGW_PROXY_METRICS_HTTP_H
 #define FTPSGW_PROXY_METRICS_HTTP_H
 
 #include <sys/socket.h>
 
 #include "proxy/metrics.h"
+#include "proxy/status.h"
 
 struct loop;
 struct metrics_http;
@@ -43,6 +46,22 @@ typedef void (*metrics_collect_fn)(struct metrics_snap *snap, void *arg);
  */
 struct metrics_http *metrics_http_start(struct loop *l, int fd,
     metrics_collect_fn collect, void *arg);
+
+/* A status page was asked for: start a snapshot (or let it join the one
+ * under way); metrics_http_status_ready follows, from the loop, never
+ * from inside this call. */
+typedef void (*metrics_status_fn)(void *arg);
+
+/* Serve / and /status.json: want(arg) is called for each request, which
+ * waits (suspended, a slot of METRICS_HTTP_CONNECTIONS) for the next
+ * metrics_http_status_ready. */
+void metrics_http_status(struct metrics_http *h, metrics_status_fn want,
+    void *arg);
+
+/* The snapshot is in (borrowed for the call): every waiting page is
+ * rendered from it and sent. */
+void metrics_http_status_ready(struct metrics_http *h,
+    const struct status_snap *s);
 
 /* Stop serving: connections closed, the socket too. NULL is a no-op. */
 void metrics_http_free(struct metrics_http *h);

@@ -136,6 +136,9 @@ sess_on_timer(struct loop_timer *t)
 		    "login preamble within connect_timeout (%u s): %s", s->tag,
 		    netaddr_str_port(&s->gw->backend, host, sizeof(host)),
 		    cfg->connect_timeout, voice_advice(V_BACKEND_SILENT));
+		gw_refusal(s->gw, &s->client, "closed: the FTP server %s did "
+		    "not complete the login preamble within connect_timeout "
+		    "(%u s)", host, cfg->connect_timeout);
 		sess_be_health(s, METRICS_HEALTH_DOWN);
 		sess_fatal(s, voice_line(V_BACKEND_SILENT));
 		sess_pump(s);
@@ -164,6 +167,8 @@ sess_on_hs_timer(struct loop_timer *t)
 	log_msg(LOG_LVL_INFO, "%s: the client did not complete the TLS "
 	    "handshake within handshake_timeout (%u s); closing", s->tag,
 	    s->gw->cfg->handshake_timeout);
+	gw_refusal(s->gw, &s->client, "closed: no TLS handshake within "
+	    "handshake_timeout (%u s)", s->gw->cfg->handshake_timeout);
 	metrics_handshake(&s->gw->metrics, MV_TLS_SIDE_CLIENT,
 	    MV_CHANNEL_CONTROL, s->cli.ssl, false);
 	sess_close(s, "TLS handshake timeout");
@@ -317,6 +322,9 @@ sess_client_io(struct session *s)
 		if (r == IO_ERR) {
 			log_msg(LOG_LVL_INFO, "%s: TLS handshake with the client "
 			    "failed: %s%s%s", s->tag, s->cli.err_text,
+			    s->cli.ssl_err[0] ? ": " : "", s->cli.ssl_err);
+			gw_refusal(s->gw, &s->client, "TLS handshake with the "
+			    "client failed: %s%s%s", s->cli.err_text,
 			    s->cli.ssl_err[0] ? ": " : "", s->cli.ssl_err);
 			sess_close(s, "client TLS handshake failed");
 			return false;
@@ -556,6 +564,7 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	if (tls_app_init(&s->tls, gw->tls) < 0)
 		goto fail_free;
 	s->gw = gw;
+	s->started_ms = loop_now(gw->loop);
 	s->id = atomic_fetch_add_explicit(&gw->shared->next_id, 1,
 	    memory_order_relaxed) + 1;
 	s->implicit = implicit;

@@ -35,4 +35,9 @@ struct session *sess_next(const struct session *s);
  */
 bool sess_drain(struct session *s, const char *reply);
 
+/* The session as the status page lists it (session_status.c), on its
+ * worker's thread. */
+struct status_sess;
+void sess_status(const struct session *s, struct status_sess *r);
+
 #endif

@@ -128,8 +128,8 @@ struct pending {
 	const char *local;	/* LOCAL: reply line without CRLF */
 };
 
-/* What the transfer log needs of a session (session_xfer.c); used only
- * with transfer_log set. */
+/* What the transfer log needs of a session (session_xfer.c), and the
+ * status page (session_status.c): kept with or without transfer_log. */
 struct sess_xfer {
 	bool binary;		/* the server accepted a TYPE other than A
 				 * (RFC 959 starts in ASCII) */
@@ -158,6 +158,7 @@ struct session {
 	struct gw *gw;
 	struct list_link link;		/* gw->sessions */
 	uint64_t id;
+	uint64_t started_ms;		/* loop time it was accepted */
 	char tag[NETADDR_STRLEN + 24];	/* "#12 203.0.113.10" */
 	bool implicit;
 	struct net_addr client, local;	/* client control conn endpoints */
@@ -338,8 +339,8 @@ bool sess_data_open(struct session *s, enum data_mode mode,
     uint16_t server_port, const struct net_addr *named,
     struct net_addr *announce, const char **reply);
 
-/* session_xfer.c: the transfer log (transfer_log =); each is a no-op
- * without it. */
+/* session_xfer.c: the transfer log's record (transfer_log =; the line is
+ * written only with it, the record kept for the status page too). */
 /* A command was forwarded as p: USER, PASS after an anonymous USER, and
  * TYPE are noted for their replies; RETR, STOR, APPE and STOU begin a
  * transfer (LIST, NLST and MLSD are listings, not logged). */
@@ -352,6 +353,11 @@ void sess_xfer_command(struct session *s, struct pending *p,
  * cleanly). */
 void sess_xfer_reply(struct session *s, const struct pending *p,
     enum ftp_reply_line kind, unsigned code, const char *line, size_t len);
+/* What the session knows as the final reply code of the transfer p
+ * comes: the one description both the metrics (sess_xfer_end) and the
+ * transfer log judge with xfer_outcome. */
+void sess_xfer_end_of(const struct session *s, const struct pending *p,
+    unsigned code, struct xfer_end *e);
 /* The session ends: a transfer under way is logged as incomplete. */
 void sess_xfer_close(struct session *s);
 

@@ -68,6 +68,8 @@ sess_be_failed(struct session *s, const char *what)
 	log_msg(LOG_LVL_ERR, "%s: FTP server %s: %s%s%s", s->tag,
 	    netaddr_str_port(&s->gw->backend, host, sizeof(host)), what,
 	    s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
+	gw_refusal(s->gw, &s->client, "closed: FTP server %s: %s%s%s", host,
+	    what, s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
 	sess_be_health(s, METRICS_HEALTH_DOWN);
 	sess_fatal(s, voice_line(V_BACKEND_UNREACHABLE));
 	/* Done with it: a failed handshake left armed would fail (and be

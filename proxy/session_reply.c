@@ -253,9 +253,9 @@ sess_transfer_reply(struct session *s, struct pending *p,
 		sess_relay(s, line, len);
 	}
 	if (kind == FTP_REPLY_LAST && code >= 200) {
-		struct xfer_end e = { .code = code, .started = p->started,
-		    .aborted = p->aborted, .failure = p->fail };
+		struct xfer_end e;
 
+		sess_xfer_end_of(s, p, code, &e);
 		sess_xfer_end(s, p->upload, &e);
 		sess_fifo_pop(s);
 		sess_data_drop(s, false);

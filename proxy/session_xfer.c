@@ -9,6 +9,8 @@
  * MLSD) are not file transfers in xferlog, and a transfer command ftpsgw
  * answers itself (no PASV first, PROT P missing) never reached a server.
  * The end: the final reply the client gets for it, or the session's end.
+ * The record is kept with or without transfer_log (the status page shows
+ * who is logged in and the file under way); only the line needs it.
  */
 #include <string.h>
 #include <time.h>
@@ -60,6 +62,8 @@ sess_xferlog_line(struct session *s, bool complete)
 	size_t n;
 
 	x->active = false;
+	if (!sess_xfer_on(s))
+		return;
 	memset(&r, 0, sizeof(r));
 	localtime_r(&now, &r.when);
 	r.elapsed_ms = loop_now(sess_loop(s)) - x->start_ms;
@@ -110,8 +114,6 @@ sess_xfer_command(struct session *s, struct pending *p,
 	struct sess_xfer *x = &s->xfer;
 	uint64_t down, up;
 
-	if (!sess_xfer_on(s))
-		return;
 	switch (cmd->verb) {
 	case FTP_VERB_USER:
 	case FTP_VERB_PASS:
@@ -151,10 +153,9 @@ sess_xfer_reply(struct session *s, const struct pending *p,
     enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
 {
 	struct sess_xfer *x = &s->xfer;
+	struct xfer_end e;
 	size_t off, n;
 
-	if (!sess_xfer_on(s))
-		return;
 	if (p->kind == PEND_REPLY) {
 		if (kind != FTP_REPLY_LAST || code < 200 || code > 299)
 			return;
@@ -186,16 +187,26 @@ sess_xfer_reply(struct session *s, const struct pending *p,
 	}
 	if (kind != FTP_REPLY_LAST || code < 200)
 		return;
-	/* The outcome, decided here only: the client is told success (a 2xx
-	 * relayed, not replaced by why the data channel failed) and the
-	 * data reached its end cleanly. */
-	sess_xferlog_line(s, code >= 200 && code <= 299 && !s->replacing &&
-	    s->data != NULL && data_ended_cleanly(s->data));
+	/* Complete: what the metrics call ok (proxy/xfer.c). */
+	sess_xfer_end_of(s, p, code, &e);
+	sess_xferlog_line(s, xfer_complete(&e));
+}
+
+void
+sess_xfer_end_of(const struct session *s, const struct pending *p,
+    unsigned code, struct xfer_end *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->code = code;
+	e->started = p->started;
+	e->aborted = p->aborted;
+	e->failure = p->fail;
+	e->cut = s->data == NULL || !data_ended_cleanly(s->data);
 }
 
 void
 sess_xfer_close(struct session *s)
 {
-	if (sess_xfer_on(s) && s->xfer.active)
+	if (s->xfer.active)
 		sess_xferlog_line(s, false);
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -65,6 +66,8 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 		    MV_ADMIT_MAX_SESSIONS));
 		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions (%u) reached",
 		    netaddr_str(&a, host, sizeof(host)), cfg->max_sessions);
+		gw_refusal(gw, &a, "refused: max_sessions (%u) reached",
+		    cfg->max_sessions);
 		refuse(ls, fd, voice_line(V_TOO_MANY));
 		return false;
 	case GW_BANNED:
@@ -72,6 +75,8 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 		    MV_ADMIT_BANNED));
 		log_msg(LOG_LVL_INFO, "%s refused: banned for failed logins "
 		    "(%u s left)", netaddr_str(&a, host, sizeof(host)), wait);
+		gw_refusal(gw, &a, "refused: banned for failed logins (%u s "
+		    "left)", wait);
 		snprintf(reply, sizeof(reply), VOICE_BANNED_FMT, wait,
 		    wait == 1 ? "" : "s");
 		refuse(ls, fd, reply);
@@ -82,6 +87,8 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 		log_msg(LOG_LVL_NOTICE, "%s refused: max_sessions_per_ip (%u) "
 		    "open already", netaddr_str(&a, host, sizeof(host)),
 		    cfg->max_sessions_per_ip);
+		gw_refusal(gw, &a, "refused: max_sessions_per_ip (%u) open "
+		    "already", cfg->max_sessions_per_ip);
 		refuse(ls, fd, voice_line(V_TOO_MANY_IP));
 		return false;
 	case GW_NO_SLOT:
@@ -90,6 +97,8 @@ admit(const struct listener *ls, int fd, const struct sockaddr *peer)
 	metrics_inc(&gw->metrics, METRICS_AT1(REFUSED, MV_ADMIT_MAX_SESSIONS));
 	log_msg(LOG_LVL_NOTICE, "%s refused: too many addresses to track "
 	    "(raise max_sessions)", netaddr_str(&a, host, sizeof(host)));
+	gw_refusal(gw, &a, "refused: too many addresses to track (raise "
+	    "max_sessions)");
 	refuse(ls, fd, voice_line(V_TOO_MANY));
 	return false;
 }
@@ -267,6 +276,44 @@ worker_stop_gently(struct worker *w)
 	gw_stop_if_done(&w->gw);
 }
 
+/* The main thread wants the sessions listed (proxy/status_collect.h):
+ * once per request number, into this worker's own records, then a word to
+ * the main thread. At most status_cap sessions are listed; the rest are
+ * counted. */
+static void
+worker_status(struct worker *w)
+{
+	struct gw_shared *sh = w->gw.shared;
+	uint64_t gen = atomic_load_explicit(&sh->status_gen,
+	    memory_order_acquire), one = 1;
+	struct session *s;
+	size_t n = 0;
+
+	if (gen == atomic_load_explicit(&w->status_done, memory_order_relaxed))
+		return;
+	if (w->status_sess == NULL) {
+		w->status_cap = w->gw.cfg->max_sessions < STATUS_SESSIONS_MAX ?
+		    w->gw.cfg->max_sessions : STATUS_SESSIONS_MAX;
+		w->status_sess = calloc(w->status_cap > 0 ? w->status_cap : 1,
+		    sizeof(*w->status_sess));
+		if (w->status_sess == NULL) {
+			w->status_cap = 0;
+			log_msg(LOG_LVL_WARNING, "worker %u: out of memory for "
+			    "the status page: its sessions are not listed",
+			    w->index);
+		}
+	}
+	for (s = sess_first(&w->gw); s != NULL && n < w->status_cap;
+	    s = sess_next(s))
+		sess_status(s, &w->status_sess[n++]);
+	w->status_n = n;
+	w->status_open = w->gw.n_sessions;
+	atomic_store_explicit(&w->status_done, gen, memory_order_release);
+	if (sh->status_fd >= 0 && write(sh->status_fd, &one, sizeof(one)) < 0)
+		log_msg(LOG_LVL_ERR, "worker %u: eventfd: %s", w->index,
+		    strerror(errno));
+}
+
 static void
 on_wake(struct loop_ev *ev, uint32_t events)
 {
@@ -290,6 +337,8 @@ on_wake(struct loop_ev *ev, uint32_t events)
 		tls_unref(w->gw.tls);
 		w->gw.tls = tls;
 	}
+	if (orders & WORKER_STATUS)
+		worker_status(w);
 	if (orders & WORKER_STOP_NOW)
 		worker_stop_now(w);
 	else if (orders & WORKER_STOP_GENTLY)
@@ -385,5 +434,7 @@ worker_free(struct worker *w)
 	w->gw.tls = w->tls_next = NULL;
 	loop_free(w->gw.loop);
 	w->gw.loop = NULL;
+	free(w->status_sess);
+	w->status_sess = NULL;
 	pthread_mutex_destroy(&w->lock);
 }

@@ -28,6 +28,8 @@ enum {
 	WORKER_STOP_GENTLY = 1u << 0,	/* SIGTERM: let transfers finish */
 	WORKER_STOP_NOW = 1u << 1,	/* end every session */
 	WORKER_TLS = 1u << 2,		/* adopt the contexts in tls_next */
+	WORKER_STATUS = 1u << 3,	/* list the sessions for the status
+					 * page (shared->status_gen) */
 };
 
 struct worker {
@@ -43,6 +45,16 @@ struct worker {
 	pthread_t thread;
 	bool running;
 	int rc;				/* loop_run's */
+	/* The status page's answer: written by this worker's thread for
+	 * request number status_done (stored last, release), read by the
+	 * main thread once status_done names its request (acquire); never
+	 * written twice for one number. */
+	struct status_sess *status_sess;	/* status_cap records, made at
+						 * the first request */
+	size_t status_cap;
+	size_t status_n;			/* listed */
+	size_t status_open;			/* open */
+	atomic_uint_fast64_t status_done;
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "proxy/loop.h"
 #include "proxy/metrics.h"
 #include "proxy/portpool.h"
+#include "proxy/status.h"
 #include "proxy/tls.h"
 
 struct config;
@@ -49,6 +50,13 @@ struct gw_shared {
 	atomic_uint stop_acks;		/* workers that began stopping */
 	atomic_uint stop_busy;		/* transfers they let finish */
 	struct xferlog_file *xferlog;	/* transfer_log; NULL: none */
+	/* The status page (proxy/status_collect.h): the snapshot the main
+	 * thread asks for (a worker answers once per number, then adds 1 to
+	 * status_fd), and the recent refusals (gw_refusal). */
+	atomic_uint_fast64_t status_gen;
+	int status_fd;			/* main's eventfd; -1: none */
+	pthread_mutex_t refusals_lock;	/* guards refusals */
+	struct status_ring refusals;
 };
 
 struct gw {

@@ -6,7 +6,7 @@ enum xfer_outcome
 xfer_outcome(const struct xfer_end *e)
 {
 	if (e->code >= 200 && e->code < 300 && e->failure == V_COUNT)
-		return XFER_OK;
+		return e->cut ? XFER_ABORTED : XFER_OK;
 	switch (e->failure) {
 	case V_DATA_REUSE:
 		return XFER_NO_SESSION_REUSE;
@@ -30,6 +30,12 @@ xfer_outcome(const struct xfer_end *e)
 	 * before the transfer (550 no such file) or during it (452 disk
 	 * full, 426 its own data connection broke). */
 	return XFER_SERVER_REFUSED;
+}
+
+bool
+xfer_complete(const struct xfer_end *e)
+{
+	return xfer_outcome(e) == XFER_OK;
 }
 
 bool

@@ -40,16 +40,25 @@ struct xfer_end {
 	/* why the data channel failed (the reply ftpsgw would give), or
 	 * V_COUNT when it did not */
 	enum voice failure;
+	/* the data did not reach its end cleanly (the channel gone, or its
+	 * end of data never delivered: a client that closed a download
+	 * early) although nothing failed on ftpsgw's side */
+	bool cut;
 };
 
 /*
  * xfer_outcome - the outcome of a transfer that ended as e says. A 2xx
- * with no failure of the data channel is OK; otherwise the data channel's
+ * with no failure of the data channel and its data not cut is OK (a 2xx
+ * with the data cut is ABORTED); otherwise the data channel's
  * failure names the cause (a data channel fails only before its end of
  * data was delivered), then an ABOR, then the server's refusal; no final
  * reply at all is an abort.
  */
 enum xfer_outcome xfer_outcome(const struct xfer_end *e);
+
+/* Did the transfer complete (XFER_OK)? The metrics' "ok" and the
+ * transfer log's 'c' are this one judgement. */
+bool xfer_complete(const struct xfer_end *e);
 
 /* True for the transfer commands that send data to the server (STOR, STOU,
  * APPE); the others (RETR, LIST, NLST, MLSD) download. */

@@ -43,6 +43,8 @@ PACKAGES=(
 	# metrics_listen: the HTTP server (libmicrohttpd); the integration
 	# test checks a scrape with promtool (prometheus) and takes it with curl
 	libmicrohttpd-dev prometheus
+	# the status page: test_status.py loads it in headless Chromium
+	chromium
 	# the transfer log's rotation, run for real by test_xferlog.py
 	logrotate
 )
