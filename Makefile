@@ -83,7 +83,7 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/firewall.c \
 	proxy/json.c proxy/fw_check.c certs/ca_name.c \
 	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c \
-	proxy/xferlog.c proxy/backend_src.c
+	proxy/xferlog.c proxy/backend_src.c proxy/proxy_v2.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -116,7 +116,7 @@ UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
 	test_data_plan test_voice test_firewall test_json test_fw_check \
 	test_addr_scope test_metrics test_xfer \
-	test_xferlog
+	test_xferlog test_backend_src test_proxy_v2
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -138,6 +138,8 @@ test_addr_scope_SRCS  := proxy/addr_scope.c
 test_metrics_SRCS     := proxy/metrics.c proxy/metrics_text.c
 test_xfer_SRCS        := proxy/xfer.c
 test_xferlog_SRCS     := proxy/xferlog.c
+test_backend_src_SRCS := proxy/backend_src.c proxy/addr_scope.c
+test_proxy_v2_SRCS    := proxy/proxy_v2.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 

@@ -17,6 +17,7 @@
 #include "proxy/config.h"
 #include "proxy/ftp_codes.h"
 #include "proxy/log.h"
+#include "proxy/proxy_v2.h"
 #include "proxy/session_int.h"
 #include "proxy/transparent.h"
 #include "proxy/voice.h"
@@ -213,6 +214,36 @@ sess_be_auth(struct session *s)
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
 }
 
+/*
+ * backend_proxy_protocol = v2: the header goes first on the control
+ * connection, before the server's 220 and before any TLS (implicit TLS's
+ * ClientHello included); data connections never get one. The connection
+ * has just been established, so its send buffer is empty and the 28 or 52
+ * bytes go at once; a short send is a failure, never half a header.
+ */
+static bool
+sess_be_proxy_header(struct session *s)
+{
+	uint8_t h[PROXY_V2_MAX];
+	size_t n = proxy_v2_encode(&s->client, &s->local, h, sizeof(h));
+	ssize_t w;
+
+	if (n == 0) {
+		sess_be_failed(s, "cannot describe the client in a PROXY "
+		    "header (address families differ)");
+		return false;
+	}
+	w = send(s->be.ev.fd, h, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w != (ssize_t)n) {
+		sess_be_failed(s, w < 0 ? strerror(errno) :
+		    "the PROXY header could not be sent at once");
+		return false;
+	}
+	log_msg(LOG_LVL_DEBUG, "%s: PROXY v2 header sent (%zu bytes)", s->tag,
+	    n);
+	return true;
+}
+
 bool
 sess_be_connected(struct session *s)
 {
@@ -226,6 +257,9 @@ sess_be_connected(struct session *s)
 	if (getsockname(s->be.ev.fd, (struct sockaddr *)&ss, &len) == 0)
 		netaddr_from_sockaddr(&s->be_local, (struct sockaddr *)&ss);
 	sess_scrub_init(s);
+	if (s->gw->cfg->backend_proxy_protocol == CFG_PROXY_V2 &&
+	    !sess_be_proxy_header(s))
+		return false;
 	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
 		return sess_be_start_tls(s);
 	return sess_set_bstate(s, BS_GREETING);
