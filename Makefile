@@ -83,7 +83,7 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/portpool.c proxy/hosttab.c proxy/data_plan.c proxy/voice.c proxy/firewall.c \
 	proxy/json.c proxy/fw_check.c certs/ca_name.c \
 	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c \
-	proxy/xferlog.c \
+	proxy/xferlog.c proxy/backend_src.c proxy/proxy_v2.c \
 	proxy/status.c proxy/status_text.c proxy/status_table.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
@@ -94,7 +94,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/session_cmd.c proxy/session_reply.c proxy/session_data.c proxy/data.c \
 	proxy/data_listen.c proxy/data_setup.c proxy/data_relay.c proxy/priv.c proxy/quitter.c \
 	proxy/fw_probe.c proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
-	proxy/session_xfer.c proxy/xferlog_file.c \
+	proxy/session_xfer.c proxy/xferlog_file.c proxy/transparent.c \
 	proxy/session_status.c proxy/status_collect.c proxy/status_cli.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
@@ -118,7 +118,7 @@ UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
 	test_data_plan test_voice test_firewall test_json test_fw_check \
 	test_addr_scope test_metrics test_xfer \
-	test_xferlog test_status
+	test_xferlog test_status test_backend_src test_proxy_v2
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -142,6 +142,8 @@ test_xfer_SRCS        := proxy/xfer.c
 test_xferlog_SRCS     := proxy/xferlog.c
 test_status_SRCS      := proxy/status.c proxy/status_text.c \
 	proxy/status_table.c proxy/json.c
+test_backend_src_SRCS := proxy/backend_src.c proxy/addr_scope.c
+test_proxy_v2_SRCS    := proxy/proxy_v2.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 

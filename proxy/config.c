@@ -110,6 +110,13 @@ static const struct cfg_word cfg_conntrack_words[] = {
 static const struct cfg_word cfg_data_path_words[] = {
 	{ "relay", CFG_DATA_RELAY }, { "kernel", CFG_DATA_KERNEL }, { NULL, 0 }
 };
+static const struct cfg_word cfg_backend_source_words[] = {
+	{ "gateway", CFG_SOURCE_GATEWAY }, { "client", CFG_SOURCE_CLIENT },
+	{ NULL, 0 }
+};
+static const struct cfg_word cfg_proxy_protocol_words[] = {
+	{ "off", CFG_PROXY_OFF }, { "v2", CFG_PROXY_V2 }, { NULL, 0 }
+};
 static const struct cfg_word cfg_log_level_words[] = {
 	{ "err", CFG_LOG_ERR }, { "warning", CFG_LOG_WARNING },
 	{ "notice", CFG_LOG_NOTICE }, { "info", CFG_LOG_INFO },
@@ -187,6 +194,12 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_BACKEND_NAME] = { "backend_name", cfg_set_backend_name, NULL,
 	    false, "is not a DNS name", "the name in the FTP server's "
 	    "certificate, e.g. ftp.lan.example" },
+	[CFG_K_BACKEND_SOURCE] = { "backend_source", cfg_set_word,
+	    cfg_backend_source_words, false, "is not a source address policy",
+	    "gateway or client" },
+	[CFG_K_BACKEND_PROXY_PROTOCOL] = { "backend_proxy_protocol",
+	    cfg_set_word, cfg_proxy_protocol_words, false,
+	    "is not a PROXY protocol version", "off or v2" },
 	[CFG_K_CLIENT_TLS] = { "client_tls", cfg_set_word,
 	    cfg_client_tls_words, false, "is not a client TLS policy",
 	    "required or optional" },
@@ -908,6 +921,13 @@ cfg_set_word(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	case CFG_K_BACKEND_VERIFY:
 		cfg->backend_verify = w->value != 0;
 		break;
+	case CFG_K_BACKEND_SOURCE:
+		cfg->backend_source = (enum cfg_backend_source)w->value;
+		break;
+	case CFG_K_BACKEND_PROXY_PROTOCOL:
+		cfg->backend_proxy_protocol =
+		    (enum cfg_proxy_protocol)w->value;
+		break;
 	case CFG_K_CLIENT_TLS:
 		cfg->client_tls = (enum cfg_client_tls)w->value;
 		break;
@@ -1301,6 +1321,18 @@ cfg_finish(struct cfg_parser *ps)
 	if (ps->seen[CFG_K_BACKEND] == 0) {
 		cfg_error(ps, "backend", "required key is missing (e.g. "
 		    "backend = 198.51.100.10:21)");
+		return -1;
+	}
+	if (cfg->backend_source == CFG_SOURCE_CLIENT &&
+	    cfg->data_path == CFG_DATA_KERNEL) {
+		/* The kernel rows of the data plan NAT the data connection
+		 * to ftpsgw's own addresses; they are not made for a
+		 * control connection from the client's address. */
+		ps->lineno = ps->seen[CFG_K_BACKEND_SOURCE];
+		cfg_error(ps, "backend_source", "client cannot be combined "
+		    "with data_path = kernel (line %u); use data_path = "
+		    "relay, or backend_source = gateway",
+		    ps->seen[CFG_K_DATA_PATH]);
 		return -1;
 	}
 	if (!ps->backend_port_given)

@@ -19,6 +19,8 @@ enum cfg_backend_tls { CFG_BACKEND_EXPLICIT, CFG_BACKEND_IMPLICIT, CFG_BACKEND_O
 enum cfg_client_tls  { CFG_CLIENT_REQUIRED, CFG_CLIENT_OPTIONAL };
 enum cfg_conntrack   { CFG_CT_OFF, CFG_CT_ON, CFG_CT_AUTO };
 enum cfg_data_path   { CFG_DATA_RELAY, CFG_DATA_KERNEL };
+enum cfg_backend_source { CFG_SOURCE_GATEWAY, CFG_SOURCE_CLIENT };
+enum cfg_proxy_protocol { CFG_PROXY_OFF, CFG_PROXY_V2 };
 enum cfg_log_level   { CFG_LOG_ERR, CFG_LOG_WARNING, CFG_LOG_NOTICE,
 		       CFG_LOG_INFO, CFG_LOG_DEBUG };
 enum cfg_log_sink    { CFG_SINK_STDERR, CFG_SINK_SYSLOG };
@@ -38,6 +40,8 @@ enum cfg_key_id {
 	CFG_K_BACKEND_VERIFY,
 	CFG_K_BACKEND_FINGERPRINT,
 	CFG_K_BACKEND_NAME,
+	CFG_K_BACKEND_SOURCE,
+	CFG_K_BACKEND_PROXY_PROTOCOL,
 	CFG_K_CLIENT_TLS,
 	CFG_K_REQUIRE_SESSION_REUSE,
 	CFG_K_ACTIVE_MODE,
@@ -98,6 +102,9 @@ struct config {
 	unsigned char backend_fingerprint[32];	/* SHA-256 of the backend's
 						 * certificate (DER) */
 	char backend_name[CFG_HOST_MAX];	/* "" = backend's host */
+	/* The client's address at the server (issue 17, part 4). */
+	enum cfg_backend_source backend_source;	/* default gateway */
+	enum cfg_proxy_protocol backend_proxy_protocol;	/* default off */
 	enum cfg_client_tls client_tls;		/* default required */
 	bool require_session_reuse;		/* default on */
 	enum cfg_conntrack conntrack;		/* default auto */

@@ -169,6 +169,11 @@ cfg_key_value(const struct config *cfg, enum cfg_key_id id, size_t nth,
 		return cfg_put_fingerprint(cfg, buf, cap);
 	case CFG_K_BACKEND_NAME:
 		return cfg_put_str(buf, cap, cfg->backend_name);
+	case CFG_K_BACKEND_SOURCE:
+		return cfg_put_word(id, (int)cfg->backend_source, buf, cap);
+	case CFG_K_BACKEND_PROXY_PROTOCOL:
+		return cfg_put_word(id, (int)cfg->backend_proxy_protocol, buf,
+		    cap);
 	case CFG_K_CLIENT_TLS:
 		return cfg_put_word(id, (int)cfg->client_tls, buf, cap);
 	case CFG_K_REQUIRE_SESSION_REUSE:

@@ -212,7 +212,8 @@ data_fail(struct data_chan *dc, enum voice why, bool ours)
 static void
 data_kick_backend(struct data_chan *dc)
 {
-	if (data_connect(&dc->be, &dc->p.plan.dial, &dc->p.plan.dial_from) < 0 ||
+	if (data_connect(&dc->be, &dc->p.plan.dial, &dc->p.plan.dial_from,
+	    dc->p.plan.transparent) < 0 ||
 	    !data_set_state(dc, DS_KICK))
 		return;
 	conn_arm(dc_loop(dc), &dc->be, false, false);

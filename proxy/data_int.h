@@ -165,9 +165,9 @@ void data_port_put(struct data_chan *dc);
 
 /* data_setup.c */
 /* Start a nonblocking connection of c to `to`, from `from` if its family
- * is set. */
+ * is set (with IP_TRANSPARENT if transparent: from the client's address). */
 int data_connect(struct conn *c, const struct net_addr *to,
-    const struct net_addr *from);
+    const struct net_addr *from, bool transparent);
 /* The client side's connection (passive: a candidate) came: false when
  * the channel failed. */
 bool data_setup_client_arrived(struct data_chan *dc, int fd,

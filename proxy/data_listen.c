@@ -12,6 +12,7 @@
 #include "proxy/data_int.h"
 #include "proxy/ftp_parse.h"
 #include "proxy/log.h"
+#include "proxy/transparent.h"
 #include "proxy/voice.h"
 
 void
@@ -54,7 +55,11 @@ data_listen_open(struct data_chan *dc, const char **reply)
 		if (a.port == 0)
 			break;
 		len = netaddr_to_sockaddr(&a, &ss);
-		if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
+		/* Transparent (active mode, backend_source = client): the
+		 * client's address, which the server was told in PORT. */
+		if ((dc->p.plan.transparent && !data_client_connects(dc) ?
+		    tp_bind(fd, &a) :
+		    bind(fd, (struct sockaddr *)&ss, len)) == 0) {
 			if (listen(fd, 4) < 0)
 				goto fail_release;
 			dc->lst.fd = fd;

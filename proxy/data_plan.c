@@ -148,6 +148,20 @@ data_plan_make(const struct data_plan_req *req, struct data_plan *out)
 	out->dial_from = plan_end(req, r->dial_from);
 	out->dial_from.port = 0;
 
+	/* Transparent source: the server's side of the channel uses the
+	 * client's address, as the control connection to the server does
+	 * (be_local), so the server's own check that the data peer is the
+	 * control peer passes. Active: the row already listens on be_local,
+	 * and the expectation's master is that connection. Passive: the dial
+	 * to the server's port is made from it. */
+	if (req->transparent && !kernel) {
+		out->transparent = true;
+		if (r->accepts == DATA_SIDE_CLIENT) {
+			out->dial_from = req->ends.be_local;
+			out->dial_from.port = 0;
+		}
+	}
+
 	msrc = plan_end(req, r->master_src);
 	mdst = plan_end(req, r->master_dst);
 	plan_tuple(&out->expect.master, &msrc, &mdst);

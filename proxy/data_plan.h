@@ -34,6 +34,12 @@ struct data_plan_req {
 	enum data_mode mode;
 	bool kernel;			/* data_path = kernel, and conntrack is
 					 * available to carry it */
+	/* backend_source = client, in effect for this session: the control
+	 * connection to the server comes from the client's own address
+	 * (ends.be_local is the client's address), and so must every data
+	 * connection on the server's side. Relay rows only (config.c
+	 * refuses it with data_path = kernel). */
+	bool transparent;
 	struct data_ends ends;
 	/* public_address, or family 0 when not configured. */
 	struct net_addr public_addr;
@@ -56,6 +62,10 @@ struct data_plan {
 	struct net_addr dial;		/* relay: whom ftpsgw connects to */
 	struct net_addr dial_from;	/* its source address (family 0: the
 					 * kernel picks) */
+	/* The socket on the server's side (the listener in active mode,
+	 * the one dialled in passive mode) is bound to the client's address,
+	 * which is not the router's: it needs IP_TRANSPARENT. */
+	bool transparent;
 	/* The expectation; its port (expect.dport, and nat.dport on the
 	 * kernel path) is set by data_plan_port once one is chosen. */
 	struct ct_expect_req expect;

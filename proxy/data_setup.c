@@ -16,10 +16,11 @@
 #include "proxy/metrics_tls.h"
 #include "proxy/voice.h"
 #include "proxy/tls.h"
+#include "proxy/transparent.h"
 
 int
 data_connect(struct conn *c, const struct net_addr *to,
-    const struct net_addr *from)
+    const struct net_addr *from, bool transparent)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -33,7 +34,9 @@ data_connect(struct conn *c, const struct net_addr *to,
 
 		src.port = 0;
 		len = netaddr_to_sockaddr(&src, &ss);
-		if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+		/* Transparent: from the client's address (data_plan.h). */
+		if (transparent ? tp_bind(fd, &src) < 0 :
+		    bind(fd, (struct sockaddr *)&ss, len) < 0)
 			goto fail;
 	}
 	len = netaddr_to_sockaddr(to, &ss);
@@ -132,7 +135,8 @@ data_setup_dial(struct data_chan *dc)
 
 	dc->setup_deadline = loop_now(dc_loop(dc)) +
 	    (uint64_t)dc->p.gw->cfg->connect_timeout * 1000u;
-	if (data_connect(out, &dc->p.plan.dial, &dc->p.plan.dial_from) < 0) {
+	if (data_connect(out, &dc->p.plan.dial, &dc->p.plan.dial_from,
+	    dc->p.plan.transparent && data_client_connects(dc)) < 0) {
 		data_dial_failed(dc, strerror(errno));
 		return false;
 	}

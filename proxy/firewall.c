@@ -345,6 +345,41 @@ fw_nft_passive(struct fw_out *o, const struct fw_req *req)
 	}
 }
 
+/*
+ * backend_source = client: the FTP server answers the client's address,
+ * through this router (its gateway); the packets that belong to ftpsgw's
+ * transparent sockets (its connections from the client's address, and an
+ * active-mode listener there) are marked, and the policy routing named in
+ * the comment delivers marked packets locally. Only the server's packets:
+ * nothing from the Internet is diverted, and the input chain still admits
+ * only established and related connections.
+ */
+static void
+fw_nft_transparent(struct fw_out *o, const struct fw_req *req)
+{
+	fw_put(o, "\n"
+	    "\t# backend_source = client: ftpsgw connects to the FTP server "
+	    "from the client's\n"
+	    "\t# address (IP_TRANSPARENT); the server answers that address "
+	    "through this\n"
+	    "\t# router. Its packets for ftpsgw's transparent sockets are "
+	    "marked here, and\n"
+	    "\t# this policy routing (not part of nft: run it at boot) "
+	    "delivers them locally:\n"
+	    "\t#   ip rule add fwmark %s lookup %u\n"
+	    "\t#   ip route add local 0.0.0.0/0 dev lo table %u\n"
+	    "\t#   ip -6 rule add fwmark %s lookup %u\n"
+	    "\t#   ip -6 route add local ::/0 dev lo table %u\n"
+	    "\tchain transparent {\n"
+	    "\t\ttype filter hook prerouting priority mangle; policy "
+	    "accept;\n\t\t",
+	    FW_TP_MARK, FW_TP_TABLE, FW_TP_TABLE, FW_TP_MARK, FW_TP_TABLE,
+	    FW_TP_TABLE);
+	fw_nft_addr(o, "saddr", req->backend.family, false, req->backend.addr);
+	fw_put(o, "meta l4proto tcp socket transparent 1 meta mark set %s\n"
+	    "\t}\n", FW_TP_MARK);
+}
+
 /* Neighbour discovery: without it nothing reaches an IPv6 address of
  * this machine, nor do the answers of an IPv6 FTP server's neighbours. */
 static bool
@@ -403,6 +438,8 @@ fw_nft(struct fw_out *o, const struct fw_req *req)
 	    "\t\ttype filter hook forward priority filter; policy drop;\n"
 	    "\t\tct state established,related accept\n"
 	    "\t}\n");
+	if (cfg->backend_source == CFG_SOURCE_CLIENT)
+		fw_nft_transparent(o, req);
 	if (cfg->data_path == CFG_DATA_KERNEL)
 		fw_put(o, "\n"
 		    "\t# data_path = kernel: the kernel applies the NAT of "
@@ -456,7 +493,7 @@ fw_ipt_header(struct fw_out *o, const struct fw_req *req, int family)
 	    "%s-restore),\n# and the %s part (ftpsgw --firewall %s) with "
 	    "%s-restore.\n", me, me, family == AF_INET6 ? "IPv4" : "IPv6",
 	    other, other);
-	fw_put(o, "# %s-restore replaces the whole tables below (%s%s) "
+	fw_put(o, "# %s-restore replaces the whole tables below (%s%s%s) "
 	    "with these\n"
 	    "# rules, in one transaction; loading it again replaces them "
 	    "again. This is the\n"
@@ -466,6 +503,8 @@ fw_ipt_header(struct fw_out *o, const struct fw_req *req, int family)
 	    "add the -A lines\n"
 	    "# %s to your own.\n", me,
 	    req->cfg->conntrack != CFG_CT_OFF ? "raw, filter" : "filter",
+	    req->cfg->backend_source == CFG_SOURCE_CLIENT &&
+	    req->backend.family == family ? ", mangle" : "",
 	    req->cfg->data_path == CFG_DATA_KERNEL ? ", nat" : "",
 	    req->cfg->conntrack != CFG_CT_OFF ? "of the raw table and the "
 	    "INPUT rules of the listen ports" : "of the INPUT chain");
@@ -570,6 +609,25 @@ fw_ipt(struct fw_out *o, const struct fw_req *req, int family)
 		    "router-advertisement -j ACCEPT\n");
 	fw_put(o, "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j "
 	    "ACCEPT\nCOMMIT\n");
+	if (cfg->backend_source == CFG_SOURCE_CLIENT &&
+	    req->backend.family == family) {
+		/* See fw_nft_transparent. */
+		fw_put(o, "\n# backend_source = client: the FTP server's "
+		    "packets for ftpsgw's transparent\n"
+		    "# sockets are marked, and this policy routing (run it at "
+		    "boot) delivers them\n# locally:\n"
+		    "#   %s rule add fwmark %s lookup %u\n"
+		    "#   %s route add local %s dev lo table %u\n"
+		    "*mangle\n"
+		    ":PREROUTING ACCEPT [0:0]\n"
+		    "-A PREROUTING", family == AF_INET6 ? "ip -6" : "ip",
+		    FW_TP_MARK, FW_TP_TABLE, family == AF_INET6 ? "ip -6" :
+		    "ip", family == AF_INET6 ? "::/0" : "0.0.0.0/0",
+		    FW_TP_TABLE);
+		fw_ipt_addr(o, 's', family, false, req->backend.addr);
+		fw_put(o, " -p tcp -m socket --transparent -j MARK --set-mark "
+		    "%s\nCOMMIT\n", FW_TP_MARK);
+	}
 	if (cfg->data_path == CFG_DATA_KERNEL)
 		fw_put(o, "\n# data_path = kernel: the kernel applies the NAT of "
 		    "ftpsgw's expectations only\n"

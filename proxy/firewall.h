@@ -20,6 +20,12 @@ struct config;
 #define FW_NFT_TABLE	"ftpsgw"
 #define FW_NFT_HELPER	"ftp-std"
 
+/* backend_source = client: the firewall mark of the FTP server's packets
+ * for ftpsgw's transparent sockets, and the routing table that delivers
+ * them locally (README, Deploying: the client's address at the server). */
+#define FW_TP_MARK	"0x1"
+#define FW_TP_TABLE	100u
+
 enum fw_kind {
 	FW_NFT,			/* table inet ftpsgw, for nft -f */
 	FW_IPTABLES,		/* IPv4, for iptables-restore */

@@ -886,7 +886,10 @@ main(int argc, char **argv)
 	{
 		char what[160];
 
-		if (priv_drop(&m.cfg, m.workers[0].gw.ct != NULL, what,
+		/* CAP_NET_ADMIN: conntrack's netlink, and IP_TRANSPARENT
+		 * for backend_source = client (sockets made per session). */
+		if (priv_drop(&m.cfg, m.workers[0].gw.ct != NULL ||
+		    m.cfg.backend_source == CFG_SOURCE_CLIENT, what,
 		    sizeof(what), err, sizeof(err)) < 0) {
 			log_msg(LOG_LVL_ERR, "%s: %s", m.conf_path, err);
 			goto out;

@@ -35,6 +35,7 @@ sess_data_open(struct session *s, enum data_mode mode, uint16_t server_port,
 	req.ends.client = s->client;
 	req.ends.local = s->local;
 	req.ends.be_local = s->be_local;
+	req.transparent = s->be_transparent;
 	req.ends.backend = s->gw->backend;
 	if (cfg->have_public_address)
 		netaddr_from_sockaddr(&req.public_addr,

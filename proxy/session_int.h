@@ -163,6 +163,8 @@ struct session {
 	bool implicit;
 	struct net_addr client, local;	/* client control conn endpoints */
 	struct net_addr be_local;	/* our end of the backend control conn */
+	bool be_transparent;		/* ... made from the client's address
+					 * (backend_source = client) */
 	uint64_t be_connect_ns;		/* its connect began (ns) */
 	/* LAN addresses replies may name, and what the client sees instead */
 	struct ftp_scrub_pair scrub[FTP_SCRUB_PAIRS_MAX];

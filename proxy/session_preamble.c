@@ -17,7 +17,9 @@
 #include "proxy/config.h"
 #include "proxy/ftp_codes.h"
 #include "proxy/log.h"
+#include "proxy/proxy_v2.h"
 #include "proxy/session_int.h"
+#include "proxy/transparent.h"
 #include "proxy/voice.h"
 
 
@@ -77,6 +79,33 @@ sess_be_failed(struct session *s, const char *what)
 	conn_close(sess_loop(s), &s->be);
 }
 
+/*
+ * backend_source = client: connect from the client's address, unless
+ * backend_src_choose says it is not safe or cannot work for this client;
+ * then the gateway's, with one line in the log.
+ */
+static void
+sess_be_source(struct session *s)
+{
+	const struct config *cfg = s->gw->cfg;
+	struct bsrc_routes routes = { false, false };
+	enum bsrc_choice c;
+
+	s->be_transparent = false;
+	if (cfg->backend_source != CFG_SOURCE_CLIENT)
+		return;
+	if (s->client.family == s->gw->backend.family)
+		tp_routes(&s->client, &s->gw->backend, &routes);
+	c = backend_src_choose(true, &s->client, &s->gw->backend, &routes);
+	if (c == BSRC_CLIENT) {
+		s->be_transparent = true;
+		return;
+	}
+	log_msg(LOG_LVL_NOTICE, "%s: backend_source = client: the FTP server "
+	    "sees the gateway's address for this session: %s", s->tag,
+	    backend_src_why(c));
+}
+
 /* Start the TCP connection to the server; -1 with errno on failure. */
 static int
 sess_be_connect(struct session *s)
@@ -90,6 +119,23 @@ sess_be_connect(struct session *s)
 	if (fd < 0)
 		return -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (s->be_transparent) {
+		struct net_addr src = s->client;
+
+		src.port = 0;	/* never the client's own port */
+		if (tp_bind(fd, &src) < 0) {
+			int e = errno;
+			char host[NETADDR_STRLEN];
+
+			log_msg(LOG_LVL_ERR, "%s: cannot connect to the FTP "
+			    "server from the client's address %s: %s; %s",
+			    s->tag, netaddr_str(&src, host, sizeof(host)),
+			    strerror(e), tp_advice(e));
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	}
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
 		int e = errno;
 
@@ -118,6 +164,7 @@ sess_be_begin(struct session *s)
 	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
 	s->be_connect_ns = sess_clock_ns();
+	sess_be_source(s);
 	if (sess_be_connect(s) < 0) {
 		metrics_inc(&s->gw->metrics, METRICS_AT1(BACKEND_FAILURES, 0));
 		sess_be_failed(s, strerror(errno));
@@ -169,6 +216,36 @@ sess_be_auth(struct session *s)
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
 }
 
+/*
+ * backend_proxy_protocol = v2: the header goes first on the control
+ * connection, before the server's 220 and before any TLS (implicit TLS's
+ * ClientHello included); data connections never get one. The connection
+ * has just been established, so its send buffer is empty and the 28 or 52
+ * bytes go at once; a short send is a failure, never half a header.
+ */
+static bool
+sess_be_proxy_header(struct session *s)
+{
+	uint8_t h[PROXY_V2_MAX];
+	size_t n = proxy_v2_encode(&s->client, &s->local, h, sizeof(h));
+	ssize_t w;
+
+	if (n == 0) {
+		sess_be_failed(s, "cannot describe the client in a PROXY "
+		    "header (address families differ)");
+		return false;
+	}
+	w = send(s->be.ev.fd, h, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w != (ssize_t)n) {
+		sess_be_failed(s, w < 0 ? strerror(errno) :
+		    "the PROXY header could not be sent at once");
+		return false;
+	}
+	log_msg(LOG_LVL_DEBUG, "%s: PROXY v2 header sent (%zu bytes)", s->tag,
+	    n);
+	return true;
+}
+
 bool
 sess_be_connected(struct session *s)
 {
@@ -182,6 +259,9 @@ sess_be_connected(struct session *s)
 	if (getsockname(s->be.ev.fd, (struct sockaddr *)&ss, &len) == 0)
 		netaddr_from_sockaddr(&s->be_local, (struct sockaddr *)&ss);
 	sess_scrub_init(s);
+	if (s->gw->cfg->backend_proxy_protocol == CFG_PROXY_V2 &&
+	    !sess_be_proxy_header(s))
+		return false;
 	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
 		return sess_be_start_tls(s);
 	return sess_set_bstate(s, BS_GREETING);

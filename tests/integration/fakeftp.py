@@ -153,6 +153,9 @@ class Session:
         self.pasv = None
         conn.settimeout(IO_TIMEOUT)
         event("data from", peer[0], "to port", conn.getsockname()[1])
+        # What comes first: a ClientHello (0x16), never a PROXY header.
+        first = conn.recv(1, socket.MSG_PEEK)
+        event("data first byte", first.hex())
         tls = self.ctx.wrap_socket(conn, server_side=True)
         event("data TLS session_reused=" + str(tls.session_reused))
         return tls
@@ -580,7 +583,44 @@ SCENARIOS = {name[3:]: fn for name, fn in globals().items()
              if name.startswith("sc_")}
 
 
-def serve(conn, peer, ctx, addr, name):
+PROXY_V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def recv_exact(conn, n):
+    buf = b""
+    while len(buf) < n:
+        got = conn.recv(n - len(buf))
+        if not got:
+            raise ValueError(f"EOF after {len(buf)} of {n} bytes")
+        buf += got
+    return buf
+
+
+def read_proxy_v2(conn):
+    """The PROXY protocol v2 header (HAProxy's proxy-protocol.txt 2.2),
+    read strictly: signature, version 2 command PROXY, TCP over IPv4 or
+    IPv6, the address block's exact length. Returns (src, sport, dst,
+    dport); raises ValueError on anything else."""
+    head = recv_exact(conn, 16)
+    if head[:12] != PROXY_V2_SIG:
+        raise ValueError("no PROXY v2 signature: " + head.hex())
+    if head[12] != 0x21:
+        raise ValueError(f"version/command {head[12]:#x}, not 0x21")
+    fam, length = head[13], struct.unpack("!H", head[14:16])[0]
+    if fam == 0x11 and length == 12:
+        af, alen = socket.AF_INET, 4
+    elif fam == 0x21 and length == 36:
+        af, alen = socket.AF_INET6, 16
+    else:
+        raise ValueError(f"family/protocol {fam:#x} with length {length}")
+    body = recv_exact(conn, length)
+    src = socket.inet_ntop(af, body[:alen])
+    dst = socket.inet_ntop(af, body[alen:2 * alen])
+    sport, dport = struct.unpack("!HH", body[2 * alen:])
+    return src, sport, dst, dport
+
+
+def serve(conn, peer, ctx, addr, name, proxy_v2=False):
     """One control connection, until QUIT, EOF, an error or Hangup."""
     scenario = SCENARIOS[name]
     conn.settimeout(IO_TIMEOUT)
@@ -588,6 +628,9 @@ def serve(conn, peer, ctx, addr, name):
     s.peer = peer[0]
     event("control from", peer[0])
     try:
+        if proxy_v2:
+            src, sport, dst, dport = read_proxy_v2(conn)
+            event("proxy src", f"{src}:{sport}", "dst", f"{dst}:{dport}")
         if name == "lan_addresses":
             s.send(f"220-fakeftp on {addr} ready.",
                    f"220-You are {peer[0]}.", f"220 [{addr}]")
@@ -619,6 +662,9 @@ def main(argv=None):
     p.add_argument("--addr", default="198.51.100.14")
     p.add_argument("--port", type=int, default=21)
     p.add_argument("--lifetime", type=float, default=60.0)
+    p.add_argument("--proxy-v2", action="store_true",
+                   help="expect a PROXY protocol v2 header first on every "
+                   "control connection")
     opts = p.parse_args(argv)
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -635,7 +681,7 @@ def main(argv=None):
         except (socket.timeout, TimeoutError):
             continue
         threading.Thread(target=serve, args=(conn, peer, ctx, opts.addr,
-                                             opts.scenario),
+                                             opts.scenario, opts.proxy_v2),
                          daemon=True).start()
     event("lifetime over")
     sys.stdout.flush()

@@ -22,6 +22,8 @@ backend_tls = explicit
 backend_verify = on
 # backend_fingerprint is not set
 # backend_name is not set
+backend_source = gateway
+backend_proxy_protocol = off
 client_tls = required
 require_session_reuse = on
 active_mode = on

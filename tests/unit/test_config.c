@@ -537,6 +537,16 @@ static const struct reject_row reject_rows[] = {
 	{ B("conntrack = maybe\n"),
 	  F ":1: conntrack: 'maybe' is not a conntrack mode; "
 	  "expected on, off or auto" },
+	{ B("backend_source = server\n"),
+	  F ":1: backend_source: 'server' is not a source address policy; "
+	  "expected gateway or client" },
+	{ B("backend_proxy_protocol = v1\n"),
+	  F ":1: backend_proxy_protocol: 'v1' is not a PROXY protocol "
+	  "version; expected off or v2" },
+	{ B(BASE "data_path = kernel\nbackend_source = client\n"),
+	  F ":6: backend_source: client cannot be combined with data_path "
+	  "= kernel (line 5); use data_path = relay, or backend_source = "
+	  "gateway" },
 	{ B("data_path = splice\n"),
 	  F ":1: data_path: 'splice' is not a data path; "
 	  "expected relay or kernel" },
@@ -874,6 +884,14 @@ check_switches_off(const struct config *c)
 }
 
 static void
+check_source_client(const struct config *c)
+{
+	assert_int_equal(c->backend_source, CFG_SOURCE_CLIENT);
+	assert_int_equal(c->backend_proxy_protocol, CFG_PROXY_V2);
+	assert_int_equal(c->data_path, CFG_DATA_RELAY);
+}
+
+static void
 check_switches_on(const struct config *c)
 {
 	assert_true(c->backend_verify);
@@ -1172,6 +1190,8 @@ static const struct accept_row accept_rows[] = {
 	{ B(BASE "backend_fingerprint = sha256:" FP64_COLONS "\n"
 	    "backend_name = ftp.lan.example\n"), check_pin_and_name },
 	{ B(BASE "backend_name = 2001:db8::10\n"), check_no_pin },
+	{ B(BASE "backend_source = client\nbackend_proxy_protocol = v2\n"),
+	  check_source_client },
 	{ B(BASE "user = ftpsgw\nchroot = /var/empty\n"
 	    "max_sessions = 1000000\nmax_sessions_per_ip = 1\n"
 	    "max_login_failures = 0\nban_time = 86400\n"
@@ -1634,6 +1654,8 @@ static const char *const default_text[CFG_K_COUNT] = {
 	[CFG_K_BACKEND_VERIFY] = "on",
 	[CFG_K_BACKEND_FINGERPRINT] = NULL,
 	[CFG_K_BACKEND_NAME] = NULL,
+	[CFG_K_BACKEND_SOURCE] = "gateway",
+	[CFG_K_BACKEND_PROXY_PROTOCOL] = "off",
 	[CFG_K_CLIENT_TLS] = "required",
 	[CFG_K_REQUIRE_SESSION_REUSE] = "on",
 	[CFG_K_ACTIVE_MODE] = "on",
@@ -1727,6 +1749,7 @@ test_print_defaults(void **state)
 		"backend_verify = off\n" \
 		"backend_fingerprint = sha256:" FP64 "\n" \
 		"backend_name = ftp.lan.example\n" \
+		"backend_proxy_protocol = v2\n" \
 		"client_tls = optional\n" \
 		"require_session_reuse = off\n" \
 		"active_mode = off\n" \
@@ -1769,6 +1792,8 @@ test_print_defaults(void **state)
 		"AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:" \
 		"EE:FF\n" \
 		"backend_name = ftp.lan.example\n" \
+		"backend_source = gateway\n" \
+		"backend_proxy_protocol = v2\n" \
 		"client_tls = optional\n" \
 		"require_session_reuse = off\n" \
 		"active_mode = off\n" \
@@ -1861,8 +1886,9 @@ test_print_words(void **state)
 	}
 	/* on/off for backend_verify, require_session_reuse, active_mode and
 	 * allow_ccc and metrics_public; 3 backend_tls, 2 client_tls, 3
-	 * conntrack, 2 data_path, 5 log_level, 2 log. */
-	assert_int_equal(words, 5 * 2 + 3 + 2 + 3 + 2 + 5 + 2);
+	 * conntrack, 2 data_path, 5 log_level, 2 log, 2 backend_source, 2
+	 * backend_proxy_protocol. */
+	assert_int_equal(words, 5 * 2 + 3 + 2 + 3 + 2 + 5 + 2 + 2 + 2);
 }
 
 /* A buffer too small: -1 and an empty string, never a cut value. */

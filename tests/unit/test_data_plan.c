@@ -289,6 +289,77 @@ test_public(void **state)
 	assert_string_equal(fa_str(&a, b, sizeof(b)), "203.0.113.1");
 }
 
+/* backend_source = client: be_local is the client's own address (the
+ * control connection to the server was made from it). The server's side of
+ * every data connection uses it, transparently; the client's side and the
+ * expectation are those of the gateway rows. */
+static void
+test_transparent(void **state)
+{
+	static const struct {
+		enum data_mode mode;
+		bool v6;
+		const char *listen, *peer, *dial, *dial_from, *master, *expect;
+	} t[] = {
+		{ DATA_PASSIVE, false, "203.0.113.1", "203.0.113.10",
+		  "198.51.100.10:30000", "203.0.113.10",
+		  "203.0.113.10:40001>203.0.113.1:21",
+		  "203.0.113.10>203.0.113.1:50000" },
+		/* Active: listen on the client's address (what the server
+		 * is told in PORT, the control peer it knows), admit the
+		 * server alone, RELATED to the transparent control
+		 * connection. */
+		{ DATA_ACTIVE, false, "203.0.113.10", "198.51.100.10",
+		  "203.0.113.10:50123", "203.0.113.1",
+		  "203.0.113.10:45000>198.51.100.10:21",
+		  "198.51.100.10>203.0.113.10:50000" },
+		{ DATA_PASSIVE, true, "2001:db8:1::1", "2001:db8:1::10",
+		  "[2001:db8:2::10]:30000", "2001:db8:1::10",
+		  "[2001:db8:1::10]:40001>[2001:db8:1::1]:990",
+		  "2001:db8:1::10>[2001:db8:1::1]:50000" },
+		{ DATA_ACTIVE, true, "2001:db8:1::10", "2001:db8:2::10",
+		  "[2001:db8:1::10]:50123", "2001:db8:1::1",
+		  "[2001:db8:1::10]:45000>[2001:db8:2::10]:21",
+		  "2001:db8:2::10>[2001:db8:1::10]:50000" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct data_plan_req req;
+		struct data_plan p;
+		char b[128];
+
+		if (t[i].v6) {
+			req_v6(&req, t[i].mode, false);
+			req.ends.be_local = fa("2001:db8:1::10", 45000);
+		} else {
+			req_v4(&req, t[i].mode, false);
+			req.ends.be_local = fa("203.0.113.10", 45000);
+		}
+		req.transparent = true;
+		data_plan_make(&req, &p);
+		data_plan_port(&p, 50000);
+		assert_true(p.transparent);
+		assert_false(p.kernel);
+		assert_string_equal(fa_str(&p.listen, b, sizeof(b)),
+		    t[i].listen);
+		assert_string_equal(fa_str(&p.peer, b, sizeof(b)), t[i].peer);
+		assert_string_equal(fa_str(&p.dial, b, sizeof(b)), t[i].dial);
+		assert_string_equal(fa_str(&p.dial_from, b, sizeof(b)),
+		    t[i].dial_from);
+		assert_string_equal(tuple_str(&p.expect.master, b, sizeof(b)),
+		    t[i].master);
+		assert_string_equal(tuple_str(&p.expect.expect, b, sizeof(b)),
+		    t[i].expect);
+		assert_int_equal(p.expect.nat_dir, CT_NAT_NONE);
+		/* Never with the gateway's own rows. */
+		req.transparent = false;
+		data_plan_make(&req, &p);
+		assert_false(p.transparent);
+	}
+}
+
 static void
 test_side_names(void **state)
 {
@@ -304,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_one_family),
 		cmocka_unit_test(test_public),
+		cmocka_unit_test(test_transparent),
 		cmocka_unit_test(test_side_names),
 	};
 

@@ -241,6 +241,60 @@ test_nft_rows(void **state)
 	}
 }
 
+/* backend_source = client: the server's packets for transparent sockets
+ * are marked (nothing else), the policy routing is named, the input chain
+ * is unchanged; and none of it without the key. */
+static void
+test_transparent(void **state)
+{
+	static char got[2048];
+	static const char conf[] = CERTS "listen = 203.0.113.1:21\n"
+	    "backend = 198.51.100.10\nbackend_source = client\n";
+	static const char conf6[] = CERTS "listen = [2001:db8:1::1]:21\n"
+	    "backend = [2001:db8:2::10]\nbackend_source = client\n";
+	char *text;
+
+	(void)state;
+	text = render(conf, "198.51.100.10", FW_NFT, PATH);
+	section(text, "\tchain transparent {", "}", got, sizeof(got));
+	assert_string_equal(got, "type filter hook prerouting priority mangle; "
+	    "policy accept;\nip saddr 198.51.100.10 meta l4proto tcp socket "
+	    "transparent 1 meta mark set 0x1\n");
+	section(text, "\tchain input {", "}", got, sizeof(got));
+	assert_string_equal(got, INPUT_HEAD
+	    "ip daddr 203.0.113.1 tcp dport 21 accept\n");
+	assert_non_null(strstr(text, "\t#   ip rule add fwmark 0x1 lookup 100\n"
+	    "\t#   ip route add local 0.0.0.0/0 dev lo table 100\n"
+	    "\t#   ip -6 rule add fwmark 0x1 lookup 100\n"
+	    "\t#   ip -6 route add local ::/0 dev lo table 100\n"));
+	free(text);
+
+	text = render(conf6, "2001:db8:2::10", FW_NFT, PATH);
+	section(text, "\tchain transparent {", "}", got, sizeof(got));
+	assert_string_equal(got, "type filter hook prerouting priority mangle; "
+	    "policy accept;\nip6 saddr 2001:db8:2::10 meta l4proto tcp socket "
+	    "transparent 1 meta mark set 0x1\n");
+	free(text);
+
+	text = render(conf, "198.51.100.10", FW_IPTABLES, PATH);
+	assert_non_null(strstr(text, "(raw, filter, mangle)"));
+	assert_non_null(strstr(text, "#   ip rule add fwmark 0x1 lookup 100\n"
+	    "#   ip route add local 0.0.0.0/0 dev lo table 100\n*mangle\n"
+	    ":PREROUTING ACCEPT [0:0]\n-A PREROUTING -s 198.51.100.10/32 -p "
+	    "tcp -m socket --transparent -j MARK --set-mark 0x1\nCOMMIT\n"));
+	free(text);
+	/* The IPv6 part has nothing to mark for an IPv4 server. */
+	text = render(conf, "198.51.100.10", FW_IP6TABLES, PATH);
+	assert_null(strstr(text, "mangle"));
+	free(text);
+
+	text = render(CERTS "listen = 203.0.113.1:21\nbackend = 198.51.100.10\n",
+	    "198.51.100.10", FW_NFT, PATH);
+	assert_null(strstr(text, "transparent"));
+	assert_null(strstr(text, "fwmark"));
+	free(text);
+}
+
 /* The smallest configuration, whole. */
 static const char nft_whole[] =
 "#!/usr/sbin/nft -f\n"
@@ -537,6 +591,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nft_rows),
+		cmocka_unit_test(test_transparent),
 		cmocka_unit_test(test_nft_whole),
 		cmocka_unit_test(test_iptables_whole),
 		cmocka_unit_test(test_ip6tables),
