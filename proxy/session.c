@@ -134,7 +134,7 @@ sess_on_timer(struct loop_timer *t)
 
 		log_msg(LOG_LVL_ERR, "%s: the FTP server %s did not complete the "
 		    "login preamble within connect_timeout (%u s): %s", s->tag,
-		    netaddr_str_port(&s->gw->backend, host, sizeof(host)),
+		    netaddr_str_port(sess_be_addr(s), host, sizeof(host)),
 		    cfg->connect_timeout, voice_advice(V_BACKEND_SILENT));
 		sess_be_health(s, METRICS_HEALTH_DOWN);
 		sess_fatal(s, voice_line(V_BACKEND_SILENT));
@@ -434,7 +434,7 @@ sess_backend_io(struct session *s)
 		if (r == IO_ERR) {
 			char what[640];
 
-			if (tls_backend_refusal(s->be.ssl, s->gw->cfg, what,
+			if (tls_backend_refusal(s->be.ssl, sess_be_cfg(s), what,
 			    sizeof(what))[0] == '\0')
 				snprintf(what, sizeof(what), "TLS handshake failed: "
 				    "%s", s->be.err_text);

@@ -185,7 +185,7 @@ sess_passive(struct session *s, const struct ftp_cmd *cmd)
 	sess_data_drop(s, true);	/* a new PASV replaces the previous one */
 	p = sess_fifo_push(s, PEND_PASSIVE);
 	p->client_epsv = epsv;
-	p->sent_epsv = !s->be_no_epsv || s->gw->backend.family == AF_INET6;
+	p->sent_epsv = !s->be_no_epsv || sess_be_addr(s)->family == AF_INET6;
 	if (p->sent_epsv)
 		SESS_SEND_LIT(s, "EPSV\r\n");
 	else

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "proxy/buf.h"
+#include "proxy/config.h"
 #include "proxy/conn.h"
 #include "proxy/data_plan.h"
 #include "proxy/ftp_line.h"
@@ -217,6 +218,20 @@ static inline struct loop *
 sess_loop(const struct session *s)
 {
 	return s->gw->loop;
+}
+
+/* The session's FTP server: its address and port as resolved, and its
+ * configuration (s->tls.be, chosen at accept or at USER). */
+static inline const struct net_addr *
+sess_be_addr(const struct session *s)
+{
+	return &s->gw->shared->backend[s->tls.be];
+}
+
+static inline const struct cfg_backend *
+sess_be_cfg(const struct session *s)
+{
+	return &s->gw->cfg->backends[s->tls.be];
 }
 
 /* Did the client secure the control channel (TLS now, or TLS until CCC)? */

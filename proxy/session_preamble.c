@@ -46,7 +46,7 @@ static void
 sess_scrub_init(struct session *s)
 {
 	s->n_scrub = 0;
-	s->scrub[s->n_scrub].lan = s->gw->backend;
+	s->scrub[s->n_scrub].lan = *sess_be_addr(s);
 	sess_public_addr(s, &s->scrub[s->n_scrub++].pub);
 	if (s->be_local.family != 0) {
 		s->scrub[s->n_scrub].lan = s->be_local;
@@ -66,7 +66,7 @@ sess_be_failed(struct session *s, const char *what)
 	char host[NETADDR_STRLEN];
 
 	log_msg(LOG_LVL_ERR, "%s: FTP server %s: %s%s%s", s->tag,
-	    netaddr_str_port(&s->gw->backend, host, sizeof(host)), what,
+	    netaddr_str_port(sess_be_addr(s), host, sizeof(host)), what,
 	    s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
 	sess_be_health(s, METRICS_HEALTH_DOWN);
 	sess_fatal(s, voice_line(V_BACKEND_UNREACHABLE));
@@ -80,7 +80,7 @@ static int
 sess_be_connect(struct session *s)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = netaddr_to_sockaddr(&s->gw->backend, &ss);
+	socklen_t len = netaddr_to_sockaddr(sess_be_addr(s), &ss);
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	int one = 1;
@@ -180,7 +180,7 @@ sess_be_connected(struct session *s)
 	if (getsockname(s->be.ev.fd, (struct sockaddr *)&ss, &len) == 0)
 		netaddr_from_sockaddr(&s->be_local, (struct sockaddr *)&ss);
 	sess_scrub_init(s);
-	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
+	if (sess_be_cfg(s)->tls == CFG_BACKEND_IMPLICIT)
 		return sess_be_start_tls(s);
 	return sess_set_bstate(s, BS_GREETING);
 }
@@ -194,7 +194,7 @@ sess_be_secured(struct session *s)
 		log_msg(LOG_LVL_DEBUG, "%s: FTP server TLS: %s", s->tag,
 		    tls_describe(s->be.ssl, d, sizeof(d)));
 	}
-	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
+	if (sess_be_cfg(s)->tls == CFG_BACKEND_IMPLICIT)
 		(void)sess_set_bstate(s, BS_GREETING);	/* refused: it ends */
 	else
 		sess_be_setup(s);
@@ -270,11 +270,11 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 		    cfg->banner);
 		sess_put(s, greeting);
 		s->greeted = true;
-		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
+		if (sess_be_cfg(s)->tls == CFG_BACKEND_EXPLICIT) {
 			if (sess_set_bstate(s, BS_HOLD))
 				loop_timer_set(sess_loop(s), &s->timer,
 				    (uint64_t)cfg->idle_timeout * 1000u);
-		} else if (cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
+		} else if (sess_be_cfg(s)->tls == CFG_BACKEND_IMPLICIT) {
 			sess_be_setup(s);
 		} else {
 			sess_be_ready(s);
