@@ -17,7 +17,7 @@
 #                   and run each for FUZZ_SECONDS (default 60); prints runs,
 #                   coverage and "no crash" or the crashing input per target;
 #                   FUZZ_TARGETS="command reply config telnet" picks which
-#                   (also scrub, session, fwcheck)
+#                   (also scrub, session, fwcheck, usermap)
 #   make headercheck  compile every header on its own
 #   make bench      benchmark: ftpsgw vs direct vs ProFTPD mod_proxy in the
 #                   namespace lab, its relay CPU vs HAProxy's TLS->TLS,
@@ -229,7 +229,8 @@ endif
 FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := build/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck metrics
+FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck metrics \
+	usermap
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
@@ -244,6 +245,8 @@ fuzz_scrub_SRCS   := tests/fuzz/fuzz_scrub.c proxy/ftp_scrub.c
 fuzz_fwcheck_SRCS := tests/fuzz/fuzz_fwcheck.c proxy/json.c proxy/fw_check.c
 fuzz_metrics_SRCS := tests/fuzz/fuzz_metrics.c proxy/metrics.c \
 	proxy/metrics_text.c
+fuzz_usermap_SRCS := tests/fuzz/fuzz_usermap.c proxy/user_map.c \
+	proxy/config.c proxy/addr_scope.c
 # The session fuzzer runs the real session code and event loop in process
 # (everything but main, the workers and the privilege switch).
 fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
@@ -271,6 +274,8 @@ fuzz_fwcheck_MAXLEN := 8192
 # metrics: the worker count, two strings of up to 64 bytes with their
 # lengths, 8 bytes per counter slot (METRICS_SLOTS is under 256).
 fuzz_metrics_MAXLEN := 2200
+# usermap: the split byte, a few map lines and a user name.
+fuzz_usermap_MAXLEN := 4096
 
 define fuzz_rule
 $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
@@ -279,7 +284,7 @@ $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_CFLAGS) $$(PKG_CFLAGS) -o $$@ \
 		$$(sort $$(fuzz_$(1)_SRCS)) $$(fuzz_$(1)_LIBS)
 endef
-$(foreach t,command reply config telnet scrub session fwcheck metrics,$(eval $(call fuzz_rule,$(t))))
+$(foreach t,command reply config telnet scrub session fwcheck metrics usermap,$(eval $(call fuzz_rule,$(t))))
 
 # Every target runs, even after one crashed; the exit status says whether
 # any did.

@@ -65,12 +65,12 @@ struct cfg_parser {
 	size_t errcap;
 	unsigned lineno;		/* 0 once the whole file is read */
 	unsigned seen[CFG_K_COUNT];	/* line of a key's setting, or 0
-					 * (per-backend keys: in this section) */
+					 * (per-backend keys: this section's) */
 	/* Where per-backend keys go: tmpl at the top level (the implicit
 	 * backend, or the sections' defaults), else the current section. */
 	struct cfg_backend *be;
 	struct cfg_backend tmpl;
-	const char *section;		/* current section's name, or NULL */
+	const char *section;		/* current section's name or NULL */
 	unsigned top_backend_line;	/* a top-level backend = line */
 };
 
@@ -177,19 +177,19 @@ static enum cfg_set cfg_set_name(struct cfg_parser *, enum cfg_key_id,
 /* Every key; the order is the order of the did-you-mean search. */
 static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_LISTEN] = { "listen", cfg_set_listen, NULL, true,
-	    "is not an address and port", CFG_LISTEN_EXPECT },
+	    "is not an address and port", CFG_LISTEN_EXPECT, false },
 	[CFG_K_LISTEN_IMPLICIT] = { "listen_implicit", cfg_set_listen, NULL,
-	    true, "is not an address and port", CFG_LISTEN_EXPECT },
+	    true, "is not an address and port", CFG_LISTEN_EXPECT, false },
 	[CFG_K_CERTIFICATE] = { "certificate", cfg_set_path, NULL, false,
-	    "is not a path", CFG_PATH_EXPECT },
+	    "is not a path", CFG_PATH_EXPECT, false },
 	[CFG_K_PRIVATE_KEY] = { "private_key", cfg_set_path, NULL, false,
-	    "is not a path", CFG_PATH_EXPECT },
+	    "is not a path", CFG_PATH_EXPECT, false },
 	[CFG_K_PUBLIC_ADDRESS] = { "public_address", cfg_set_public_address,
 	    NULL, false, "is not a numeric address",
-	    "an IPv4 or IPv6 address without port, e.g. 203.0.113.1" },
+	    "an IPv4 or IPv6 address without port, e.g. 203.0.113.1", false },
 	[CFG_K_PASSIVE_PORTS] = { "passive_ports", cfg_set_passive_ports,
 	    NULL, false, "is not a port range",
-	    "LOW-HIGH with 1024 <= LOW <= HIGH <= 65535" },
+	    "LOW-HIGH with 1024 <= LOW <= HIGH <= 65535", false },
 	[CFG_K_BACKEND] = { "backend", cfg_set_backend, NULL, false,
 	    "is not a host and port",
 	    "HOST:PORT or HOST, HOST a DNS name or numeric address "
@@ -210,82 +210,83 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	    "certificate, e.g. ftp.lan.example", true },
 	[CFG_K_CLIENT_TLS] = { "client_tls", cfg_set_word,
 	    cfg_client_tls_words, false, "is not a client TLS policy",
-	    "required or optional" },
+	    "required or optional", false },
 	[CFG_K_REQUIRE_SESSION_REUSE] = { "require_session_reuse",
 	    cfg_set_word, cfg_switch_words, false, "is not a switch",
-	    "on or off" },
+	    "on or off", false },
 	[CFG_K_ACTIVE_MODE] = { "active_mode", cfg_set_word, cfg_switch_words,
-	    false, "is not a switch", "on or off" },
+	    false, "is not a switch", "on or off", false },
 	[CFG_K_ALLOW_CCC] = { "allow_ccc", cfg_set_word, cfg_switch_words,
-	    false, "is not a switch", "on or off" },
+	    false, "is not a switch", "on or off", false },
 	[CFG_K_CONNTRACK] = { "conntrack", cfg_set_word, cfg_conntrack_words,
-	    false, "is not a conntrack mode", "on, off or auto" },
+	    false, "is not a conntrack mode", "on, off or auto", false },
 	[CFG_K_DATA_PATH] = { "data_path", cfg_set_word, cfg_data_path_words,
-	    false, "is not a data path", "relay or kernel" },
+	    false, "is not a data path", "relay or kernel", false },
 	[CFG_K_CONNECT_TIMEOUT] = { "connect_timeout", cfg_set_seconds, NULL,
-	    false, "is not a timeout", CFG_SECONDS_EXPECT },
+	    false, "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_IDLE_TIMEOUT] = { "idle_timeout", cfg_set_seconds, NULL, false,
-	    "is not a timeout", CFG_SECONDS_EXPECT },
+	    "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_DATA_TIMEOUT] = { "data_timeout", cfg_set_seconds, NULL, false,
-	    "is not a timeout", CFG_SECONDS_EXPECT },
+	    "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_LOG_LEVEL] = { "log_level", cfg_set_word, cfg_log_level_words,
 	    false, "is not a log level",
-	    "err, warning, notice, info or debug" },
+	    "err, warning, notice, info or debug", false },
 	[CFG_K_USER] = { "user", cfg_set_user, NULL, false,
 	    "is not a user name",
-	    "an account name: letters, digits, '_', '-', at most 32" },
+	    "an account name: letters, digits, '_', '-', at most 32", false },
 	[CFG_K_CHROOT] = { "chroot", cfg_set_path, NULL, false,
-	    "is not a path", CFG_PATH_EXPECT },
+	    "is not a path", CFG_PATH_EXPECT, false },
 	[CFG_K_MAX_SESSIONS] = { "max_sessions", cfg_set_count, NULL, false,
-	    "is not a session count", "a whole number from 1 to 1000000" },
+	    "is not a session count", "a whole number from 1 to 1000000",
+	    false },
 	[CFG_K_MAX_SESSIONS_PER_IP] = { "max_sessions_per_ip", cfg_set_count,
 	    NULL, false, "is not a session count",
-	    "a whole number from 1 to 1000000" },
+	    "a whole number from 1 to 1000000", false },
 	[CFG_K_HANDSHAKE_TIMEOUT] = { "handshake_timeout", cfg_set_seconds,
-	    NULL, false, "is not a timeout", CFG_SECONDS_EXPECT },
+	    NULL, false, "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_MAX_LOGIN_FAILURES] = { "max_login_failures", cfg_set_count,
 	    NULL, false, "is not a count",
-	    "a whole number from 0 (no limit) to 1000" },
+	    "a whole number from 0 (no limit) to 1000", false },
 	[CFG_K_BAN_TIME] = { "ban_time", cfg_set_seconds, NULL, false,
-	    "is not a timeout", CFG_SECONDS_EXPECT },
+	    "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_BAN_PREFIX4] = { "ban_prefix4", cfg_set_prefix, NULL, false,
 	    "is not an IPv4 prefix length",
-	    "a whole number from 16 to 32 (32: the address alone)" },
+	    "a whole number from 16 to 32 (32: the address alone)", false },
 	[CFG_K_BAN_PREFIX6] = { "ban_prefix6", cfg_set_prefix, NULL, false,
 	    "is not an IPv6 prefix length",
 	    "a whole number from 32 to 128 (64: one subnet, 128: the "
-	    "address alone)" },
+	    "address alone)", false },
 	[CFG_K_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", cfg_set_seconds, NULL,
-	    false, "is not a timeout", CFG_SECONDS_EXPECT },
+	    false, "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_WORKERS] = { "workers", cfg_set_count, NULL, false,
 	    "is not a worker count",
-	    "auto (one per CPU core) or a whole number from 1 to 64" },
+	    "auto (one per CPU core) or a whole number from 1 to 64", false },
 	[CFG_K_BANNER] = { "banner", cfg_set_banner, NULL, false,
 	    "is not a banner", "text of at most 200 bytes for the 220 "
-	    "greeting, e.g. banner = Example Corp. FTP" },
+	    "greeting, e.g. banner = Example Corp. FTP", false },
 	[CFG_K_METRICS_LISTEN] = { "metrics_listen", cfg_set_metrics_listen,
 	    NULL, false, "is not an address and port", CFG_LISTEN_EXPECT
-	    " (a loopback or LAN address, e.g. 127.0.0.1:9199)" },
+	    " (a loopback or LAN address, e.g. 127.0.0.1:9199)", false },
 	[CFG_K_METRICS_PUBLIC] = { "metrics_public", cfg_set_word,
-	    cfg_switch_words, false, "is not a switch", "on or off" },
+	    cfg_switch_words, false, "is not a switch", "on or off", false },
 	[CFG_K_TRANSFER_LOG] = { "transfer_log", cfg_set_path, NULL, false,
 	    "is not an absolute path", "an absolute file path of at most "
-	    "511 bytes, e.g. /var/log/ftpsgw/xferlog" },
+	    "511 bytes, e.g. /var/log/ftpsgw/xferlog", false },
 	[CFG_K_LOG] = { "log", cfg_set_word, cfg_log_sink_words, false,
-	    "is not a log destination", "stderr or syslog" },
+	    "is not a log destination", "stderr or syslog", false },
 	[CFG_K_POOL] = { "pool", cfg_set_name, NULL, false, "is not a pool "
 	    "name", CFG_NAME_EXPECT, true },
 	[CFG_K_ROUTE] = { "route", cfg_set_word, cfg_route_words, false,
 	    "is not a route", "default (every session to default_pool) or "
-	    "user (by USER name@NAME or user_map)" },
+	    "user (by USER name@NAME or user_map)", false },
 	[CFG_K_BALANCE] = { "balance", cfg_set_word, cfg_balance_words, false,
 	    "is not a balance policy",
-	    "round-robin, least-connections or sticky" },
+	    "round-robin, least-connections or sticky", false },
 	[CFG_K_DEFAULT_POOL] = { "default_pool", cfg_set_name, NULL, false,
-	    "is not a pool name", CFG_NAME_EXPECT },
+	    "is not a pool name", CFG_NAME_EXPECT, false },
 	[CFG_K_USER_MAP] = { "user_map", cfg_set_path, NULL, false,
 	    "is not an absolute path", "an absolute file path of at most "
-	    "511 bytes, e.g. /etc/ftpsgw/users.map" },
+	    "511 bytes, e.g. /etc/ftpsgw/users.map", false },
 };
 
 /* ---- small helpers ---- */
@@ -1510,15 +1511,17 @@ cfg_finish_pools(struct cfg_parser *ps)
 		int p = cfg_pool_find(cfg, be->section, strlen(be->section));
 
 		if (p < 0) {
-			cfg_pool_add(cfg, be->section, i);	/* < POOLS_MAX */
+			/* At most POOLS_MAX: a pool and a backend each. */
+			cfg_pool_add(cfg, be->section, i);
 			continue;
 		}
 		if (strcmp(be->pool, be->section) != 0) {
 			ps->section = be->section;
 			ps->lineno = be->line;
-			cfg_error(ps, "pool", "'%s' is a pool of other backends "
-			    "but also this backend's name; expected a pool name "
-			    "that is no other backend's", be->section);
+			cfg_error(ps, "pool", "'%s' is a pool of other "
+			    "backends but also this backend's name; expected a "
+			    "pool name that is no other backend's",
+			    be->section);
 			return -1;
 		}
 	}
