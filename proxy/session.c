@@ -22,6 +22,7 @@
 #include "proxy/log.h"
 #include "proxy/metrics_tls.h"
 #include "proxy/quitter.h"
+#include "proxy/routing.h"
 #include "proxy/session_int.h"
 #include "proxy/voice.h"
 
@@ -51,6 +52,8 @@ sess_close(struct session *s, const char *why)
 		return;
 	s->dead = true;
 	gw_session_end(gw, &s->client);
+	if (s->be_counted)
+		routing_release(gw->shared, s->tls.be);
 	sess_xfer_abandon(s);	/* once: a dead session reads no reply */
 	metrics_inc(&gw->metrics, METRICS_AT1(SESSIONS_CLOSED, s->implicit ?
 	    MV_LISTENER_IMPLICIT : MV_LISTENER_EXPLICIT));
@@ -129,7 +132,8 @@ sess_on_timer(struct loop_timer *t)
 		sess_pump(s);
 		return;
 	}
-	if (s->bstate != BS_READY && s->bstate != BS_HOLD) {
+	if (s->bstate != BS_READY && s->bstate != BS_HOLD &&
+	    s->bstate != BS_ROUTE) {
 		char host[NETADDR_STRLEN];
 
 		log_msg(LOG_LVL_ERR, "%s: the FTP server %s did not complete the "
@@ -608,8 +612,14 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	} else {
 		s->cstate = CS_PLAIN;
 	}
-	s->bstate = BS_CONNECTING;
-	sess_be_begin(s);
+	if (gw->cfg->route == CFG_ROUTE_USER) {
+		/* The server is chosen at USER: greet the client now. */
+		s->bstate = BS_ROUTE;
+		sess_route_greet(s);
+	} else {
+		s->bstate = BS_CONNECTING;
+		sess_route_default(s);
+	}
 	sess_pump(s);
 	return s;
 
