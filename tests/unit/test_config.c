@@ -1507,7 +1507,8 @@ static const char *const all_keys[] = {
 	"backend_ca", "backend_verify", "client_tls", "require_session_reuse",
 	"conntrack", "data_path", "connect_timeout", "idle_timeout",
 	"data_timeout", "log_level", "metrics_listen", "metrics_public",
-	"transfer_log", "log",
+	"transfer_log", "log", "pool", "route", "balance", "default_pool",
+	"user_map",
 };
 
 /* Does the text have a line "KEY = " or "#KEY = " (a commented setting)? */
