@@ -17,7 +17,7 @@
 #                   and run each for FUZZ_SECONDS (default 60); prints runs,
 #                   coverage and "no crash" or the crashing input per target;
 #                   FUZZ_TARGETS="command reply config telnet" picks which
-#                   (also scrub, session, fwcheck, metrics, status)
+#                   (also scrub, session, fwcheck, metrics, status, usermap)
 #   make headercheck  compile every header on its own
 #   make bench      benchmark: ftpsgw vs direct vs ProFTPD mod_proxy in the
 #                   namespace lab, its relay CPU vs HAProxy's TLS->TLS,
@@ -84,7 +84,8 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/json.c proxy/fw_check.c certs/ca_name.c \
 	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c \
 	proxy/xferlog.c proxy/backend_src.c proxy/proxy_v2.c \
-	proxy/status.c proxy/status_text.c proxy/status_table.c
+	proxy/status.c proxy/status_text.c proxy/status_table.c \
+	proxy/route.c proxy/user_map.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -96,6 +97,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/fw_probe.c proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
 	proxy/session_xfer.c proxy/xferlog_file.c proxy/transparent.c \
 	proxy/session_status.c proxy/status_collect.c proxy/status_cli.c \
+	proxy/routing.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
@@ -118,7 +120,8 @@ UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_ftp_scrub test_config test_portpool test_hosttab test_ct_msg \
 	test_data_plan test_voice test_firewall test_json test_fw_check \
 	test_addr_scope test_metrics test_xfer \
-	test_xferlog test_status test_backend_src test_proxy_v2
+	test_xferlog test_status test_backend_src test_proxy_v2 \
+	test_route
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -144,6 +147,9 @@ test_status_SRCS      := proxy/status.c proxy/status_text.c \
 	proxy/status_table.c proxy/json.c
 test_backend_src_SRCS := proxy/backend_src.c proxy/addr_scope.c
 test_proxy_v2_SRCS    := proxy/proxy_v2.c
+# route and user_map name pools of a parsed configuration.
+test_route_SRCS       := proxy/route.c proxy/user_map.c proxy/config.c \
+	proxy/addr_scope.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
@@ -231,7 +237,7 @@ FUZZ_CC      ?= clang-14
 FUZZ_BUILD   := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= command reply config telnet scrub session fwcheck metrics \
-	status
+	status usermap
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -I. -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
 	-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED
@@ -248,6 +254,8 @@ fuzz_metrics_SRCS := tests/fuzz/fuzz_metrics.c proxy/metrics.c \
 	proxy/metrics_text.c
 fuzz_status_SRCS  := tests/fuzz/fuzz_status.c proxy/status.c \
 	proxy/status_text.c proxy/status_table.c proxy/json.c
+fuzz_usermap_SRCS := tests/fuzz/fuzz_usermap.c proxy/user_map.c \
+	proxy/config.c proxy/addr_scope.c
 # The session fuzzer runs the real session code and event loop in process
 # (everything but main, the workers and the privilege switch).
 fuzz_session_SRCS := tests/fuzz/fuzz_session.c \
@@ -278,6 +286,8 @@ fuzz_fwcheck_MAXLEN := 8192
 fuzz_metrics_MAXLEN := 2200
 # status: a few length bytes and up to ~1 KB of strings.
 fuzz_status_MAXLEN  := 1200
+# usermap: the split byte, a few map lines and a user name.
+fuzz_usermap_MAXLEN := 4096
 
 define fuzz_rule
 $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h) \
@@ -286,7 +296,7 @@ $(FUZZ_BUILD)/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(wildcard proxy/*.h tests/fuzz/*.h
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(fuzz_$(1)_CFLAGS) $$(PKG_CFLAGS) -o $$@ \
 		$$(sort $$(fuzz_$(1)_SRCS)) $$(fuzz_$(1)_LIBS)
 endef
-$(foreach t,command reply config telnet scrub session fwcheck metrics status,$(eval $(call fuzz_rule,$(t))))
+$(foreach t,command reply config telnet scrub session fwcheck metrics status usermap,$(eval $(call fuzz_rule,$(t))))
 
 # Every target runs, even after one crashed; the exit status says whether
 # any did.

@@ -64,8 +64,14 @@ struct cfg_parser {
 	char *err;
 	size_t errcap;
 	unsigned lineno;		/* 0 once the whole file is read */
-	unsigned seen[CFG_K_COUNT];	/* line of a key's setting, or 0 */
-	bool backend_port_given;
+	unsigned seen[CFG_K_COUNT];	/* line of a key's setting, or 0
+					 * (per-backend keys: this section's) */
+	/* Where per-backend keys go: tmpl at the top level (the implicit
+	 * backend, or the sections' defaults), else the current section. */
+	struct cfg_backend *be;
+	struct cfg_backend tmpl;
+	const char *section;		/* current section's name or NULL */
+	unsigned top_backend_line;	/* a top-level backend = line */
 };
 
 /* What a key's setter reports. */
@@ -89,6 +95,9 @@ struct cfg_key {
 	bool repeatable;
 	const char *what;	/* "'VALUE' <what>; expected <expect>" */
 	const char *expect;
+	bool per_backend;	/* belongs to a [backend NAME] section (and
+				 * at the top level, to the implicit backend
+				 * or as the sections' default) */
 };
 
 static const struct cfg_word cfg_switch_words[] = {
@@ -121,6 +130,15 @@ static const struct cfg_word cfg_log_level_words[] = {
 	{ "err", CFG_LOG_ERR }, { "warning", CFG_LOG_WARNING },
 	{ "notice", CFG_LOG_NOTICE }, { "info", CFG_LOG_INFO },
 	{ "debug", CFG_LOG_DEBUG }, { NULL, 0 }
+};
+static const struct cfg_word cfg_route_words[] = {
+	{ "default", CFG_ROUTE_DEFAULT }, { "user", CFG_ROUTE_USER },
+	{ NULL, 0 }
+};
+static const struct cfg_word cfg_balance_words[] = {
+	{ "round-robin", CFG_BALANCE_ROUND_ROBIN },
+	{ "least-connections", CFG_BALANCE_LEAST_CONN },
+	{ "sticky", CFG_BALANCE_STICKY }, { NULL, 0 }
 };
 static const struct cfg_word cfg_log_sink_words[] = {
 	{ "stderr", CFG_SINK_STDERR }, { "syslog", CFG_SINK_SYSLOG },
@@ -155,116 +173,133 @@ static enum cfg_set cfg_set_banner(struct cfg_parser *, enum cfg_key_id,
     const char *, size_t);
 static enum cfg_set cfg_set_metrics_listen(struct cfg_parser *,
     enum cfg_key_id, const char *, size_t);
+static enum cfg_set cfg_set_name(struct cfg_parser *, enum cfg_key_id,
+    const char *, size_t);
 
 #define CFG_LISTEN_EXPECT "ADDR:PORT or [IPV6]:PORT, numeric, port 1-65535"
 #define CFG_PATH_EXPECT "a file path of at most 511 bytes"
 #define CFG_SECONDS_EXPECT "whole seconds from 1 to 86400"
+#define CFG_NAME_EXPECT "a name of 1 to 32 letters, digits, '_', '.' or '-'"
 
 /* Every key; the order is the order of the did-you-mean search. */
 static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_LISTEN] = { "listen", cfg_set_listen, NULL, true,
-	    "is not an address and port", CFG_LISTEN_EXPECT },
+	    "is not an address and port", CFG_LISTEN_EXPECT, false },
 	[CFG_K_LISTEN_IMPLICIT] = { "listen_implicit", cfg_set_listen, NULL,
-	    true, "is not an address and port", CFG_LISTEN_EXPECT },
+	    true, "is not an address and port", CFG_LISTEN_EXPECT, false },
 	[CFG_K_CERTIFICATE] = { "certificate", cfg_set_path, NULL, false,
-	    "is not a path", CFG_PATH_EXPECT },
+	    "is not a path", CFG_PATH_EXPECT, false },
 	[CFG_K_PRIVATE_KEY] = { "private_key", cfg_set_path, NULL, false,
-	    "is not a path", CFG_PATH_EXPECT },
+	    "is not a path", CFG_PATH_EXPECT, false },
 	[CFG_K_PUBLIC_ADDRESS] = { "public_address", cfg_set_public_address,
 	    NULL, false, "is not a numeric address",
-	    "an IPv4 or IPv6 address without port, e.g. 203.0.113.1" },
+	    "an IPv4 or IPv6 address without port, e.g. 203.0.113.1", false },
 	[CFG_K_PASSIVE_PORTS] = { "passive_ports", cfg_set_passive_ports,
 	    NULL, false, "is not a port range",
-	    "LOW-HIGH with 1024 <= LOW <= HIGH <= 65535" },
+	    "LOW-HIGH with 1024 <= LOW <= HIGH <= 65535", false },
 	[CFG_K_BACKEND] = { "backend", cfg_set_backend, NULL, false,
 	    "is not a host and port",
 	    "HOST:PORT or HOST, HOST a DNS name or numeric address "
-	    "(IPv6 in brackets), port 1-65535" },
+	    "(IPv6 in brackets), port 1-65535", true },
 	[CFG_K_BACKEND_TLS] = { "backend_tls", cfg_set_word,
 	    cfg_backend_tls_words, false, "is not a backend TLS mode",
-	    "explicit, implicit or off" },
+	    "explicit, implicit or off", true },
 	[CFG_K_BACKEND_CA] = { "backend_ca", cfg_set_path, NULL, false,
-	    "is not a path", CFG_PATH_EXPECT },
+	    "is not a path", CFG_PATH_EXPECT, true },
 	[CFG_K_BACKEND_VERIFY] = { "backend_verify", cfg_set_word,
-	    cfg_switch_words, false, "is not a switch", "on or off" },
+	    cfg_switch_words, false, "is not a switch", "on or off", true },
 	[CFG_K_BACKEND_FINGERPRINT] = { "backend_fingerprint",
 	    cfg_set_fingerprint, NULL, false, "is not a SHA-256 fingerprint",
 	    "sha256: and 64 hex digits, colons allowed (ftpsgw-certs show "
-	    "prints it)" },
+	    "prints it)", true },
 	[CFG_K_BACKEND_NAME] = { "backend_name", cfg_set_backend_name, NULL,
 	    false, "is not a DNS name", "the name in the FTP server's "
-	    "certificate, e.g. ftp.lan.example" },
+	    "certificate, e.g. ftp.lan.example", true },
 	[CFG_K_BACKEND_SOURCE] = { "backend_source", cfg_set_word,
 	    cfg_backend_source_words, false, "is not a source address policy",
-	    "gateway or client" },
+	    "gateway or client", true },
 	[CFG_K_BACKEND_PROXY_PROTOCOL] = { "backend_proxy_protocol",
 	    cfg_set_word, cfg_proxy_protocol_words, false,
-	    "is not a PROXY protocol version", "off or v2" },
+	    "is not a PROXY protocol version", "off or v2", true },
 	[CFG_K_CLIENT_TLS] = { "client_tls", cfg_set_word,
 	    cfg_client_tls_words, false, "is not a client TLS policy",
-	    "required or optional" },
+	    "required or optional", false },
 	[CFG_K_REQUIRE_SESSION_REUSE] = { "require_session_reuse",
 	    cfg_set_word, cfg_switch_words, false, "is not a switch",
-	    "on or off" },
+	    "on or off", false },
 	[CFG_K_ACTIVE_MODE] = { "active_mode", cfg_set_word, cfg_switch_words,
-	    false, "is not a switch", "on or off" },
+	    false, "is not a switch", "on or off", false },
 	[CFG_K_ALLOW_CCC] = { "allow_ccc", cfg_set_word, cfg_switch_words,
-	    false, "is not a switch", "on or off" },
+	    false, "is not a switch", "on or off", false },
 	[CFG_K_CONNTRACK] = { "conntrack", cfg_set_word, cfg_conntrack_words,
-	    false, "is not a conntrack mode", "on, off or auto" },
+	    false, "is not a conntrack mode", "on, off or auto", false },
 	[CFG_K_DATA_PATH] = { "data_path", cfg_set_word, cfg_data_path_words,
-	    false, "is not a data path", "relay or kernel" },
+	    false, "is not a data path", "relay or kernel", false },
 	[CFG_K_CONNECT_TIMEOUT] = { "connect_timeout", cfg_set_seconds, NULL,
-	    false, "is not a timeout", CFG_SECONDS_EXPECT },
+	    false, "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_IDLE_TIMEOUT] = { "idle_timeout", cfg_set_seconds, NULL, false,
-	    "is not a timeout", CFG_SECONDS_EXPECT },
+	    "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_DATA_TIMEOUT] = { "data_timeout", cfg_set_seconds, NULL, false,
-	    "is not a timeout", CFG_SECONDS_EXPECT },
+	    "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_LOG_LEVEL] = { "log_level", cfg_set_word, cfg_log_level_words,
 	    false, "is not a log level",
-	    "err, warning, notice, info or debug" },
+	    "err, warning, notice, info or debug", false },
 	[CFG_K_USER] = { "user", cfg_set_user, NULL, false,
 	    "is not a user name",
-	    "an account name: letters, digits, '_', '-', at most 32" },
+	    "an account name: letters, digits, '_', '-', at most 32", false },
 	[CFG_K_CHROOT] = { "chroot", cfg_set_path, NULL, false,
-	    "is not a path", CFG_PATH_EXPECT },
+	    "is not a path", CFG_PATH_EXPECT, false },
 	[CFG_K_MAX_SESSIONS] = { "max_sessions", cfg_set_count, NULL, false,
-	    "is not a session count", "a whole number from 1 to 1000000" },
+	    "is not a session count", "a whole number from 1 to 1000000",
+	    false },
 	[CFG_K_MAX_SESSIONS_PER_IP] = { "max_sessions_per_ip", cfg_set_count,
 	    NULL, false, "is not a session count",
-	    "a whole number from 1 to 1000000" },
+	    "a whole number from 1 to 1000000", false },
 	[CFG_K_HANDSHAKE_TIMEOUT] = { "handshake_timeout", cfg_set_seconds,
-	    NULL, false, "is not a timeout", CFG_SECONDS_EXPECT },
+	    NULL, false, "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_MAX_LOGIN_FAILURES] = { "max_login_failures", cfg_set_count,
 	    NULL, false, "is not a count",
-	    "a whole number from 0 (no limit) to 1000" },
+	    "a whole number from 0 (no limit) to 1000", false },
 	[CFG_K_BAN_TIME] = { "ban_time", cfg_set_seconds, NULL, false,
-	    "is not a timeout", CFG_SECONDS_EXPECT },
+	    "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_BAN_PREFIX4] = { "ban_prefix4", cfg_set_prefix, NULL, false,
 	    "is not an IPv4 prefix length",
-	    "a whole number from 16 to 32 (32: the address alone)" },
+	    "a whole number from 16 to 32 (32: the address alone)", false },
 	[CFG_K_BAN_PREFIX6] = { "ban_prefix6", cfg_set_prefix, NULL, false,
 	    "is not an IPv6 prefix length",
 	    "a whole number from 32 to 128 (64: one subnet, 128: the "
-	    "address alone)" },
+	    "address alone)", false },
 	[CFG_K_SHUTDOWN_TIMEOUT] = { "shutdown_timeout", cfg_set_seconds, NULL,
-	    false, "is not a timeout", CFG_SECONDS_EXPECT },
+	    false, "is not a timeout", CFG_SECONDS_EXPECT, false },
 	[CFG_K_WORKERS] = { "workers", cfg_set_count, NULL, false,
 	    "is not a worker count",
-	    "auto (one per CPU core) or a whole number from 1 to 64" },
+	    "auto (one per CPU core) or a whole number from 1 to 64", false },
 	[CFG_K_BANNER] = { "banner", cfg_set_banner, NULL, false,
 	    "is not a banner", "text of at most 200 bytes for the 220 "
-	    "greeting, e.g. banner = Example Corp. FTP" },
+	    "greeting, e.g. banner = Example Corp. FTP", false },
 	[CFG_K_METRICS_LISTEN] = { "metrics_listen", cfg_set_metrics_listen,
 	    NULL, false, "is not an address and port", CFG_LISTEN_EXPECT
-	    " (a loopback or LAN address, e.g. 127.0.0.1:9199)" },
+	    " (a loopback or LAN address, e.g. 127.0.0.1:9199)", false },
 	[CFG_K_METRICS_PUBLIC] = { "metrics_public", cfg_set_word,
-	    cfg_switch_words, false, "is not a switch", "on or off" },
+	    cfg_switch_words, false, "is not a switch", "on or off", false },
 	[CFG_K_TRANSFER_LOG] = { "transfer_log", cfg_set_path, NULL, false,
 	    "is not an absolute path", "an absolute file path of at most "
-	    "511 bytes, e.g. /var/log/ftpsgw/xferlog" },
+	    "511 bytes, e.g. /var/log/ftpsgw/xferlog", false },
 	[CFG_K_LOG] = { "log", cfg_set_word, cfg_log_sink_words, false,
-	    "is not a log destination", "stderr or syslog" },
+	    "is not a log destination", "stderr or syslog", false },
+	[CFG_K_POOL] = { "pool", cfg_set_name, NULL, false, "is not a pool "
+	    "name", CFG_NAME_EXPECT, true },
+	[CFG_K_ROUTE] = { "route", cfg_set_word, cfg_route_words, false,
+	    "is not a route", "default (every session to default_pool) or "
+	    "user (by USER name@NAME or user_map)", false },
+	[CFG_K_BALANCE] = { "balance", cfg_set_word, cfg_balance_words, false,
+	    "is not a balance policy",
+	    "round-robin, least-connections or sticky", false },
+	[CFG_K_DEFAULT_POOL] = { "default_pool", cfg_set_name, NULL, false,
+	    "is not a pool name", CFG_NAME_EXPECT, false },
+	[CFG_K_USER_MAP] = { "user_map", cfg_set_path, NULL, false,
+	    "is not an absolute path", "an absolute file path of at most "
+	    "511 bytes, e.g. /etc/ftpsgw/users.map", false },
 };
 
 /* ---- small helpers ---- */
@@ -397,8 +432,11 @@ cfg_error(struct cfg_parser *ps, const char *key, const char *fmt, ...)
 	va_end(ap);
 	if (ps->lineno > 0)
 		snprintf(where, sizeof(where), ":%u", ps->lineno);
-	snprintf(ps->err, ps->errcap, "%s%s: %s%s%s",
+	snprintf(ps->err, ps->errcap, "%s%s: %s%s%s%s%s%s",
 	    ps->file != NULL ? ps->file : "(configuration)", where,
+	    ps->section != NULL ? "[backend " : "",
+	    ps->section != NULL ? ps->section : "",
+	    ps->section != NULL ? (key != NULL ? "] " : "]: ") : "",
 	    key != NULL ? key : "", key != NULL ? ": " : "", msg);
 }
 
@@ -702,8 +740,13 @@ cfg_set_path(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 			return CFG_SET_BAD;
 		dst = ps->cfg->transfer_log;
 		break;
+	case CFG_K_USER_MAP:
+		if (v[0] != '/')	/* reread on SIGHUP, after chroot */
+			return CFG_SET_BAD;
+		dst = ps->cfg->user_map;
+		break;
 	default:
-		dst = ps->cfg->backend_ca;
+		dst = ps->be->ca;
 		break;
 	}
 	memcpy(dst, v, n);
@@ -779,7 +822,7 @@ static enum cfg_set
 cfg_set_backend(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
     size_t n)
 {
-	struct config *cfg = ps->cfg;
+	struct cfg_backend *be = ps->be;
 	char buf[INET6_ADDRSTRLEN];
 	struct in6_addr a6;
 	const char *host, *port = NULL, *end = v + n;
@@ -822,11 +865,11 @@ cfg_set_backend(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	    CFG_PORT_MIN, CFG_PORT_MAX, &pn) != 0)
 		return CFG_SET_BAD;
 	/* hlen <= 253 or an IPv6 literal: it fits CFG_HOST_MAX. */
-	memcpy(cfg->backend_host, host, hlen);
-	cfg->backend_host[hlen] = '\0';
-	ps->backend_port_given = port != NULL;
+	memcpy(be->host, host, hlen);
+	be->host[hlen] = '\0';
+	be->port_given = port != NULL;
 	if (port != NULL)
-		cfg->backend_port = (uint16_t)pn;
+		be->port = (uint16_t)pn;
 	return CFG_SET_OK;
 }
 
@@ -847,7 +890,7 @@ cfg_set_fingerprint(struct cfg_parser *ps, enum cfg_key_id id,
     const char *v, size_t n)
 {
 	static const char prefix[] = "sha256:";
-	unsigned char fp[sizeof(ps->cfg->backend_fingerprint)];
+	unsigned char fp[sizeof(ps->be->fingerprint)];
 	size_t i = sizeof(prefix) - 1, got = 0;
 
 	(void)id;
@@ -869,8 +912,8 @@ cfg_set_fingerprint(struct cfg_parser *ps, enum cfg_key_id id,
 	}
 	if (got != sizeof(fp))
 		return CFG_SET_BAD;
-	memcpy(ps->cfg->backend_fingerprint, fp, sizeof(fp));
-	ps->cfg->have_backend_fingerprint = true;
+	memcpy(ps->be->fingerprint, fp, sizeof(fp));
+	ps->be->have_fingerprint = true;
 	return CFG_SET_OK;
 }
 
@@ -886,8 +929,8 @@ cfg_set_backend_name(struct cfg_parser *ps, enum cfg_key_id id,
 	if (!cfg_host_ok(v, n) && (cfg_addr_text(buf, sizeof(buf), v, n) != 0 ||
 	    inet_pton(AF_INET6, buf, &a6) != 1))
 		return CFG_SET_BAD;
-	memcpy(ps->cfg->backend_name, v, n);	/* n <= 253: cfg_host_ok */
-	ps->cfg->backend_name[n] = '\0';
+	memcpy(ps->be->name, v, n);	/* n <= 253: cfg_host_ok */
+	ps->be->name[n] = '\0';
 	return CFG_SET_OK;
 }
 
@@ -916,17 +959,22 @@ cfg_set_word(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 		return CFG_SET_BAD;
 	switch (id) {
 	case CFG_K_BACKEND_TLS:
-		cfg->backend_tls = (enum cfg_backend_tls)w->value;
+		ps->be->tls = (enum cfg_backend_tls)w->value;
 		break;
 	case CFG_K_BACKEND_VERIFY:
-		cfg->backend_verify = w->value != 0;
+		ps->be->verify = w->value != 0;
+		break;
+	case CFG_K_ROUTE:
+		cfg->route = (enum cfg_route)w->value;
+		break;
+	case CFG_K_BALANCE:
+		cfg->balance = (enum cfg_balance)w->value;
 		break;
 	case CFG_K_BACKEND_SOURCE:
-		cfg->backend_source = (enum cfg_backend_source)w->value;
+		ps->be->source = (enum cfg_backend_source)w->value;
 		break;
 	case CFG_K_BACKEND_PROXY_PROTOCOL:
-		cfg->backend_proxy_protocol =
-		    (enum cfg_proxy_protocol)w->value;
+		ps->be->proxy_protocol = (enum cfg_proxy_protocol)w->value;
 		break;
 	case CFG_K_CLIENT_TLS:
 		cfg->client_tls = (enum cfg_client_tls)w->value;
@@ -1072,6 +1120,39 @@ cfg_set_metrics_listen(struct cfg_parser *ps, enum cfg_key_id id,
 	return CFG_SET_OK;
 }
 
+/* A section or pool name: 1..CFG_SECTION_NAME_MAX of [A-Za-z0-9_.-]. It
+ * is also a metrics label and what a client writes after '@' in USER. */
+static bool
+cfg_name_ok(const char *v, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > CFG_SECTION_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = v[i];
+
+		if (!(cfg_is_digit(c) || c == '_' || c == '-' || c == '.' ||
+		    (cfg_lower(c) >= 'a' && cfg_lower(c) <= 'z')))
+			return false;
+	}
+	return true;
+}
+
+/* pool (per backend) and default_pool (checked once all is read). */
+static enum cfg_set
+cfg_set_name(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
+    size_t n)
+{
+	char *dst = id == CFG_K_POOL ? ps->be->pool : ps->cfg->default_pool;
+
+	if (!cfg_name_ok(v, n))
+		return CFG_SET_BAD;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return CFG_SET_OK;
+}
+
 /* An account name as useradd accepts it (Debian's default rule). */
 static enum cfg_set
 cfg_set_user(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
@@ -1128,6 +1209,80 @@ cfg_key_find(const char *key, size_t n)
 	return -1;
 }
 
+/*
+ * "[backend NAME]" (p[0] == '['): a new section; per-backend keys from
+ * here on are its own, starting from the top level's (ps->tmpl), and
+ * global keys are no longer allowed.
+ */
+static int
+cfg_section(struct cfg_parser *ps, const char *p, size_t n)
+{
+	static const char kw[] = "backend";
+	struct config *cfg = ps->cfg;
+	struct cfg_backend *be;
+	char q[CFG_QUOTE_BUF], q2[CFG_QUOTE_BUF];
+	const char *name;
+	size_t nname, i;
+
+	ps->section = NULL;
+	if (p[n - 1] != ']') {
+		cfg_error(ps, cfg_quote(q, p, n), "section header without "
+		    "']'; expected [backend NAME]");
+		return -1;
+	}
+	name = p + 1;
+	nname = n - 2;
+	name = cfg_trim(name, &nname);
+	if (nname <= sizeof(kw) - 1 || memcmp(name, kw, sizeof(kw) - 1) != 0 ||
+	    !cfg_is_space(name[sizeof(kw) - 1])) {
+		cfg_error(ps, cfg_quote(q, p, n), "unknown section; expected "
+		    "[backend NAME]");
+		return -1;
+	}
+	name += sizeof(kw) - 1;
+	nname -= sizeof(kw) - 1;
+	name = cfg_trim(name, &nname);
+	if (!cfg_name_ok(name, nname)) {
+		cfg_error(ps, cfg_quote(q, p, n), "'%s' is not a backend name; "
+		    "expected %s", cfg_quote(q2, name, nname), CFG_NAME_EXPECT);
+		return -1;
+	}
+	for (i = 0; i < cfg->n_backends; i++) {
+		if (strlen(cfg->backends[i].section) == nname &&
+		    memcmp(cfg->backends[i].section, name, nname) == 0) {
+			cfg_error(ps, cfg_quote(q, p, n), "already on line %u; "
+			    "expected each backend name once",
+			    cfg->backends[i].line);
+			return -1;
+		}
+	}
+	if (cfg->n_backends >= CFG_BACKENDS_MAX) {
+		cfg_error(ps, cfg_quote(q, p, n), "more than %d backends; "
+		    "expected at most %d [backend] sections",
+		    CFG_BACKENDS_MAX, CFG_BACKENDS_MAX);
+		return -1;
+	}
+	if (ps->top_backend_line != 0) {
+		cfg_error(ps, cfg_quote(q, p, n), "backend is set at the top "
+		    "level (line %u); with [backend] sections every server is "
+		    "in one: move that line into a [backend NAME] section",
+		    ps->top_backend_line);
+		return -1;
+	}
+	be = &cfg->backends[cfg->n_backends++];
+	*be = ps->tmpl;
+	memcpy(be->section, name, nname);
+	be->section[nname] = '\0';
+	be->line = ps->lineno;
+	cfg->backend_sections = true;
+	ps->be = be;
+	ps->section = be->section;
+	for (i = 0; i < CFG_K_COUNT; i++)
+		if (cfg_keys[i].per_backend)
+			ps->seen[i] = 0;
+	return 0;
+}
+
 /* One line, without its line end; n <= CFG_LINE_MAX and no NUL in it. */
 static int
 cfg_line(struct cfg_parser *ps, const char *p, size_t n)
@@ -1153,11 +1308,8 @@ cfg_line(struct cfg_parser *ps, const char *p, size_t n)
 	p = cfg_trim(p, &n);
 	if (n == 0)
 		return 0;
-	if (p[0] == '[') {
-		cfg_error(ps, cfg_quote(q, p, n), "sections are reserved for "
-		    "a later version; expected key = value lines only");
-		return -1;
-	}
+	if (p[0] == '[')
+		return cfg_section(ps, p, n);
 	eq = memchr(p, '=', n);
 	if (eq == NULL) {
 		cfg_error(ps, cfg_line_word(q, p, n), "no '=' in line; "
@@ -1185,6 +1337,11 @@ cfg_line(struct cfg_parser *ps, const char *p, size_t n)
 		return -1;
 	}
 	k = &cfg_keys[id];
+	if (ps->section != NULL && !k->per_backend) {
+		cfg_error(ps, k->name, "is a global key, not one of a backend; "
+		    "expected it above the first [backend] section");
+		return -1;
+	}
 	if (nval == 0) {
 		cfg_error(ps, k->name, "value is empty; expected %s",
 		    k->expect);
@@ -1192,10 +1349,12 @@ cfg_line(struct cfg_parser *ps, const char *p, size_t n)
 	}
 	if (!k->repeatable && ps->seen[id] != 0) {
 		cfg_error(ps, k->name, "already set on line %u; expected each "
-		    "key once (only listen and listen_implicit repeat)",
-		    ps->seen[id]);
+		    "key once%s (only listen and listen_implicit repeat)",
+		    ps->seen[id], ps->section != NULL ? " per section" : "");
 		return -1;
 	}
+	if (id == CFG_K_BACKEND && ps->section == NULL)
+		ps->top_backend_line = ps->lineno;
 	r = k->set(ps, (enum cfg_key_id)id, val, nval);
 	if (r == CFG_SET_BAD)
 		cfg_error_value(ps, (enum cfg_key_id)id, val, nval);
@@ -1296,6 +1455,147 @@ cfg_check_metrics(struct cfg_parser *ps)
 	return -1;
 }
 
+/* The backends: the implicit one, or every section's server present; the
+ * port's default follows backend_tls. */
+static int
+cfg_finish_backends(struct cfg_parser *ps)
+{
+	struct config *cfg = ps->cfg;
+	size_t i;
+
+	if (!cfg->backend_sections) {
+		if (ps->top_backend_line == 0) {
+			cfg_error(ps, "backend", "required key is missing (e.g. "
+			    "backend = 198.51.100.10:21)");
+			return -1;
+		}
+		cfg->backends[0] = ps->tmpl;
+		memcpy(cfg->backends[0].section, CFG_BACKEND_IMPLICIT_NAME,
+		    sizeof(CFG_BACKEND_IMPLICIT_NAME));
+		cfg->n_backends = 1;
+	}
+	for (i = 0; i < cfg->n_backends; i++) {
+		struct cfg_backend *be = &cfg->backends[i];
+
+		if (be->host[0] == '\0') {
+			ps->section = be->section;
+			ps->lineno = be->line;
+			cfg_error(ps, "backend", "required key is missing in "
+			    "this section (e.g. backend = 198.51.100.10:21)");
+			return -1;
+		}
+		if (be->pool[0] == '\0')
+			memcpy(be->pool, be->section, sizeof(be->pool));
+		if (!be->port_given)
+			be->port = be->tls == CFG_BACKEND_IMPLICIT ?
+			    CFG_FTPS_PORT : CFG_FTP_PORT;
+		if (be->source == CFG_SOURCE_CLIENT &&
+		    cfg->data_path == CFG_DATA_KERNEL) {
+			/* The kernel rows of the data plan NAT the data
+			 * connection to ftpsgw's own addresses; they are not
+			 * made for a control connection from the client's
+			 * address. */
+			ps->section = cfg->backend_sections ? be->section :
+			    NULL;
+			ps->lineno = cfg->backend_sections ? be->line :
+			    ps->seen[CFG_K_BACKEND_SOURCE];
+			cfg_error(ps, "backend_source", "client cannot be "
+			    "combined with data_path = kernel (line %u); use "
+			    "data_path = relay, or backend_source = gateway",
+			    ps->seen[CFG_K_DATA_PATH]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Add backend i to the pool called name (made when new). */
+static void
+cfg_pool_add(struct config *cfg, const char *name, size_t i)
+{
+	int p = cfg_pool_find(cfg, name, strlen(name));
+	struct cfg_pool *pl;
+
+	if (p < 0) {
+		pl = &cfg->pools[cfg->n_pools++];
+		memcpy(pl->name, name, sizeof(pl->name));
+		pl->n = 0;
+	} else {
+		pl = &cfg->pools[p];
+	}
+	pl->member[pl->n++] = (unsigned char)i;
+}
+
+/*
+ * Pools: each pool = NAME with its members in file order. A route target
+ * is a pool or a backend, so a backend not in a pool of its own name is
+ * also reachable as a pool of one under its name; a pool may not take the
+ * name of a backend outside it (NAME would mean two things).
+ */
+static int
+cfg_finish_pools(struct cfg_parser *ps)
+{
+	struct config *cfg = ps->cfg;
+	size_t i;
+
+	cfg->n_pools = 0;
+	for (i = 0; i < cfg->n_backends; i++)
+		cfg_pool_add(cfg, cfg->backends[i].pool, i);
+	for (i = 0; i < cfg->n_backends; i++) {
+		const struct cfg_backend *be = &cfg->backends[i];
+		int p = cfg_pool_find(cfg, be->section, strlen(be->section));
+
+		if (p < 0) {
+			/* At most POOLS_MAX: a pool and a backend each. */
+			cfg_pool_add(cfg, be->section, i);
+			continue;
+		}
+		if (strcmp(be->pool, be->section) != 0) {
+			ps->section = be->section;
+			ps->lineno = be->line;
+			cfg_error(ps, "pool", "'%s' is a pool of other "
+			    "backends but also this backend's name; expected a "
+			    "pool name that is no other backend's",
+			    be->section);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* route, default_pool and user_map agree with each other and the pools. */
+static int
+cfg_finish_route(struct cfg_parser *ps)
+{
+	struct config *cfg = ps->cfg;
+	char q[CFG_QUOTE_BUF];
+
+	ps->section = NULL;
+	cfg->default_pool_idx = -1;
+	if (cfg->default_pool[0] != '\0') {
+		cfg->default_pool_idx = cfg_pool_find(cfg, cfg->default_pool,
+		    strlen(cfg->default_pool));
+		if (cfg->default_pool_idx < 0) {
+			ps->lineno = ps->seen[CFG_K_DEFAULT_POOL];
+			cfg_error(ps, "default_pool", "'%s' is neither a pool "
+			    "nor a backend; expected the name of a [backend] "
+			    "section or a pool = NAME", cfg_quote(q,
+			    cfg->default_pool, strlen(cfg->default_pool)));
+			return -1;
+		}
+	} else if (cfg->route == CFG_ROUTE_DEFAULT) {
+		cfg->default_pool_idx = 0;	/* the first backend's pool */
+	}
+	if (cfg->user_map[0] != '\0' && cfg->route != CFG_ROUTE_USER) {
+		ps->lineno = ps->seen[CFG_K_USER_MAP];
+		cfg_error(ps, "user_map", "is only read with route = user; "
+		    "expected route = user too, or no user_map");
+		return -1;
+	}
+	ps->lineno = 0;
+	return 0;
+}
+
 /* After the last line: required keys, and defaults that depend on others. */
 static int
 cfg_finish(struct cfg_parser *ps)
@@ -1303,6 +1603,7 @@ cfg_finish(struct cfg_parser *ps)
 	struct config *cfg = ps->cfg;
 
 	ps->lineno = 0;
+	ps->section = NULL;
 	if (cfg->n_listen == 0) {
 		cfg_error(ps, "listen", "required key is missing (e.g. listen "
 		    "= 203.0.113.1:21, or listen_implicit = 203.0.113.1:990)");
@@ -1318,26 +1619,9 @@ cfg_finish(struct cfg_parser *ps)
 		    "private_key = /etc/ftpsgw/gateway.key)");
 		return -1;
 	}
-	if (ps->seen[CFG_K_BACKEND] == 0) {
-		cfg_error(ps, "backend", "required key is missing (e.g. "
-		    "backend = 198.51.100.10:21)");
+	if (cfg_finish_backends(ps) < 0 || cfg_finish_pools(ps) < 0 ||
+	    cfg_finish_route(ps) < 0)
 		return -1;
-	}
-	if (cfg->backend_source == CFG_SOURCE_CLIENT &&
-	    cfg->data_path == CFG_DATA_KERNEL) {
-		/* The kernel rows of the data plan NAT the data connection
-		 * to ftpsgw's own addresses; they are not made for a
-		 * control connection from the client's address. */
-		ps->lineno = ps->seen[CFG_K_BACKEND_SOURCE];
-		cfg_error(ps, "backend_source", "client cannot be combined "
-		    "with data_path = kernel (line %u); use data_path = "
-		    "relay, or backend_source = gateway",
-		    ps->seen[CFG_K_DATA_PATH]);
-		return -1;
-	}
-	if (!ps->backend_port_given)
-		cfg->backend_port = cfg->backend_tls == CFG_BACKEND_IMPLICIT ?
-		    CFG_FTPS_PORT : CFG_FTP_PORT;
 	return cfg_check_metrics(ps);
 }
 
@@ -1347,6 +1631,35 @@ const char *
 cfg_key_name(enum cfg_key_id id)
 {
 	return id < CFG_K_COUNT ? cfg_keys[id].name : NULL;
+}
+
+bool
+cfg_any_transparent(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (cfg->backends[i].source == CFG_SOURCE_CLIENT)
+			return true;
+	return false;
+}
+
+bool
+cfg_key_per_backend(enum cfg_key_id id)
+{
+	return id < CFG_K_COUNT && cfg_keys[id].per_backend;
+}
+
+int
+cfg_pool_find(const struct config *cfg, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_pools; i++)
+		if (strlen(cfg->pools[i].name) == len &&
+		    memcmp(cfg->pools[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
 }
 
 const char *
@@ -1391,9 +1704,20 @@ cfg_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->passive_low = 61000;
 	cfg->passive_high = 61999;
-	cfg->backend_port = CFG_FTP_PORT;
-	cfg->backend_tls = CFG_BACKEND_EXPLICIT;
-	cfg->backend_verify = true;
+	cfg->backends[0].port = CFG_FTP_PORT;
+	cfg->backends[0].tls = CFG_BACKEND_EXPLICIT;
+	cfg->backends[0].verify = true;
+	memcpy(cfg->backends[0].section, CFG_BACKEND_IMPLICIT_NAME,
+	    sizeof(CFG_BACKEND_IMPLICIT_NAME));
+	memcpy(cfg->backends[0].pool, CFG_BACKEND_IMPLICIT_NAME,
+	    sizeof(CFG_BACKEND_IMPLICIT_NAME));
+	cfg->n_backends = 1;
+	cfg->n_pools = 1;
+	memcpy(cfg->pools[0].name, CFG_BACKEND_IMPLICIT_NAME,
+	    sizeof(CFG_BACKEND_IMPLICIT_NAME));
+	cfg->pools[0].n = 1;
+	cfg->route = CFG_ROUTE_DEFAULT;
+	cfg->balance = CFG_BALANCE_ROUND_ROBIN;
 	cfg->client_tls = CFG_CLIENT_REQUIRED;
 	cfg->require_session_reuse = true;
 	cfg->active_mode = true;
@@ -1428,6 +1752,14 @@ cfg_parse(struct config *cfg, const char *file, const char *text, size_t len,
 
 	memset(&ps, 0, sizeof(ps));
 	ps.cfg = cfg;
+	/* Per-backend keys start from the defaults' backend; the file's
+	 * backends are settled by cfg_finish. */
+	ps.tmpl = cfg->backends[0];
+	ps.tmpl.section[0] = '\0';
+	ps.tmpl.pool[0] = '\0';
+	ps.be = &ps.tmpl;
+	cfg->n_backends = 0;
+	cfg->n_pools = 0;
 	ps.file = file;
 	ps.err = err;
 	ps.errcap = errcap;

@@ -14,6 +14,12 @@
 #define CFG_USER_MAX	33	/* useradd's 32 characters and the NUL */
 #define CFG_BANNER_MAX	200	/* bytes of banner text, without the NUL */
 #define CFG_BANNER_DEFAULT "ftpsgw ready."
+/* Several FTP servers (issue 17): [backend NAME] sections. */
+#define CFG_BACKENDS_MAX 64
+#define CFG_POOLS_MAX (2 * CFG_BACKENDS_MAX)	/* pool = names, and each
+						 * backend as a pool of one */
+#define CFG_SECTION_NAME_MAX 32	/* bytes of a section or pool name */
+#define CFG_BACKEND_IMPLICIT_NAME "default"	/* top-level keys alone */
 
 enum cfg_backend_tls { CFG_BACKEND_EXPLICIT, CFG_BACKEND_IMPLICIT, CFG_BACKEND_OFF };
 enum cfg_client_tls  { CFG_CLIENT_REQUIRED, CFG_CLIENT_OPTIONAL };
@@ -24,6 +30,9 @@ enum cfg_proxy_protocol { CFG_PROXY_OFF, CFG_PROXY_V2 };
 enum cfg_log_level   { CFG_LOG_ERR, CFG_LOG_WARNING, CFG_LOG_NOTICE,
 		       CFG_LOG_INFO, CFG_LOG_DEBUG };
 enum cfg_log_sink    { CFG_SINK_STDERR, CFG_SINK_SYSLOG };
+enum cfg_route       { CFG_ROUTE_DEFAULT, CFG_ROUTE_USER };
+enum cfg_balance     { CFG_BALANCE_ROUND_ROBIN, CFG_BALANCE_LEAST_CONN,
+		       CFG_BALANCE_STICKY };
 
 /* The keys of gateway.conf, in the order of the parser's table (and of
  * ftpsgw -T). */
@@ -68,6 +77,11 @@ enum cfg_key_id {
 	CFG_K_METRICS_PUBLIC,
 	CFG_K_TRANSFER_LOG,
 	CFG_K_LOG,
+	CFG_K_POOL,
+	CFG_K_ROUTE,
+	CFG_K_BALANCE,
+	CFG_K_DEFAULT_POOL,
+	CFG_K_USER_MAP,
 	CFG_K_COUNT
 };
 
@@ -77,6 +91,37 @@ struct cfg_listen {
 	socklen_t addrlen;
 	bool implicit;			/* listen_implicit (TLS from the first byte) */
 	unsigned line;			/* where it was written, for messages */
+};
+
+/*
+ * One FTP server: the per-backend keys (cfg_key_per_backend) of a [backend
+ * NAME] section, top-level ones inherited, or of the top level alone.
+ */
+struct cfg_backend {
+	char section[CFG_SECTION_NAME_MAX + 1];	/* NAME, or "default" */
+	char pool[CFG_SECTION_NAME_MAX + 1];	/* pool =, default NAME */
+	unsigned line;			/* its [backend] header; 0: implicit */
+	char host[CFG_HOST_MAX];	/* backend: name or numeric address,
+					 * no brackets */
+	uint16_t port;			/* default 21 (990 when implicit) */
+	bool port_given;
+	enum cfg_backend_tls tls;	/* backend_tls; default explicit */
+	char ca[CFG_PATH_MAX];		/* backend_ca; "" = system store */
+	bool verify;			/* backend_verify; default on */
+	bool have_fingerprint;		/* backend_fingerprint: SHA-256 of */
+	unsigned char fingerprint[32];	/* the server's certificate (DER) */
+	char name[CFG_HOST_MAX];	/* backend_name; "" = host */
+	/* The client's address at the server (issue 17, part 4). */
+	enum cfg_backend_source source;	/* backend_source; default gateway */
+	enum cfg_proxy_protocol proxy_protocol;	/* backend_proxy_protocol;
+						 * default off */
+};
+
+/* Backends sharing a pool name; sessions are balanced among them. */
+struct cfg_pool {
+	char name[CFG_SECTION_NAME_MAX + 1];
+	unsigned char member[CFG_BACKENDS_MAX];	/* indexes in backends */
+	size_t n;
 };
 
 struct config {
@@ -91,20 +136,15 @@ struct config {
 
 	uint16_t passive_low, passive_high;	/* default 61000-61999 */
 
-	char backend_host[CFG_HOST_MAX];	/* name or numeric address, no brackets */
-	uint16_t backend_port;			/* default 21 (990 when implicit and no port) */
-
-	enum cfg_backend_tls backend_tls;	/* default explicit */
-	char backend_ca[CFG_PATH_MAX];		/* "" = system trust store */
-	bool backend_verify;			/* default on */
-	/* Keys beyond the contract (issue: certificates). */
-	bool have_backend_fingerprint;
-	unsigned char backend_fingerprint[32];	/* SHA-256 of the backend's
-						 * certificate (DER) */
-	char backend_name[CFG_HOST_MAX];	/* "" = backend's host */
-	/* The client's address at the server (issue 17, part 4). */
-	enum cfg_backend_source backend_source;	/* default gateway */
-	enum cfg_proxy_protocol backend_proxy_protocol;	/* default off */
+	/* The FTP servers: [backend NAME] sections in file order, or the
+	 * one implicit backend "default" of the top-level keys. */
+	struct cfg_backend backends[CFG_BACKENDS_MAX];
+	size_t n_backends;		/* 1.. CFG_BACKENDS_MAX after cfg_parse */
+	bool backend_sections;		/* the file has [backend] sections */
+	/* Pools (pool = NAME, else a backend is its own), in the order of
+	 * their first member. */
+	struct cfg_pool pools[CFG_POOLS_MAX];
+	size_t n_pools;
 	enum cfg_client_tls client_tls;		/* default required */
 	bool require_session_reuse;		/* default on */
 	enum cfg_conntrack conntrack;		/* default auto */
@@ -148,6 +188,13 @@ struct config {
 	char transfer_log[CFG_PATH_MAX];	/* xferlog(5) file, absolute;
 						 * "" = none (the default) */
 	enum cfg_log_sink log_sink;		/* log =; default stderr */
+	/* Routing (issue 17). */
+	enum cfg_route route;			/* default: default */
+	enum cfg_balance balance;		/* default round-robin */
+	char default_pool[CFG_SECTION_NAME_MAX + 1];	/* "" = not set */
+	int default_pool_idx;		/* index in pools, -1: none (route =
+					 * user without default_pool) */
+	char user_map[CFG_PATH_MAX];	/* "" = none */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */
@@ -162,8 +209,10 @@ void cfg_defaults(struct config *cfg);
  * Returns 0 on success, -1 on the first error.
  *
  * Syntax: "key = value" lines; '#' starts a comment (at line start or after
- * whitespace); blank lines ignored; "[section]" headers are rejected as not yet
- * supported. Unknown keys, repeated non-repeatable keys, bad values, NUL bytes
+ * whitespace); blank lines ignored; "[backend NAME]" headers start a
+ * section holding per-backend keys only (global keys come before the
+ * first section; top-level per-backend keys other than backend are the
+ * sections' defaults); errors inside one say "[backend NAME] KEY:". Unknown keys, repeated non-repeatable keys, bad values, NUL bytes
  * and lines longer than CFG_LINE_MAX are errors. After the last line, required
  * keys are checked: at least one listen/listen_implicit, certificate,
  * private_key, backend; and metrics_listen must not be reachable from the
@@ -172,6 +221,10 @@ void cfg_defaults(struct config *cfg);
  */
 int cfg_parse(struct config *cfg, const char *file, const char *text,
     size_t len, char *err, size_t errcap);
+
+/* Does any backend connect from the client's address (backend_source =
+ * client)? Then ftpsgw keeps CAP_NET_ADMIN for IP_TRANSPARENT. */
+bool cfg_any_transparent(const struct config *cfg);
 
 /*
  * The parser's key table, for the printer (config_print.c), the manual's
@@ -191,6 +244,10 @@ const char *cfg_key_name(enum cfg_key_id id);
 const char *cfg_key_expect(enum cfg_key_id id);
 const char *cfg_key_word(enum cfg_key_id id, size_t j);
 const char *cfg_key_word_of(enum cfg_key_id id, int value);
+/* Is id a per-backend key (allowed in a [backend] section)? */
+bool cfg_key_per_backend(enum cfg_key_id id);
+/* The index in cfg->pools of the pool named name[0..len), or -1. */
+int cfg_pool_find(const struct config *cfg, const char *name, size_t len);
 
 /*
  * cfg_parse_sockaddr - "ADDR:PORT" or "[V6ADDR]:PORT", numeric, port 1..65535,

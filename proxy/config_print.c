@@ -83,27 +83,26 @@ cfg_put_listen(const struct config *cfg, int implicit, size_t nth, char *buf,
 
 /* HOST:PORT, an IPv6 address in brackets. */
 static int
-cfg_put_backend(const struct config *cfg, char *buf, size_t cap)
+cfg_put_backend(const struct cfg_backend *be, char *buf, size_t cap)
 {
-	if (cfg->backend_host[0] == '\0')
+	if (be->host[0] == '\0')
 		return 0;
-	if (strchr(cfg->backend_host, ':') != NULL)
-		return cfg_put(buf, cap, "[%s]:%u", cfg->backend_host,
-		    (unsigned)cfg->backend_port);
-	return cfg_put(buf, cap, "%s:%u", cfg->backend_host,
-	    (unsigned)cfg->backend_port);
+	if (strchr(be->host, ':') != NULL)
+		return cfg_put(buf, cap, "[%s]:%u", be->host,
+		    (unsigned)be->port);
+	return cfg_put(buf, cap, "%s:%u", be->host, (unsigned)be->port);
 }
 
 /* sha256:XX:XX:... as ftpsgw-certs show prints it. */
 static int
-cfg_put_fingerprint(const struct config *cfg, char *buf, size_t cap)
+cfg_put_fingerprint(const struct cfg_backend *be, char *buf, size_t cap)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	static const char prefix[] = "sha256:";
 	size_t i, o = sizeof(prefix) - 1,
-	    need = o + 3 * sizeof(cfg->backend_fingerprint);
+	    need = o + 3 * sizeof(be->fingerprint);
 
-	if (!cfg->have_backend_fingerprint)
+	if (!be->have_fingerprint)
 		return 0;
 	if (cap < need) {
 		if (cap > 0)
@@ -111,8 +110,8 @@ cfg_put_fingerprint(const struct config *cfg, char *buf, size_t cap)
 		return -1;
 	}
 	memcpy(buf, prefix, o);
-	for (i = 0; i < sizeof(cfg->backend_fingerprint); i++) {
-		unsigned char b = cfg->backend_fingerprint[i];
+	for (i = 0; i < sizeof(be->fingerprint); i++) {
+		unsigned char b = be->fingerprint[i];
 
 		if (i > 0)
 			buf[o++] = ':';
@@ -130,6 +129,37 @@ cfg_put_word(enum cfg_key_id id, int value, char *buf, size_t cap)
 	const char *w = cfg_key_word_of(id, value);
 
 	return w == NULL ? -1 : cfg_put(buf, cap, "%s", w);
+}
+
+int
+cfg_backend_value(const struct cfg_backend *be, enum cfg_key_id id,
+    char *buf, size_t cap)
+{
+	if (cap > 0)
+		buf[0] = '\0';
+	switch (id) {
+	case CFG_K_BACKEND:
+		return cfg_put_backend(be, buf, cap);
+	case CFG_K_BACKEND_TLS:
+		return cfg_put_word(id, (int)be->tls, buf, cap);
+	case CFG_K_BACKEND_CA:
+		return cfg_put_str(buf, cap, be->ca);
+	case CFG_K_BACKEND_VERIFY:
+		return cfg_put_word(id, be->verify, buf, cap);
+	case CFG_K_BACKEND_FINGERPRINT:
+		return cfg_put_fingerprint(be, buf, cap);
+	case CFG_K_BACKEND_NAME:
+		return cfg_put_str(buf, cap, be->name);
+	case CFG_K_BACKEND_SOURCE:
+		return cfg_put_word(id, (int)be->source, buf, cap);
+	case CFG_K_BACKEND_PROXY_PROTOCOL:
+		return cfg_put_word(id, (int)be->proxy_protocol, buf, cap);
+	case CFG_K_POOL:
+		return cfg_put_str(buf, cap, be->pool);
+	default:
+		break;
+	}
+	return -1;
 }
 
 int
@@ -158,22 +188,26 @@ cfg_key_value(const struct config *cfg, enum cfg_key_id id, size_t nth,
 		return cfg_put(buf, cap, "%u-%u", (unsigned)cfg->passive_low,
 		    (unsigned)cfg->passive_high);
 	case CFG_K_BACKEND:
-		return cfg_put_backend(cfg, buf, cap);
 	case CFG_K_BACKEND_TLS:
-		return cfg_put_word(id, (int)cfg->backend_tls, buf, cap);
 	case CFG_K_BACKEND_CA:
-		return cfg_put_str(buf, cap, cfg->backend_ca);
 	case CFG_K_BACKEND_VERIFY:
-		return cfg_put_word(id, cfg->backend_verify, buf, cap);
 	case CFG_K_BACKEND_FINGERPRINT:
-		return cfg_put_fingerprint(cfg, buf, cap);
 	case CFG_K_BACKEND_NAME:
-		return cfg_put_str(buf, cap, cfg->backend_name);
 	case CFG_K_BACKEND_SOURCE:
-		return cfg_put_word(id, (int)cfg->backend_source, buf, cap);
 	case CFG_K_BACKEND_PROXY_PROTOCOL:
-		return cfg_put_word(id, (int)cfg->backend_proxy_protocol, buf,
-		    cap);
+	case CFG_K_POOL:
+		/* With sections, each prints its own (cfg_backend_value). */
+		if (cfg->backend_sections)
+			return 0;
+		return cfg_backend_value(&cfg->backends[0], id, buf, cap);
+	case CFG_K_ROUTE:
+		return cfg_put_word(id, (int)cfg->route, buf, cap);
+	case CFG_K_BALANCE:
+		return cfg_put_word(id, (int)cfg->balance, buf, cap);
+	case CFG_K_DEFAULT_POOL:
+		return cfg_put_str(buf, cap, cfg->default_pool);
+	case CFG_K_USER_MAP:
+		return cfg_put_str(buf, cap, cfg->user_map);
 	case CFG_K_CLIENT_TLS:
 		return cfg_put_word(id, (int)cfg->client_tls, buf, cap);
 	case CFG_K_REQUIRE_SESSION_REUSE:

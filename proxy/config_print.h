@@ -28,4 +28,12 @@
 int cfg_key_value(const struct config *cfg, enum cfg_key_id id, size_t nth,
     char *buf, size_t cap);
 
+/*
+ * cfg_backend_value - as cfg_key_value, for a per-backend key
+ * (cfg_key_per_backend) of one backend: its [backend NAME] section as
+ * ftpsgw -T prints it. -1 for any other key.
+ */
+int cfg_backend_value(const struct cfg_backend *be, enum cfg_key_id id,
+    char *buf, size_t cap);
+
 #endif

@@ -83,7 +83,8 @@ data_start_be_tls(struct data_chan *dc)
 	SSL *ssl;
 
 	/* backend_tls = off: clear text on a trusted LAN. */
-	if (dc->p.gw->cfg->backend_tls == CFG_BACKEND_OFF)
+	if (dc->p.gw->cfg->backends[dc->p.tls_app->be].tls ==
+	    CFG_BACKEND_OFF)
 		return true;
 	ssl = tls_new_backend(dc->p.tls_app, dc->p.tls_app->be_session);
 	if (ssl == NULL)
@@ -405,8 +406,9 @@ data_be_handshake(struct data_chan *dc)
 		    MV_CHANNEL_DATA, dc->be.ssl, r == IO_OK);
 	if (r == IO_ERR) {
 		char why[640];
-		const char *cert = tls_backend_refusal(dc->be.ssl, dc->p.gw->cfg,
-		    why, sizeof(why));
+		const char *cert = tls_backend_refusal(dc->be.ssl,
+		    &dc->p.gw->cfg->backends[dc->p.tls_app->be], why,
+		    sizeof(why));
 
 		/* A certificate problem is the admin's; a server that refused
 		 * the command and dropped the connection explains itself in

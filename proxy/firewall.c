@@ -270,6 +270,64 @@ fw_nft_header(struct fw_out *o, const struct fw_req *req)
 		    "your own ruleset.\n");
 }
 
+/* Is backend i's port the first of its value in cfg->backends? */
+static bool
+fw_port_first(const struct config *cfg, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (cfg->backends[j].port == cfg->backends[i].port)
+			return false;
+	return true;
+}
+
+/* How many distinct ports the backends listen on. */
+static size_t
+fw_port_count(const struct config *cfg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->n_backends; i++)
+		if (fw_port_first(cfg, i))
+			n++;
+	return n;
+}
+
+/* The backends' ports: "21", or "{ 21, 2121 }" in nft's set syntax
+ * (set) or "21, 2121" (!set). */
+static void
+fw_backend_ports(struct fw_out *o, const struct config *cfg, bool set)
+{
+	size_t i, n = 0;
+	bool many = fw_port_count(cfg) > 1;
+
+	if (many && set)
+		fw_put(o, "{ ");
+	for (i = 0; i < cfg->n_backends; i++) {
+		if (!fw_port_first(cfg, i))
+			continue;
+		fw_put(o, "%s%u", n++ > 0 ? ", " : "",
+		    (unsigned)cfg->backends[i].port);
+	}
+	if (many && set)
+		fw_put(o, " }");
+}
+
+/* Is backend address i the first of its value in req? */
+static bool
+fw_addr_first(const struct fw_req *req, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (req->backend[j].family == req->backend[i].family &&
+		    memcmp(req->backend[j].addr, req->backend[i].addr,
+		    sizeof(req->backend[i].addr)) == 0)
+			return false;
+	return true;
+}
+
 static void
 fw_nft_helpers(struct fw_out *o, const struct config *cfg,
     const struct fw_groups *listen)
@@ -302,15 +360,20 @@ fw_nft_helpers(struct fw_out *o, const struct config *cfg,
 	}
 	fw_put(o, "\t}\n"
 	    "\n"
-	    "\t# ftpsgw's control connections to the FTP server (backend port "
-	    "%u), the\n"
+	    "\t# ftpsgw's control connections to the FTP server%s (backend "
+	    "port%s ", cfg->n_backends > 1 ? "s" : "",
+	    fw_port_count(cfg) > 1 ? "s" : "");
+	fw_backend_ports(o, cfg, false);
+	fw_put(o, "), the\n"
 	    "\t# masters of active-mode and data_path = kernel expectations. "
 	    "The output\n"
 	    "\t# hook sees only the connections this machine opens itself.\n"
 	    "\tchain out {\n"
 	    "\t\ttype filter hook output priority filter; policy accept;\n"
-	    "\t\ttcp dport %u ct helper set \"" FW_NFT_HELPER "\"\n"
-	    "\t}\n", cfg->backend_port, cfg->backend_port);
+	    "\t\ttcp dport ");
+	fw_backend_ports(o, cfg, true);
+	fw_put(o, " ct helper set \"" FW_NFT_HELPER "\"\n"
+	    "\t}\n");
 }
 
 /* conntrack = off: the passive ports, to the addresses clients are told,
@@ -336,13 +399,35 @@ fw_nft_passive(struct fw_out *o, const struct fw_req *req)
 		fw_nft_range(o, cfg);
 		fw_put(o, "accept\n");
 	}
-	if (cfg->active_mode) {
+	for (i = 0; cfg->active_mode && i < req->n_backends; i++) {
+		if (!fw_addr_first(req, i))
+			continue;
 		fw_put(o, "\t\t");
-		fw_nft_addr(o, "saddr", req->backend.family, false,
-		    req->backend.addr);
+		fw_nft_addr(o, "saddr", req->backend[i].family, false,
+		    req->backend[i].addr);
 		fw_nft_range(o, cfg);
 		fw_put(o, "accept\n");
 	}
+}
+
+/* Is backend i's source the client's address (and of family, unless
+ * family is 0)? */
+static bool
+fw_transparent(const struct fw_req *req, size_t i, int family)
+{
+	return req->cfg->backends[i].source == CFG_SOURCE_CLIENT &&
+	    (family == 0 || req->backend[i].family == family);
+}
+
+static bool
+fw_any_transparent(const struct fw_req *req, int family)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_backends; i++)
+		if (fw_transparent(req, i, family))
+			return true;
+	return false;
 }
 
 /*
@@ -357,6 +442,8 @@ fw_nft_passive(struct fw_out *o, const struct fw_req *req)
 static void
 fw_nft_transparent(struct fw_out *o, const struct fw_req *req)
 {
+	size_t i;
+
 	fw_put(o, "\n"
 	    "\t# backend_source = client: ftpsgw connects to the FTP server "
 	    "from the client's\n"
@@ -372,12 +459,19 @@ fw_nft_transparent(struct fw_out *o, const struct fw_req *req)
 	    "\t#   ip -6 route add local ::/0 dev lo table %u\n"
 	    "\tchain transparent {\n"
 	    "\t\ttype filter hook prerouting priority mangle; policy "
-	    "accept;\n\t\t",
+	    "accept;\n",
 	    FW_TP_MARK, FW_TP_TABLE, FW_TP_TABLE, FW_TP_MARK, FW_TP_TABLE,
 	    FW_TP_TABLE);
-	fw_nft_addr(o, "saddr", req->backend.family, false, req->backend.addr);
-	fw_put(o, "meta l4proto tcp socket transparent 1 meta mark set %s\n"
-	    "\t}\n", FW_TP_MARK);
+	for (i = 0; i < req->n_backends; i++) {
+		if (!fw_transparent(req, i, 0))
+			continue;
+		fw_put(o, "\t\t");
+		fw_nft_addr(o, "saddr", req->backend[i].family, false,
+		    req->backend[i].addr);
+		fw_put(o, "meta l4proto tcp socket transparent 1 meta mark set "
+		    "%s\n", FW_TP_MARK);
+	}
+	fw_put(o, "\t}\n");
 }
 
 /* Neighbour discovery: without it nothing reaches an IPv6 address of
@@ -387,8 +481,9 @@ fw_need_ipv6(const struct fw_req *req, const struct fw_groups *listen)
 {
 	size_t i;
 
-	if (req->backend.family == AF_INET6)
-		return true;
+	for (i = 0; i < req->n_backends; i++)
+		if (req->backend[i].family == AF_INET6)
+			return true;
 	for (i = 0; i < listen->n; i++)
 		if (listen->g[i].family == AF_INET6)
 			return true;
@@ -438,7 +533,7 @@ fw_nft(struct fw_out *o, const struct fw_req *req)
 	    "\t\ttype filter hook forward priority filter; policy drop;\n"
 	    "\t\tct state established,related accept\n"
 	    "\t}\n");
-	if (cfg->backend_source == CFG_SOURCE_CLIENT)
+	if (fw_any_transparent(req, 0))
 		fw_nft_transparent(o, req);
 	if (cfg->data_path == CFG_DATA_KERNEL)
 		fw_put(o, "\n"
@@ -503,8 +598,7 @@ fw_ipt_header(struct fw_out *o, const struct fw_req *req, int family)
 	    "add the -A lines\n"
 	    "# %s to your own.\n", me,
 	    req->cfg->conntrack != CFG_CT_OFF ? "raw, filter" : "filter",
-	    req->cfg->backend_source == CFG_SOURCE_CLIENT &&
-	    req->backend.family == family ? ", mangle" : "",
+	    fw_any_transparent(req, family) ? ", mangle" : "",
 	    req->cfg->data_path == CFG_DATA_KERNEL ? ", nat" : "",
 	    req->cfg->conntrack != CFG_CT_OFF ? "of the raw table and the "
 	    "INPUT rules of the listen ports" : "of the INPUT chain");
@@ -554,9 +648,11 @@ fw_ipt_passive(struct fw_out *o, const struct fw_req *req, int family)
 		fw_ipt_range(o, cfg);
 		fw_put(o, " -j ACCEPT\n");
 	}
-	if (cfg->active_mode && req->backend.family == family) {
+	for (i = 0; cfg->active_mode && i < req->n_backends; i++) {
+		if (req->backend[i].family != family || !fw_addr_first(req, i))
+			continue;
 		fw_put(o, "-A INPUT");
-		fw_ipt_addr(o, 's', family, false, req->backend.addr);
+		fw_ipt_addr(o, 's', family, false, req->backend[i].addr);
 		fw_ipt_range(o, cfg);
 		fw_put(o, " -j ACCEPT\n");
 	}
@@ -567,6 +663,8 @@ fw_ipt(struct fw_out *o, const struct fw_req *req, int family)
 {
 	const struct config *cfg = req->cfg;
 	struct fw_groups listen;
+	size_t i;
+	bool first;
 
 	fw_listen_groups(cfg, &listen);
 	fw_ipt_header(o, req, family);
@@ -577,15 +675,21 @@ fw_ipt(struct fw_out *o, const struct fw_req *req, int family)
 		    "later): ftpsgw's control\n"
 		    "# connections from clients (PREROUTING, the listen ports) "
 		    "and to the FTP\n"
-		    "# server (OUTPUT, backend port %u). The helper sees only "
-		    "TLS there.\n"
+		    "# server (OUTPUT, backend port%s ",
+		    fw_port_count(cfg) > 1 ? "s" : "");
+		fw_backend_ports(o, cfg, false);
+		fw_put(o, "). The helper sees only TLS there.\n"
 		    "*raw\n"
 		    ":PREROUTING ACCEPT [0:0]\n"
-		    ":OUTPUT ACCEPT [0:0]\n", cfg->backend_port);
+		    ":OUTPUT ACCEPT [0:0]\n");
 		fw_ipt_listen(o, &listen, family, "PREROUTING",
 		    "-j CT --helper ftp");
-		fw_put(o, "-A OUTPUT -p tcp -m tcp --dport %u -j CT --helper "
-		    "ftp\nCOMMIT\n", cfg->backend_port);
+		for (i = 0; i < cfg->n_backends; i++)
+			if (fw_port_first(cfg, i))
+				fw_put(o, "-A OUTPUT -p tcp -m tcp --dport %u -j "
+				    "CT --helper ftp\n",
+				    (unsigned)cfg->backends[i].port);
+		fw_put(o, "COMMIT\n");
 	}
 	fw_put(o, "\n# Only the listen ports are open.%s\n"
 	    "*filter\n"
@@ -609,8 +713,7 @@ fw_ipt(struct fw_out *o, const struct fw_req *req, int family)
 		    "router-advertisement -j ACCEPT\n");
 	fw_put(o, "-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j "
 	    "ACCEPT\nCOMMIT\n");
-	if (cfg->backend_source == CFG_SOURCE_CLIENT &&
-	    req->backend.family == family) {
+	if (fw_any_transparent(req, family)) {
 		/* See fw_nft_transparent. */
 		fw_put(o, "\n# backend_source = client: the FTP server's "
 		    "packets for ftpsgw's transparent\n"
@@ -624,9 +727,18 @@ fw_ipt(struct fw_out *o, const struct fw_req *req, int family)
 		    FW_TP_MARK, FW_TP_TABLE, family == AF_INET6 ? "ip -6" :
 		    "ip", family == AF_INET6 ? "::/0" : "0.0.0.0/0",
 		    FW_TP_TABLE);
-		fw_ipt_addr(o, 's', family, false, req->backend.addr);
-		fw_put(o, " -p tcp -m socket --transparent -j MARK --set-mark "
-		    "%s\nCOMMIT\n", FW_TP_MARK);
+		for (i = 0, first = true; i < req->n_backends; i++) {
+			if (!fw_transparent(req, i, family))
+				continue;
+			if (!first)
+				fw_put(o, "-A PREROUTING");
+			first = false;
+			fw_ipt_addr(o, 's', family, false,
+			    req->backend[i].addr);
+			fw_put(o, " -p tcp -m socket --transparent -j MARK "
+			    "--set-mark %s\n", FW_TP_MARK);
+		}
+		fw_put(o, "COMMIT\n");
 	}
 	if (cfg->data_path == CFG_DATA_KERNEL)
 		fw_put(o, "\n# data_path = kernel: the kernel applies the NAT of "
@@ -646,13 +758,18 @@ fw_render(const struct fw_req *req, enum fw_kind kind, char *buf,
     size_t cap, size_t *len)
 {
 	struct fw_out o = { .buf = buf, .cap = cap };
+	size_t i;
 
 	*len = 0;
 	if (cap == 0)
 		return FW_TOO_LONG;
 	buf[0] = '\0';
-	if (req->backend.family != AF_INET && req->backend.family != AF_INET6)
+	if (req->n_backends == 0 || req->n_backends > CFG_BACKENDS_MAX)
 		return FW_NO_BACKEND;
+	for (i = 0; i < req->n_backends; i++)
+		if (req->backend[i].family != AF_INET &&
+		    req->backend[i].family != AF_INET6)
+			return FW_NO_BACKEND;
 	switch (kind) {
 	case FW_NFT:
 		fw_nft(&o, req);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "proxy/addr.h"
+#include "proxy/config.h"
 
 struct config;
 
@@ -34,7 +35,8 @@ enum fw_kind {
 
 enum fw_err {
 	FW_OK,
-	FW_NO_BACKEND,		/* req->backend has no address family */
+	FW_NO_BACKEND,		/* no backend, or one without an address
+				 * family */
 	FW_TOO_LONG,		/* the text does not fit the buffer */
 };
 
@@ -43,10 +45,12 @@ struct fw_req {
 	/* The configuration's path as the admin gave it, named in the
 	 * header comment (escaped: it cannot end the comment). */
 	const char *conf_path;
-	/* The FTP server's address as resolved at start (port unused):
-	 * with conntrack = off its data connections in active mode come
-	 * from there; an IPv6 server needs neighbour discovery. */
-	struct net_addr backend;
+	/* The FTP servers' addresses as resolved at start, in the order of
+	 * cfg->backends (ports from there): with conntrack = off their data
+	 * connections in active mode come from there; an IPv6 server needs
+	 * neighbour discovery. */
+	struct net_addr backend[CFG_BACKENDS_MAX];
+	size_t n_backends;
 };
 
 /*
@@ -58,7 +62,7 @@ struct fw_req {
  * expectations ftpsgw programs, so passive_ports stay closed, except with
  * conntrack = off, where nothing else would admit them. Attaches the ftp
  * conntrack helper (DESIGN.md fact 1) to the listen ports in prerouting and
- * to the backend's port in output, unless conntrack = off. With
+ * to the backends' ports in output, unless conntrack = off. With
  * data_path = kernel adds a chain of type nat (fact 4). FW_NFT covers both
  * address families; FW_IPTABLES and FW_IP6TABLES one each.
  *

@@ -32,6 +32,7 @@
 #include "proxy/metrics_proc.h"
 #include "proxy/netaddr.h"
 #include "proxy/priv.h"
+#include "proxy/routing.h"
 #include "proxy/status_cli.h"
 #include "proxy/status_collect.h"
 #include "proxy/tls.h"
@@ -62,7 +63,6 @@ struct main_ctx {
 	struct gw_shared shared;
 	struct tls *tls;		/* the current contexts (a reference) */
 	struct cipher_pref ciphers;	/* measured once at start */
-	struct net_addr backend;	/* resolved at start */
 	struct worker *workers;
 	unsigned n_workers;
 	unsigned n_ready;		/* workers initialised */
@@ -143,7 +143,7 @@ print_config(const struct config *cfg)
 {
 	char v[CFG_VALUE_MAX];
 	enum cfg_key_id id;
-	size_t nth;
+	size_t nth, i;
 	int r;
 
 	for (id = 0; id < CFG_K_COUNT; id++) {
@@ -156,8 +156,26 @@ print_config(const struct config *cfg)
 			    sizeof(v));
 			return -1;
 		}
-		if (nth == 0)
+		if (nth == 0 && !(cfg->backend_sections &&
+		    cfg_key_per_backend(id)))
 			printf("# %s is not set\n", cfg_key_name(id));
+	}
+	/* Each [backend NAME] section with every per-backend key in effect,
+	 * the top level's inherited ones included. */
+	for (i = 0; cfg->backend_sections && i < cfg->n_backends; i++) {
+		printf("\n[backend %s]\n", cfg->backends[i].section);
+		for (id = 0; id < CFG_K_COUNT; id++) {
+			if (!cfg_key_per_backend(id))
+				continue;
+			r = cfg_backend_value(&cfg->backends[i], id, v,
+			    sizeof(v));
+			if (r == 1)
+				printf("%s = %s\n", cfg_key_name(id), v);
+			else if (r == 0)
+				printf("# %s is not set\n", cfg_key_name(id));
+			else
+				return -1;
+		}
 	}
 	return fflush(stdout) == 0 ? 0 : -1;
 }
@@ -190,7 +208,7 @@ static int
 print_firewall(struct main_ctx *m, enum fw_kind kind)
 {
 	struct fw_req req = { .cfg = &m->cfg, .conf_path = m->conf_path,
-	    .backend = m->backend };
+	    .n_backends = m->cfg.n_backends };
 	enum fw_err e;
 	size_t len;
 	char *text = malloc(FW_TEXT_MAX);
@@ -199,6 +217,7 @@ print_firewall(struct main_ctx *m, enum fw_kind kind)
 		fprintf(stderr, "ftpsgw: out of memory\n");
 		return 1;
 	}
+	memcpy(req.backend, m->shared.backend, sizeof(req.backend));
 	e = fw_render(&req, kind, text, FW_TEXT_MAX, &len);
 	if (e != FW_OK) {
 		/* Neither can happen: the backend is resolved and the
@@ -218,23 +237,38 @@ print_firewall(struct main_ctx *m, enum fw_kind kind)
 	return 0;
 }
 
-/* Resolve backend at start-up (never in the loop). */
+/* Resolve the backends at start-up (never in the loop), and read the
+ * user map. */
 static int
-resolve_backend(struct main_ctx *m)
+resolve_backends(struct main_ctx *m)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
-	int rc = getaddrinfo(m->cfg.backend_host, NULL, &hints, &res);
+	char err[1024];
 
-	if (rc != 0) {
-		fprintf(stderr, "ftpsgw: %s: backend: cannot resolve '%s': %s "
-		    "(use an address, or a name in /etc/hosts)\n", m->conf_path,
-		    m->cfg.backend_host, gai_strerror(rc));
+	if (routing_resolve(&m->cfg, m->conf_path, m->shared.backend) < 0)
+		return -1;
+	if (pthread_mutex_init(&m->shared.map_lock, NULL) != 0 ||
+	    routing_map_load(&m->shared, &m->cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftpsgw: %s: %s\n", m->conf_path, err);
 		return -1;
 	}
-	netaddr_from_sockaddr(&m->backend, res->ai_addr);
-	m->backend.port = m->cfg.backend_port;
-	freeaddrinfo(res);
 	return 0;
+}
+
+/* SIGHUP: the user map again; a bad one leaves the old one in force. */
+static void
+reload_user_map(struct main_ctx *m)
+{
+	char err[1024];
+
+	if (m->cfg.user_map[0] == '\0')
+		return;
+	if (routing_map_load(&m->shared, &m->cfg, err, sizeof(err)) < 0) {
+		log_msg(LOG_LVL_ERR, "SIGHUP: user_map not reloaded, the old "
+		    "rules stay in use: %s", err);
+		return;
+	}
+	log_msg(LOG_LVL_NOTICE, "SIGHUP: user_map %s reloaded: %s",
+	    m->cfg.user_map, err);
 }
 
 static void
@@ -375,6 +409,7 @@ on_signal(struct loop_ev *ev, uint32_t events)
 		if (si.ssi_signo == SIGHUP) {
 			reload_tls(m);
 			reopen_xferlog(m);
+			reload_user_map(m);
 			continue;
 		}
 		if (m->stopping) {
@@ -579,7 +614,6 @@ setup_workers(struct main_ctx *m)
 		}
 		w->gw.shared = &m->shared;
 		w->gw.tls = tls_ref(m->tls);
-		w->gw.backend = m->backend;
 	}
 	if (open_conntrack(m) < 0)
 		return -1;
@@ -663,7 +697,7 @@ setup_metrics(struct main_ctx *m)
 	if (m->http == NULL)
 		return -1;
 	m->status = status_collect_new(m->loop, &m->shared, m->workers,
-	    &m->n_ready, &m->cfg, &m->backend, on_status, m);
+	    &m->n_ready, &m->cfg, on_status, m);
 	if (m->status == NULL)
 		return -1;
 	metrics_http_status(m->http, want_status, m);
@@ -804,7 +838,7 @@ main(int argc, char **argv)
 		return 1;
 	if (print_only)
 		return print_config(&m.cfg) < 0 ? 1 : 0;
-	if (resolve_backend(&m) < 0)
+	if (resolve_backends(&m) < 0)
 		return 1;
 	if (m.cfg.data_path == CFG_DATA_KERNEL && m.cfg.conntrack == CFG_CT_OFF) {
 		fprintf(stderr, "ftpsgw: %s: data_path = kernel needs conntrack "
@@ -829,10 +863,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
 		return 1;
 	}
-	if (!m.cfg.backend_verify && !m.cfg.have_backend_fingerprint)
-		log_msg(LOG_LVL_WARNING, "backend_verify = off: the FTP server's "
-		    "certificate is not checked, so anyone on the LAN path can "
-		    "pose as it (set backend_ca instead)");
+	for (i = 0; i < (int)m.cfg.n_backends; i++)
+		if (!m.cfg.backends[i].verify &&
+		    !m.cfg.backends[i].have_fingerprint)
+			log_msg(LOG_LVL_WARNING, "%s%s%sbackend_verify = off: "
+			    "the FTP server's certificate is not checked, so "
+			    "anyone on the LAN path can pose as it (set "
+			    "backend_ca instead)", m.cfg.backend_sections ?
+			    "[backend " : "", m.cfg.backend_sections ?
+			    m.cfg.backends[i].section : "",
+			    m.cfg.backend_sections ? "] " : "");
 	warn_expiry(m.tls->server, m.cfg.certificate);
 	if (priv_check(&m.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
@@ -840,7 +880,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (test_only) {
-		char be[NETADDR_STRLEN];
+		char be[NETADDR_STRLEN + 16];
 		int chain = keys_check_chain(m.tls->server, m.cfg.certificate,
 		    err, sizeof(err));
 
@@ -852,17 +892,22 @@ main(int argc, char **argv)
 		if (chain > 0)
 			log_msg(LOG_LVL_WARNING, "%s", err);
 		/* Warnings only: the rules may be loaded after this check. */
-		(void)fw_probe_warn(&m.cfg, &m.backend, m.conf_path);
+		(void)fw_probe_warn(&m.cfg, &m.shared.backend[0], m.conf_path);
 		if (m.cfg.transfer_log[0] != '\0' && xferlog_file_check(
 		    m.cfg.transfer_log, err, sizeof(err)) < 0) {
 			fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);
 			tls_unref(m.tls);
 			return 1;
 		}
-		printf("ftpsgw: configuration %s OK: %zu listener%s, backend %s, "
+		if (m.cfg.n_backends > 1)
+			snprintf(be, sizeof(be), "%zu backends",
+			    m.cfg.n_backends);
+		else
+			netaddr_str_port(&m.shared.backend[0], be + 8,
+			    sizeof(be) - 8), memcpy(be, "backend ", 8);
+		printf("ftpsgw: configuration %s OK: %zu listener%s, %s, "
 		    "certificate and key match%s\n", m.conf_path, m.cfg.n_listen,
-		    m.cfg.n_listen == 1 ? "" : "s",
-		    netaddr_str_port(&m.backend, be, sizeof(be)),
+		    m.cfg.n_listen == 1 ? "" : "s", be,
 		    chain == 0 ? ", chain verifies" : "");
 		tls_unref(m.tls);
 		return 0;
@@ -889,7 +934,7 @@ main(int argc, char **argv)
 		/* CAP_NET_ADMIN: conntrack's netlink, and IP_TRANSPARENT
 		 * for backend_source = client (sockets made per session). */
 		if (priv_drop(&m.cfg, m.workers[0].gw.ct != NULL ||
-		    m.cfg.backend_source == CFG_SOURCE_CLIENT, what,
+		    cfg_any_transparent(&m.cfg), what,
 		    sizeof(what), err, sizeof(err)) < 0) {
 			log_msg(LOG_LVL_ERR, "%s: %s", m.conf_path, err);
 			goto out;
@@ -912,12 +957,20 @@ main(int argc, char **argv)
 		char be[NETADDR_STRLEN];
 
 		log_msg(LOG_LVL_NOTICE, "ftpsgw %s started: %zu listener%s, "
-		    "%u worker%s, backend %s (%s), conntrack %s", FTPSGW_VERSION,
-		    m.cfg.n_listen, m.cfg.n_listen == 1 ? "" : "s", m.n_workers,
-		    m.n_workers == 1 ? "" : "s",
-		    netaddr_str_port(&m.backend, be, sizeof(be)),
-		    m.cfg.backend_tls == CFG_BACKEND_OFF ? "plain FTP" : "FTPS",
+		    "%u worker%s, backend %s (%s)%s, conntrack %s",
+		    FTPSGW_VERSION, m.cfg.n_listen, m.cfg.n_listen == 1 ? "" :
+		    "s", m.n_workers, m.n_workers == 1 ? "" : "s",
+		    netaddr_str_port(&m.shared.backend[0], be, sizeof(be)),
+		    m.cfg.backends[0].tls == CFG_BACKEND_OFF ? "plain FTP" :
+		    "FTPS", m.cfg.n_backends > 1 ? " and more" : "",
 		    m.workers[0].gw.ct != NULL ? "on" : "off");
+		for (i = 0; m.cfg.n_backends > 1 &&
+		    i < (int)m.cfg.n_backends; i++)
+			log_msg(LOG_LVL_INFO, "backend %s: %s (%s), pool %s",
+			    m.cfg.backends[i].section, netaddr_str_port(
+			    &m.shared.backend[i], be, sizeof(be)),
+			    m.cfg.backends[i].tls == CFG_BACKEND_OFF ?
+			    "plain FTP" : "FTPS", m.cfg.backends[i].pool);
 	} else {
 		m.rc = 1;
 	}
@@ -934,6 +987,7 @@ out:
 	metrics_proc_close(&m.proc);
 	free_workers(&m);
 	xferlog_file_close(&m.xferlog);
+	routing_map_free(&m.shared);
 	tls_unref(m.tls);
 	loop_free(m.loop);
 	return m.rc;

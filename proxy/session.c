@@ -22,6 +22,7 @@
 #include "proxy/log.h"
 #include "proxy/metrics_tls.h"
 #include "proxy/quitter.h"
+#include "proxy/routing.h"
 #include "proxy/session_int.h"
 #include "proxy/voice.h"
 
@@ -51,6 +52,8 @@ sess_close(struct session *s, const char *why)
 		return;
 	s->dead = true;
 	gw_session_end(gw, &s->client);
+	if (s->be_counted)
+		routing_release(gw->shared, s->tls.be);
 	sess_xfer_abandon(s);	/* once: a dead session reads no reply */
 	metrics_inc(&gw->metrics, METRICS_AT1(SESSIONS_CLOSED, s->implicit ?
 	    MV_LISTENER_IMPLICIT : MV_LISTENER_EXPLICIT));
@@ -129,12 +132,13 @@ sess_on_timer(struct loop_timer *t)
 		sess_pump(s);
 		return;
 	}
-	if (s->bstate != BS_READY && s->bstate != BS_HOLD) {
+	if (s->bstate != BS_READY && s->bstate != BS_HOLD &&
+	    s->bstate != BS_ROUTE) {
 		char host[NETADDR_STRLEN];
 
 		log_msg(LOG_LVL_ERR, "%s: the FTP server %s did not complete the "
 		    "login preamble within connect_timeout (%u s): %s", s->tag,
-		    netaddr_str_port(&s->gw->backend, host, sizeof(host)),
+		    netaddr_str_port(sess_be_addr(s), host, sizeof(host)),
 		    cfg->connect_timeout, voice_advice(V_BACKEND_SILENT));
 		gw_refusal(s->gw, &s->client, "closed: the FTP server %s did "
 		    "not complete the login preamble within connect_timeout "
@@ -442,7 +446,7 @@ sess_backend_io(struct session *s)
 		if (r == IO_ERR) {
 			char what[640];
 
-			if (tls_backend_refusal(s->be.ssl, s->gw->cfg, what,
+			if (tls_backend_refusal(s->be.ssl, sess_be_cfg(s), what,
 			    sizeof(what))[0] == '\0')
 				snprintf(what, sizeof(what), "TLS handshake failed: "
 				    "%s", s->be.err_text);
@@ -617,8 +621,14 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	} else {
 		s->cstate = CS_PLAIN;
 	}
-	s->bstate = BS_CONNECTING;
-	sess_be_begin(s);
+	if (gw->cfg->route == CFG_ROUTE_USER) {
+		/* The server is chosen at USER: greet the client now. */
+		s->bstate = BS_ROUTE;
+		sess_route_greet(s);
+	} else {
+		s->bstate = BS_CONNECTING;
+		sess_route_default(s);
+	}
 	sess_pump(s);
 	return s;
 

@@ -185,7 +185,7 @@ sess_passive(struct session *s, const struct ftp_cmd *cmd)
 	sess_data_drop(s, true);	/* a new PASV replaces the previous one */
 	p = sess_fifo_push(s, PEND_PASSIVE);
 	p->client_epsv = epsv;
-	p->sent_epsv = !s->be_no_epsv || s->gw->backend.family == AF_INET6;
+	p->sent_epsv = !s->be_no_epsv || sess_be_addr(s)->family == AF_INET6;
 	if (p->sent_epsv)
 		SESS_SEND_LIT(s, "EPSV\r\n");
 	else
@@ -260,6 +260,103 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 	sess_send_own(s, line, (size_t)n);
 }
 
+/* FEAT before USER (route = user): what ftpsgw itself offers; the
+ * server's own features are listed once it is chosen. */
+#define SESS_ROUTE_FEAT	FTP_CODE_STR(FTP_FEAT_OK) "-Features:\r\n" \
+	" AUTH TLS\r\n PBSZ\r\n PROT\r\n EPSV\r\n" \
+	FTP_CODE_STR(FTP_FEAT_OK) " End"
+
+/*
+ * The refusals every command meets before its verb's policy: an argument
+ * that is missing, and (client_tls = required) anything but the pre-TLS
+ * commands before TLS. True when the command was answered.
+ */
+static bool
+sess_refused_early(struct session *s, const struct ftp_cmd *cmd,
+    const struct ftp_verb_info *vi)
+{
+	if ((vi->flags & FTP_F_ARG) && cmd->arg == NULL) {
+		sess_reply(s, voice_line(V_ARG_NEEDED));
+		return true;
+	}
+	/* SECURITY: with client_tls = required nothing but the pre-TLS
+	 * commands is accepted, and credentials are never forwarded in
+	 * clear. */
+	if (s->gw->cfg->client_tls == CFG_CLIENT_REQUIRED && !sess_secured(s) &&
+	    !(vi->flags & FTP_F_PRETLS)) {
+		if (cmd->verb == FTP_VERB_USER || cmd->verb == FTP_VERB_PASS)
+			log_msg(LOG_LVL_INFO, "%s: %s before TLS refused: %s",
+			    s->tag, cmd->name, voice_advice(V_TLS_REQUIRED));
+		sess_reply(s, voice_line(V_TLS_REQUIRED));
+		return true;
+	}
+	return false;
+}
+
+/*
+ * BS_ROUTE (route = user): no server yet. The USER chooses it and waits
+ * (false) for its preamble; FEAT, OPTS and HOST are answered here; PASS
+ * gets 503, every other command that would need the server 530.
+ */
+static bool
+sess_route_command(struct session *s, const struct ftp_cmd *cmd,
+    const struct ftp_verb_info *vi)
+{
+	if (sess_refused_early(s, cmd, vi))
+		return true;
+	switch (cmd->verb) {
+	case FTP_VERB_USER:
+		return !sess_route_user(s, cmd);
+	case FTP_VERB_FEAT:
+		sess_reply(s, SESS_ROUTE_FEAT);
+		return true;
+	case FTP_VERB_OPTS:
+		sess_reply(s, voice_line(cmd->arg_len == 7 &&
+		    strncasecmp(cmd->arg, "UTF8 ON", 7) == 0 ?
+		    V_ROUTE_OPTS_UTF8 : V_ROUTE_OPTS_LATER));
+		return true;
+	case FTP_VERB_HOST:
+		sess_reply(s, voice_line(V_ROUTE_HOST));
+		return true;
+	case FTP_VERB_PASS:
+		sess_reply(s, voice_line(V_ROUTE_USER_FIRST));
+		return true;
+	default:
+		sess_reply(s, voice_line(V_ROUTE_LOGIN_FIRST));
+		return true;
+	}
+}
+
+/*
+ * route = user: the USER as the server gets it, without the "@NAME" that
+ * chose it. A later USER naming another server is refused: one server per
+ * session (a session cannot hop between servers). False when refused.
+ */
+static bool
+sess_route_rewrite(struct session *s, struct ftp_cmd *cmd, char *out,
+    size_t cap, size_t *len)
+{
+	size_t cut = s->user_cut;
+	char esc[96];
+
+	if (!s->route_first && !sess_route_same(s, cmd, &cut)) {
+		log_msg(LOG_LVL_INFO, "%s: USER %s names another FTP server "
+		    "than this session's (%s): refused", s->tag,
+		    log_escape(esc, sizeof(esc), cmd->arg, cmd->arg_len),
+		    sess_be_cfg(s)->section);
+		sess_reply(s, voice_line(V_ROUTE_OTHER_SERVER));
+		return false;
+	}
+	s->route_first = false;
+	if (cut > cmd->arg_len || 5 + cut > cap)	/* cannot be */
+		cut = cmd->arg_len;
+	memcpy(out, "USER ", 5);
+	memcpy(out + 5, cmd->arg, cut);
+	cmd->arg_len = cut;
+	*len = 5 + cut;
+	return true;
+}
+
 /*
  * Handle one complete command line. Returns false when it cannot be handled
  * yet (it stays in the input buffer and is offered again later).
@@ -267,8 +364,8 @@ sess_active(struct session *s, const struct ftp_cmd *cmd)
 static bool
 sess_command(struct session *s, const char *line, size_t len)
 {
-	const struct config *cfg = s->gw->cfg;
 	const struct ftp_verb_info *vi;
+	char user_line[FTP_LINE_MAX + 8];
 	struct ftp_cmd cmd;
 	struct pending *p;
 	const char *why;
@@ -299,6 +396,9 @@ sess_command(struct session *s, const char *line, size_t len)
 	}
 	if (s->bstate == BS_HOLD && sess_be_release(s, &cmd))
 		return true;
+	if (s->bstate == BS_ROUTE && vi->action != FTP_ACT_LOCAL &&
+	    vi->action != FTP_ACT_REFUSE && cmd.verb != FTP_VERB_QUIT)
+		return sess_route_command(s, &cmd, vi);
 	/* Commands that reach the backend wait for its login preamble. */
 	if (vi->action != FTP_ACT_LOCAL && vi->action != FTP_ACT_REFUSE &&
 	    cmd.verb != FTP_VERB_QUIT && s->bstate != BS_READY)
@@ -310,21 +410,8 @@ sess_command(struct session *s, const char *line, size_t len)
 		    FTP_F_SECRET) ? cmd.name : log_escape(esc, sizeof(esc),
 		    line, len));
 	}
-	if ((vi->flags & FTP_F_ARG) && cmd.arg == NULL) {
-		sess_reply(s, voice_line(V_ARG_NEEDED));
+	if (sess_refused_early(s, &cmd, vi))
 		return true;
-	}
-	/* SECURITY: with client_tls = required nothing but the pre-TLS
-	 * commands is accepted, and credentials are never forwarded in
-	 * clear. */
-	if (cfg->client_tls == CFG_CLIENT_REQUIRED && !sess_secured(s) &&
-	    !(vi->flags & FTP_F_PRETLS)) {
-		if (cmd.verb == FTP_VERB_USER || cmd.verb == FTP_VERB_PASS)
-			log_msg(LOG_LVL_INFO, "%s: %s before TLS refused: %s",
-			    s->tag, cmd.name, voice_advice(V_TLS_REQUIRED));
-		sess_reply(s, voice_line(V_TLS_REQUIRED));
-		return true;
-	}
 
 	if (cmd.verb == FTP_VERB_REIN) {
 		/* RFC 4217 ties REIN to dropping TLS; neither side of ftpsgw
@@ -423,6 +510,12 @@ sess_command(struct session *s, const char *line, size_t len)
 			s->abor_sync = true;
 			SESS_SEND_LIT(s, "ABOR\r\n");
 			return true;
+		}
+		if (cmd.verb == FTP_VERB_USER && s->routed) {
+			if (!sess_route_rewrite(s, &cmd, user_line,
+			    sizeof(user_line), &len))
+				return true;
+			line = user_line;
 		}
 		p = sess_fifo_push(s, PEND_REPLY);
 		p->login = cmd.verb == FTP_VERB_USER || cmd.verb ==

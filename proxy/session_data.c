@@ -36,7 +36,7 @@ sess_data_open(struct session *s, enum data_mode mode, uint16_t server_port,
 	req.ends.local = s->local;
 	req.ends.be_local = s->be_local;
 	req.transparent = s->be_transparent;
-	req.ends.backend = s->gw->backend;
+	req.ends.backend = *sess_be_addr(s);
 	if (cfg->have_public_address)
 		netaddr_from_sockaddr(&req.public_addr,
 		    (const struct sockaddr *)&cfg->public_address);

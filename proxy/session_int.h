@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "proxy/buf.h"
+#include "proxy/config.h"
 #include "proxy/conn.h"
 #include "proxy/data_plan.h"
 #include "proxy/ftp_line.h"
@@ -79,7 +80,7 @@ enum sess_cstate {
 	CS_CCC_WAIT, CS_COUNT
 };
 enum sess_bstate {
-	BS_CONNECTING, BS_GREETING, BS_HOLD, BS_HOST, BS_AUTH, BS_HANDSHAKE,
+	BS_ROUTE, BS_CONNECTING, BS_GREETING, BS_HOLD, BS_HOST, BS_AUTH, BS_HANDSHAKE,
 	BS_SETUP, BS_READY, BS_COUNT
 };
 
@@ -200,6 +201,12 @@ struct session {
 	bool be_no_epsv;		/* backend refused EPSV once */
 	bool epsv_all;			/* client sent EPSV ALL (RFC 2428) */
 	bool greeted;			/* the client got its 220 */
+	bool be_counted;		/* s->tls.be's session count holds us */
+	/* route = user: the USER that chose the server, sent to it as its
+	 * first user_len bytes (without "@NAME"); 0: send it as it came. */
+	bool routed;
+	bool route_first;		/* that USER is still to be sent */
+	size_t user_cut;
 	bool closing;
 	bool state_bug;			/* a refused state change was logged */
 	const char *fatal_line;		/* last reply, once TLS with the client is up */
@@ -220,6 +227,20 @@ static inline struct loop *
 sess_loop(const struct session *s)
 {
 	return s->gw->loop;
+}
+
+/* The session's FTP server: its address and port as resolved, and its
+ * configuration (s->tls.be, chosen at accept or at USER). */
+static inline const struct net_addr *
+sess_be_addr(const struct session *s)
+{
+	return &s->gw->shared->backend[s->tls.be];
+}
+
+static inline const struct cfg_backend *
+sess_be_cfg(const struct session *s)
+{
+	return &s->gw->cfg->backends[s->tls.be];
 }
 
 /* Did the client secure the control channel (TLS now, or TLS until CCC)? */
@@ -314,6 +335,20 @@ bool sess_set_bstate(struct session *s, enum sess_bstate next);
 /* Start it: connect_timeout runs from here; a failure to even start the
  * connection ends the session (sess_be_failed). */
 void sess_be_begin(struct session *s);
+/* Which server (issue 17). route = default: the default pool's member
+ * (balance) at accept, then sess_be_begin; none up: 421. */
+void sess_route_default(struct session *s);
+/* route = user: the client gets ftpsgw's banner at once (BS_ROUTE). */
+void sess_route_greet(struct session *s);
+/* BS_ROUTE, the client's USER: its pool (name@NAME, user_map,
+ * default_pool) and member; true when the server is being dialled (the
+ * USER waits for BS_READY, sent without "@NAME": s->user_cut), false when
+ * refused (530 no route, or 421 none up; the reply is queued). */
+bool sess_route_user(struct session *s, const struct ftp_cmd *cmd);
+/* A later USER of a routed session: may it go to this session's server
+ * (its route includes s->tls.be)? *cut as for the first. */
+bool sess_route_same(struct session *s, const struct ftp_cmd *cmd,
+    size_t *cut);
 /* What this session found of the FTP server, for the metrics: up once it
  * greeted, down when the preamble failed (ftpsgw_backend_state). */
 void sess_be_health(struct session *s, enum metrics_health h);

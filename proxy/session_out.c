@@ -21,7 +21,11 @@
  *   CS_CCC_WAIT      reading up to the client's close_notify, or to clear
  *                    text that shows none is coming.  -> CS_PLAIN (s->ccc)
  * Server side (s->bstate), all under connect_timeout until BS_READY but
- * BS_HOLD (the steps: session_preamble.c):
+ * BS_ROUTE and BS_HOLD (the steps: session_preamble.c):
+ *   BS_ROUTE         route = user: no server yet; the client has ftpsgw's
+ *                    banner, AUTH/PBSZ/PROT/FEAT/OPTS/HOST are answered
+ *                    here, anything else but USER and QUIT gets 530; the
+ *                    USER picks the server (idle_timeout).  -> BS_CONNECTING
  *   BS_CONNECTING    TCP connect.  -> BS_GREETING (backend_tls = off or
  *                    explicit), BS_HANDSHAKE (implicit)
  *   BS_GREETING      on the server's "220" the client gets ftpsgw's banner
@@ -240,6 +244,7 @@ static const unsigned sess_cnext[CS_COUNT] = {
 
 /* The transitions each server state allows (the diagram at the top). */
 static const unsigned sess_bnext[BS_COUNT] = {
+	[BS_ROUTE] = SESS_BIT(BS_CONNECTING),
 	[BS_CONNECTING] = SESS_BIT(BS_GREETING) | SESS_BIT(BS_HANDSHAKE),
 	[BS_GREETING] = SESS_BIT(BS_HOLD) | SESS_BIT(BS_SETUP) |
 	    SESS_BIT(BS_READY),
@@ -258,6 +263,7 @@ static const char *const sess_cstate_name[CS_COUNT] = {
 };
 
 static const char *const sess_bstate_name[BS_COUNT] = {
+	[BS_ROUTE] = "ROUTE",
 	[BS_CONNECTING] = "CONNECTING", [BS_GREETING] = "GREETING",
 	[BS_HOLD] = "HOLD", [BS_HOST] = "HOST", [BS_AUTH] = "AUTH",
 	[BS_HANDSHAKE] = "HANDSHAKE", [BS_SETUP] = "SETUP", [BS_READY] = "READY",

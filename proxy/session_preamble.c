@@ -18,6 +18,7 @@
 #include "proxy/ftp_codes.h"
 #include "proxy/log.h"
 #include "proxy/proxy_v2.h"
+#include "proxy/routing.h"
 #include "proxy/session_int.h"
 #include "proxy/transparent.h"
 #include "proxy/voice.h"
@@ -48,7 +49,7 @@ static void
 sess_scrub_init(struct session *s)
 {
 	s->n_scrub = 0;
-	s->scrub[s->n_scrub].lan = s->gw->backend;
+	s->scrub[s->n_scrub].lan = *sess_be_addr(s);
 	sess_public_addr(s, &s->scrub[s->n_scrub++].pub);
 	if (s->be_local.family != 0) {
 		s->scrub[s->n_scrub].lan = s->be_local;
@@ -68,7 +69,7 @@ sess_be_failed(struct session *s, const char *what)
 	char host[NETADDR_STRLEN];
 
 	log_msg(LOG_LVL_ERR, "%s: FTP server %s: %s%s%s", s->tag,
-	    netaddr_str_port(&s->gw->backend, host, sizeof(host)), what,
+	    netaddr_str_port(sess_be_addr(s), host, sizeof(host)), what,
 	    s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
 	gw_refusal(s->gw, &s->client, "closed: FTP server %s: %s%s%s", host,
 	    what, s->be.ssl_err[0] ? ": " : "", s->be.ssl_err);
@@ -87,16 +88,16 @@ sess_be_failed(struct session *s, const char *what)
 static void
 sess_be_source(struct session *s)
 {
-	const struct config *cfg = s->gw->cfg;
+	const struct net_addr *be = sess_be_addr(s);
 	struct bsrc_routes routes = { false, false };
 	enum bsrc_choice c;
 
 	s->be_transparent = false;
-	if (cfg->backend_source != CFG_SOURCE_CLIENT)
+	if (sess_be_cfg(s)->source != CFG_SOURCE_CLIENT)
 		return;
-	if (s->client.family == s->gw->backend.family)
-		tp_routes(&s->client, &s->gw->backend, &routes);
-	c = backend_src_choose(true, &s->client, &s->gw->backend, &routes);
+	if (s->client.family == be->family)
+		tp_routes(&s->client, be, &routes);
+	c = backend_src_choose(true, &s->client, be, &routes);
 	if (c == BSRC_CLIENT) {
 		s->be_transparent = true;
 		return;
@@ -111,7 +112,7 @@ static int
 sess_be_connect(struct session *s)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = netaddr_to_sockaddr(&s->gw->backend, &ss);
+	socklen_t len = netaddr_to_sockaddr(sess_be_addr(s), &ss);
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	int one = 1;
@@ -169,6 +170,120 @@ sess_be_begin(struct session *s)
 		metrics_inc(&s->gw->metrics, METRICS_AT1(BACKEND_FAILURES, 0));
 		sess_be_failed(s, strerror(errno));
 	}
+}
+
+/* ---- which server (issue 17) ---- */
+
+void
+sess_route_greet(struct session *s)
+{
+	char greeting[CFG_BANNER_MAX + 8];
+
+	snprintf(greeting, sizeof(greeting), "%u %s", FTP_GREETING,
+	    s->gw->cfg->banner);
+	sess_put(s, greeting);
+	s->greeted = true;
+	loop_timer_set(sess_loop(s), &s->timer,
+	    (uint64_t)s->gw->cfg->idle_timeout * 1000u);
+}
+
+/* Take backend be of pool for this session and start its preamble. */
+static void
+sess_route_to(struct session *s, int be)
+{
+	s->tls.be = (unsigned)be;
+	s->be_counted = true;
+	sess_be_begin(s);
+}
+
+/* No member of pool is up: logged for the admin, 421 for the client. */
+static void
+sess_route_none_up(struct session *s, int pool)
+{
+	log_msg(LOG_LVL_ERR, "%s: pool %s: no FTP server is up, session "
+	    "refused (%s)", s->tag, pool >= 0 ?
+	    s->gw->cfg->pools[pool].name : "(none)",
+	    voice_advice(V_ROUTE_NONE_UP));
+	sess_fatal(s, voice_line(V_ROUTE_NONE_UP));
+}
+
+void
+sess_route_default(struct session *s)
+{
+	const struct config *cfg = s->gw->cfg;
+	int be = routing_pick(s->gw->shared, cfg, cfg->default_pool_idx,
+	    &s->client);
+
+	if (be < 0) {
+		sess_route_none_up(s, cfg->default_pool_idx);
+		return;
+	}
+	if (cfg->n_backends > 1)
+		log_msg(LOG_LVL_INFO, "%s: to backend %s (pool %s)", s->tag,
+		    cfg->backends[be].section,
+		    cfg->pools[cfg->default_pool_idx].name);
+	sess_route_to(s, be);
+}
+
+/* A user name for the log: escaped, cut. */
+static const char *
+sess_route_name(char *buf, size_t cap, const struct ftp_cmd *cmd)
+{
+	return log_escape(buf, cap, cmd->arg, cmd->arg_len);
+}
+
+bool
+sess_route_user(struct session *s, const struct ftp_cmd *cmd)
+{
+	const struct config *cfg = s->gw->cfg;
+	char esc[96];
+	size_t cut;
+	int pool, be;
+
+	pool = routing_user_pool(s->gw->shared, cfg, cmd->arg, cmd->arg_len,
+	    &cut);
+	if (pool < 0) {
+		log_msg(LOG_LVL_INFO, "%s: USER %s has no FTP server: no "
+		    "name@NAME, no user_map rule and no default_pool (%s)",
+		    s->tag, sess_route_name(esc, sizeof(esc), cmd),
+		    voice_advice(V_ROUTE_UNKNOWN));
+		sess_reply(s, voice_line(V_ROUTE_UNKNOWN));
+		return false;
+	}
+	be = routing_pick(s->gw->shared, cfg, pool, &s->client);
+	if (be < 0) {
+		sess_route_none_up(s, pool);
+		return false;
+	}
+	log_msg(LOG_LVL_INFO, "%s: USER %s to backend %s (pool %s)", s->tag,
+	    sess_route_name(esc, sizeof(esc), cmd), cfg->backends[be].section,
+	    cfg->pools[pool].name);
+	s->routed = true;
+	s->route_first = true;
+	s->user_cut = cut;
+	if (!sess_set_bstate(s, BS_CONNECTING))
+		return false;
+	sess_route_to(s, be);
+	return !s->closing;
+}
+
+bool
+sess_route_same(struct session *s, const struct ftp_cmd *cmd, size_t *cut)
+{
+	const struct config *cfg = s->gw->cfg;
+	const struct cfg_pool *p;
+	int pool;
+	size_t i;
+
+	pool = routing_user_pool(s->gw->shared, cfg, cmd->arg, cmd->arg_len,
+	    cut);
+	if (pool < 0)
+		return false;
+	p = &cfg->pools[pool];
+	for (i = 0; i < p->n; i++)
+		if (p->member[i] == s->tls.be)
+			return true;
+	return false;
 }
 
 /* Start the TLS handshake with the server (BS_HANDSHAKE); false if the
@@ -259,10 +374,10 @@ sess_be_connected(struct session *s)
 	if (getsockname(s->be.ev.fd, (struct sockaddr *)&ss, &len) == 0)
 		netaddr_from_sockaddr(&s->be_local, (struct sockaddr *)&ss);
 	sess_scrub_init(s);
-	if (s->gw->cfg->backend_proxy_protocol == CFG_PROXY_V2 &&
+	if (sess_be_cfg(s)->proxy_protocol == CFG_PROXY_V2 &&
 	    !sess_be_proxy_header(s))
 		return false;
-	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
+	if (sess_be_cfg(s)->tls == CFG_BACKEND_IMPLICIT)
 		return sess_be_start_tls(s);
 	return sess_set_bstate(s, BS_GREETING);
 }
@@ -276,7 +391,7 @@ sess_be_secured(struct session *s)
 		log_msg(LOG_LVL_DEBUG, "%s: FTP server TLS: %s", s->tag,
 		    tls_describe(s->be.ssl, d, sizeof(d)));
 	}
-	if (s->gw->cfg->backend_tls == CFG_BACKEND_IMPLICIT)
+	if (sess_be_cfg(s)->tls == CFG_BACKEND_IMPLICIT)
 		(void)sess_set_bstate(s, BS_GREETING);	/* refused: it ends */
 	else
 		sess_be_setup(s);
@@ -348,15 +463,17 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 			return;
 		}
 		sess_be_health(s, METRICS_HEALTH_UP);
-		snprintf(greeting, sizeof(greeting), "%u %s", FTP_GREETING,
-		    cfg->banner);
-		sess_put(s, greeting);
-		s->greeted = true;
-		if (cfg->backend_tls == CFG_BACKEND_EXPLICIT) {
+		if (!s->greeted) {	/* route = user greeted already */
+			snprintf(greeting, sizeof(greeting), "%u %s",
+			    FTP_GREETING, cfg->banner);
+			sess_put(s, greeting);
+			s->greeted = true;
+		}
+		if (sess_be_cfg(s)->tls == CFG_BACKEND_EXPLICIT) {
 			if (sess_set_bstate(s, BS_HOLD))
 				loop_timer_set(sess_loop(s), &s->timer,
 				    (uint64_t)cfg->idle_timeout * 1000u);
-		} else if (cfg->backend_tls == CFG_BACKEND_IMPLICIT) {
+		} else if (sess_be_cfg(s)->tls == CFG_BACKEND_IMPLICIT) {
 			sess_be_setup(s);
 		} else {
 			sess_be_ready(s);

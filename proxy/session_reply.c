@@ -40,7 +40,7 @@ static void
 sess_passive_reply(struct session *s, struct pending *p,
     enum ftp_reply_line kind, unsigned code, const char *line, size_t len)
 {
-	struct net_addr be = s->gw->backend, ann;
+	struct net_addr be = *sess_be_addr(s), ann;
 	char out[128];
 	const char *reply = NULL;
 	int n;
@@ -60,7 +60,7 @@ sess_passive_reply(struct session *s, struct pending *p,
 		 * one; a hostile one could aim us elsewhere). */
 		be.port = said.port;
 	} else if (p->sent_epsv && code >= 500 && code <= 599 &&
-	    s->gw->backend.family == AF_INET) {
+	    sess_be_addr(s)->family == AF_INET) {
 		/* Not understood (500-504) or refused by policy (ProFTPD's
 		 * <Limit EPSV> gives 550): PASV may still be allowed. */
 		log_msg(LOG_LVL_DEBUG, "%s: FTP server refused EPSV (%u); "

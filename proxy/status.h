@@ -22,7 +22,7 @@
 /* Workers a snapshot has room for (as the metrics: METRICS_WORKERS_MAX). */
 #define STATUS_WORKERS_MAX	64
 /* FTP servers a snapshot has room for. */
-#define STATUS_BACKENDS_MAX	16
+#define STATUS_BACKENDS_MAX	64	/* CFG_BACKENDS_MAX */
 /* Refusals remembered (the newest; older ones are forgotten). */
 #define STATUS_REFUSALS_MAX	50
 /* Longest reason of a refusal kept, in the log's words. */

@@ -30,7 +30,6 @@ struct status_collect {
 	struct worker *workers;
 	const unsigned *n_workers;
 	const struct config *cfg;
-	struct net_addr backend;
 	status_done_fn done;
 	void *arg;
 	struct loop_ev ev;		/* eventfd: a worker answered */
@@ -54,15 +53,18 @@ sc_answered(const struct status_collect *c, unsigned i)
 	    memory_order_acquire) == c->gen;
 }
 
-/* The FTP server(s): one today (backend =); a loop, so more fit. Health
- * is the latest finding of any worker (ftpsgw_backend_state). */
+/* The FTP servers, in the configuration's order. Health: down when the
+ * health checks or a failed connect marked it so (be_down); with one
+ * server and no checks, the latest finding of any worker's session
+ * (ftpsgw_backend_state). */
 static void
 sc_backends(struct status_collect *c, struct status_snap *s, unsigned n)
 {
-	struct status_backend *b = &s->backend[0];
+	const struct config *cfg = c->cfg;
 	uint64_t latest = 0, v, now = loop_now(c->loop);
+	size_t k, nb = cfg->n_backends < STATUS_BACKENDS_MAX ?
+	    cfg->n_backends : STATUS_BACKENDS_MAX;
 	unsigned i;
-	bool v6 = strchr(c->cfg->backend_host, ':') != NULL;
 
 	for (i = 0; i < n; i++) {
 		v = atomic_load_explicit(&c->workers[i].gw.metrics.backend,
@@ -70,23 +72,41 @@ sc_backends(struct status_collect *c, struct status_snap *s, unsigned n)
 		if (v > latest)
 			latest = v;
 	}
-	snprintf(b->name, sizeof(b->name), "%s%.*s%s:%u", v6 ? "[" : "",
-	    (int)(sizeof(b->name) - 16), c->cfg->backend_host, v6 ? "]" : "",
-	    (unsigned)c->cfg->backend_port);
-	netaddr_str_port(&c->backend, b->addr, sizeof(b->addr));
-	switch (latest & 3u) {
-	case METRICS_HEALTH_UP:
-		b->health = STATUS_HEALTH_UP;
-		break;
-	case METRICS_HEALTH_DOWN:
-		b->health = STATUS_HEALTH_DOWN;
-		break;
-	default:
+	for (k = 0; k < nb; k++) {
+		const struct cfg_backend *be = &cfg->backends[k];
+		struct status_backend *b = &s->backend[k];
+		bool v6 = strchr(be->host, ':') != NULL;
+
+		if (cfg->backend_sections)
+			snprintf(b->name, sizeof(b->name), "%s", be->section);
+		else
+			snprintf(b->name, sizeof(b->name), "%s%.*s%s:%u",
+			    v6 ? "[" : "", (int)(sizeof(b->name) - 16),
+			    be->host, v6 ? "]" : "", (unsigned)be->port);
+		netaddr_str_port(&c->sh->backend[k], b->addr,
+		    sizeof(b->addr));
 		b->health = STATUS_HEALTH_UNKNOWN;
-		break;
+		if (atomic_load_explicit(&c->sh->be_down[k],
+		    memory_order_relaxed)) {
+			b->health = STATUS_HEALTH_DOWN;
+			continue;
+		}
+		if (nb > 1)
+			continue;
+		switch (latest & 3u) {
+		case METRICS_HEALTH_UP:
+			b->health = STATUS_HEALTH_UP;
+			break;
+		case METRICS_HEALTH_DOWN:
+			b->health = STATUS_HEALTH_DOWN;
+			break;
+		default:
+			break;
+		}
+		b->checked_ms_ago = now > (latest >> 2) ? now -
+		    (latest >> 2) : 0;
 	}
-	b->checked_ms_ago = now > (latest >> 2) ? now - (latest >> 2) : 0;
-	s->n_backends = 1;
+	s->n_backends = nb;
 }
 
 /* All answered, or time is up: the snapshot goes out. */
@@ -160,8 +180,7 @@ sc_on_timer(struct loop_timer *t)
 struct status_collect *
 status_collect_new(struct loop *l, struct gw_shared *sh,
     struct worker *workers, const unsigned *n_workers,
-    const struct config *cfg, const struct net_addr *backend,
-    status_done_fn done, void *arg)
+    const struct config *cfg, status_done_fn done, void *arg)
 {
 	struct status_collect *c = calloc(1, sizeof(*c));
 	int fd;
@@ -175,7 +194,6 @@ status_collect_new(struct loop *l, struct gw_shared *sh,
 	c->workers = workers;
 	c->n_workers = n_workers;
 	c->cfg = cfg;
-	c->backend = *backend;
 	c->done = done;
 	c->arg = arg;
 	loop_ev_init(&c->ev, sc_on_ev);

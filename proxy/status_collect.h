@@ -29,14 +29,14 @@ typedef void (*status_done_fn)(const struct status_snap *s, void *arg);
 /*
  * status_collect_new - the collector of loop l (the main thread's), for
  * workers[0..*n_workers) (read at each request: workers may still be
- * being set up), which share sh; cfg and backend name the FTP server.
+ * being set up), which share sh (with the FTP servers' addresses); cfg
+ * names the FTP servers.
  * Sets sh->status_fd: call before the workers start. Returns NULL after
  * logging why.
  */
 struct status_collect *status_collect_new(struct loop *l,
     struct gw_shared *sh, struct worker *workers, const unsigned *n_workers,
-    const struct config *cfg, const struct net_addr *backend,
-    status_done_fn done, void *arg);
+    const struct config *cfg, status_done_fn done, void *arg);
 
 /* A page wants a snapshot: ask the workers, unless a request is in flight
  * already (its answer will serve this page too). */

@@ -255,14 +255,14 @@ tls_pin_verify(int ok, X509_STORE_CTX *xs)
 }
 
 const char *
-tls_backend_refusal(SSL *ssl, const struct config *cfg, char *buf,
+tls_backend_refusal(SSL *ssl, const struct cfg_backend *be, char *buf,
     size_t cap)
 {
 	long v = SSL_get_verify_result(ssl);
 
 	if (v == X509_V_OK)
 		return "";
-	if (cfg->have_backend_fingerprint)
+	if (be->have_fingerprint)
 		snprintf(buf, cap, "its TLS certificate is not the one pinned "
 		    "by backend_fingerprint (see the line above)");
 	else
@@ -271,8 +271,7 @@ tls_backend_refusal(SSL *ssl, const struct config *cfg, char *buf,
 		    "backend_fingerprint; the certificate must name %s, which "
 		    "backend_name can set; backend_verify = off disables the "
 		    "check, insecurely)", X509_verify_cert_error_string(v),
-		    cfg->backend_name[0] != '\0' ? cfg->backend_name :
-		    cfg->backend_host);
+		    be->name[0] != '\0' ? be->name : be->host);
 	return buf;
 }
 
@@ -282,6 +281,74 @@ tls_set_ciphers(SSL_CTX *ctx, const struct cipher_pref *pref)
 {
 	return SSL_CTX_set_ciphersuites(ctx, pref->tls13) == 1 &&
 	    SSL_CTX_set_cipher_list(ctx, pref->tls12) == 1 ? 0 : -1;
+}
+
+/*
+ * The client-side context toward one FTP server: its verification (CA or
+ * pin) and its own session cache. Messages name the section when the file
+ * has sections.
+ */
+static int
+tls_backend_new(struct tls_backend *tb, const struct cfg_backend *be,
+    bool sections, const struct cipher_pref *pref, char *err, size_t errcap)
+{
+	char what[CFG_PATH_MAX + 128];
+	char sec[CFG_SECTION_NAME_MAX + 16] = "";
+
+	if (sections)
+		snprintf(sec, sizeof(sec), "[backend %s] ", be->section);
+	tb->ctx = SSL_CTX_new(TLS_client_method());
+	if (tb->ctx == NULL)
+		return tls_fail(err, errcap, "SSL_CTX_new");
+	/*
+	 * TLS 1.2 toward the backend: FTP servers require data connections to
+	 * resume the control session, and with TLS 1.3 that means a ticket per
+	 * data connection. ProFTPD and vsftpd (OpenSSL's stateful tickets)
+	 * accept each ticket once and issue new ones only on connections they
+	 * write to, so a run of uploads exhausts them and the next data
+	 * connection is refused. A TLS 1.2 session ID can be resumed by every
+	 * data connection of the session.
+	 */
+	SSL_CTX_set_min_proto_version(tb->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_max_proto_version(tb->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(tb->ctx, SSL_OP_NO_RENEGOTIATION);
+	if (tls_set_ciphers(tb->ctx, pref) < 0)
+		return tls_fail(err, errcap, "cipher preferences");
+	SSL_CTX_set_mode(tb->ctx, TLS_MODES);
+	SSL_CTX_set_session_cache_mode(tb->ctx, SSL_SESS_CACHE_CLIENT |
+	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(tb->ctx, tls_new_session);
+	tb->name = be->name[0] != '\0' ? be->name : be->host;
+	if (be->have_fingerprint) {
+		/* The pin alone decides: a self-signed certificate needs no
+		 * CA, and a CA-signed one still must be this very one. */
+		unsigned char *pin = OPENSSL_memdup(be->fingerprint,
+		    sizeof(be->fingerprint));
+
+		if (pin == NULL || SSL_CTX_set_ex_data(tb->ctx,
+		    tls_pin_index(), pin) != 1) {
+			OPENSSL_free(pin);
+			snprintf(what, sizeof(what), "%sbackend_fingerprint",
+			    sec);
+			return tls_fail(err, errcap, what);
+		}
+		SSL_CTX_set_verify(tb->ctx, SSL_VERIFY_PEER, tls_pin_verify);
+	} else if (be->verify) {
+		SSL_CTX_set_verify(tb->ctx, SSL_VERIFY_PEER, NULL);
+		if (be->ca[0] != '\0') {
+			if (SSL_CTX_load_verify_locations(tb->ctx, be->ca,
+			    NULL) != 1) {
+				snprintf(what, sizeof(what), "%sbackend_ca %s: "
+				    "cannot load CA certificates", sec, be->ca);
+				return tls_fail(err, errcap, what);
+			}
+		} else if (SSL_CTX_set_default_verify_paths(tb->ctx) != 1) {
+			return tls_fail(err, errcap, "system CA store");
+		}
+	} else {
+		SSL_CTX_set_verify(tb->ctx, SSL_VERIFY_NONE, NULL);
+	}
+	return 0;
 }
 
 struct tls *
@@ -323,64 +390,18 @@ tls_new(const struct config *cfg, const struct cipher_pref *pref, char *err,
 	    errcap) < 0)
 		goto fail;
 
-	t->backend = SSL_CTX_new(TLS_client_method());
-	if (t->backend == NULL) {
-		tls_fail(err, errcap, "SSL_CTX_new");
+	t->be = calloc(cfg->n_backends, sizeof(*t->be));
+	if (t->be == NULL) {
+		snprintf(err, errcap, "out of memory for TLS contexts");
 		goto fail;
 	}
-	/*
-	 * TLS 1.2 toward the backend: FTP servers require data connections to
-	 * resume the control session, and with TLS 1.3 that means a ticket per
-	 * data connection. ProFTPD and vsftpd (OpenSSL's stateful tickets)
-	 * accept each ticket once and issue new ones only on connections they
-	 * write to, so a run of uploads exhausts them and the next data
-	 * connection is refused. A TLS 1.2 session ID can be resumed by every
-	 * data connection of the session.
-	 */
-	SSL_CTX_set_min_proto_version(t->backend, TLS1_2_VERSION);
-	SSL_CTX_set_max_proto_version(t->backend, TLS1_2_VERSION);
-	SSL_CTX_set_options(t->backend, SSL_OP_NO_RENEGOTIATION);
-	if (tls_set_ciphers(t->backend, pref) < 0) {
-		tls_fail(err, errcap, "cipher preferences");
-		goto fail;
-	}
-	SSL_CTX_set_mode(t->backend, TLS_MODES);
-	SSL_CTX_set_session_cache_mode(t->backend, SSL_SESS_CACHE_CLIENT |
-	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
-	SSL_CTX_sess_set_new_cb(t->backend, tls_new_session);
-	t->backend_name = cfg->backend_name[0] != '\0' ? cfg->backend_name :
-	    cfg->backend_host;
-	if (cfg->have_backend_fingerprint) {
-		/* The pin alone decides: a self-signed certificate needs no
-		 * CA, and a CA-signed one still must be this very one. */
-		unsigned char *pin = OPENSSL_memdup(cfg->backend_fingerprint,
-		    sizeof(cfg->backend_fingerprint));
-
-		if (pin == NULL || SSL_CTX_set_ex_data(t->backend,
-		    tls_pin_index(), pin) != 1) {
-			OPENSSL_free(pin);
-			tls_fail(err, errcap, "backend_fingerprint");
+	for (t->n_be = 0; t->n_be < cfg->n_backends; t->n_be++) {
+		if (tls_backend_new(&t->be[t->n_be],
+		    &cfg->backends[t->n_be], cfg->backend_sections, pref, err,
+		    errcap) < 0) {
+			SSL_CTX_free(t->be[t->n_be].ctx);
 			goto fail;
 		}
-		SSL_CTX_set_verify(t->backend, SSL_VERIFY_PEER, tls_pin_verify);
-	} else if (cfg->backend_verify) {
-		SSL_CTX_set_verify(t->backend, SSL_VERIFY_PEER, NULL);
-		if (cfg->backend_ca[0] != '\0') {
-			if (SSL_CTX_load_verify_locations(t->backend,
-			    cfg->backend_ca, NULL) != 1) {
-				char what[CFG_PATH_MAX + 64];
-
-				snprintf(what, sizeof(what), "backend_ca %s: "
-				    "cannot load CA certificates", cfg->backend_ca);
-				tls_fail(err, errcap, what);
-				goto fail;
-			}
-		} else if (SSL_CTX_set_default_verify_paths(t->backend) != 1) {
-			tls_fail(err, errcap, "system CA store");
-			goto fail;
-		}
-	} else {
-		SSL_CTX_set_verify(t->backend, SSL_VERIFY_NONE, NULL);
 	}
 	return t;
 fail:
@@ -398,11 +419,15 @@ tls_ref(struct tls *t)
 void
 tls_unref(struct tls *t)
 {
+	size_t i;
+
 	if (t == NULL ||
 	    atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	SSL_CTX_free(t->server);
-	SSL_CTX_free(t->backend);
+	for (i = 0; i < t->n_be; i++)
+		SSL_CTX_free(t->be[i].ctx);
+	free(t->be);
 	free(t);
 }
 
@@ -411,6 +436,7 @@ tls_app_init(struct tls_app *a, struct tls *t)
 {
 	a->be_session = NULL;
 	a->tls = NULL;
+	a->be = 0;
 	if (RAND_bytes(a->token, sizeof(a->token)) != 1)
 		return -1;
 	a->tls = tls_ref(t);
@@ -460,9 +486,9 @@ tls_new_server(struct tls_app *app, bool data)
 SSL *
 tls_new_backend(struct tls_app *app, SSL_SESSION *resume)
 {
-	const char *host = app->tls->backend_name;
+	const char *host = app->tls->be[app->be].name;
 	unsigned char ip[16];
-	SSL *ssl = SSL_new(app->tls->backend);
+	SSL *ssl = SSL_new(app->tls->be[app->be].ctx);
 
 	if (ssl == NULL)
 		return NULL;

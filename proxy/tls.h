@@ -13,20 +13,29 @@ typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_session_st SSL_SESSION;
 struct cipher_pref;
 struct config;
+struct cfg_backend;
 
 #define TLS_TOKEN_LEN 16
 
+/* The client side toward one FTP server (one per backend of the
+ * configuration, each with its own CA, pin, name and session cache). */
+struct tls_backend {
+	SSL_CTX *ctx;
+	const char *name;	/* checked in the server's certificate and
+				 * sent in SNI (borrowed from cfg) */
+};
+
 /*
- * Both contexts, built together from the configuration and shared by every
- * worker. Reference-counted: SIGHUP builds a new pair, and each session
- * keeps the pair it started with, so that its data connections resume its
+ * The contexts, built together from the configuration and shared by every
+ * worker. Reference-counted: SIGHUP builds a new set, and each session
+ * keeps the set it started with, so that its data connections resume its
  * control session (tickets and the session cache belong to one context).
  */
 struct tls {
 	SSL_CTX *server;	/* toward FTP clients */
-	SSL_CTX *backend;	/* toward the backend FTP server */
-	const char *backend_name;	/* checked in the backend's certificate
-					 * and sent in SNI (borrowed from cfg) */
+	struct tls_backend *be;	/* toward each FTP server, in the order of
+				 * cfg->backends */
+	size_t n_be;
 	atomic_uint refs;
 };
 
@@ -37,12 +46,15 @@ struct tls_app {
 	 * it resumed); bound to the sessions its control connection creates
 	 * (tickets and cache), never to one a data connection made. */
 	unsigned char token[TLS_TOKEN_LEN];
+	/* The session's FTP server: index in tls->be (and cfg->backends);
+	 * set once, before the first connection to it. */
+	unsigned be;
 	/* Newest session of our backend connections (owned): the control
 	 * connection's, or a ticket received on a data connection resuming it. */
 	SSL_SESSION *be_session;
 };
 
-/* Build both contexts from cfg, ciphers in pref's order, one reference
+/* Build every context from cfg, ciphers in pref's order, one reference
  * held. Returns NULL with a message in err. Call first from one thread (it
  * sets up ex_data indexes). */
 struct tls *tls_new(const struct config *cfg, const struct cipher_pref *pref,
@@ -64,8 +76,8 @@ void tls_app_free(struct tls_app *a);
 SSL *tls_new_server(struct tls_app *app, bool data);
 
 /*
- * tls_new_backend - a new client-side SSL toward the backend, checking
- * app->tls->backend_name (or the backend_fingerprint pin).
+ * tls_new_backend - a new client-side SSL toward the session's backend
+ * (app->be), checking its name (or its backend_fingerprint pin).
  * @app:  the session's app data: sessions (tickets) received on the
  *        connection are kept in app->be_session for the next resumption
  * @resume: session to resume (data conns), or NULL
@@ -74,7 +86,7 @@ SSL *tls_new_backend(struct tls_app *app, SSL_SESSION *resume);
 
 /* Why the backend's certificate was refused, with the setting to change
  * ("" when the handshake failed for another reason). */
-const char *tls_backend_refusal(SSL *ssl, const struct config *cfg,
+const char *tls_backend_refusal(SSL *ssl, const struct cfg_backend *be,
     char *buf, size_t cap);
 
 /*

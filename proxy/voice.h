@@ -124,6 +124,23 @@
 	X(BACKEND_SILENT, FTP_SERVICE_UNAVAIL, "Service not available: the " \
 	    "FTP server behind this gateway does not answer.", \
 	    "is backend right, and does the server answer on it?") \
+	/* route = user: before USER there is no FTP server yet (issue 17) */ \
+	X(ROUTE_LOGIN_FIRST, FTP_NOT_LOGGED_IN, "Please log in with USER " \
+	    "first.", NULL) \
+	X(ROUTE_USER_FIRST, FTP_BAD_SEQUENCE, "Send USER first.", NULL) \
+	X(ROUTE_UNKNOWN, FTP_NOT_LOGGED_IN, "No FTP server for this user " \
+	    "name: log in as name@SERVER.", \
+	    "add a user_map rule for the name, set default_pool, or have " \
+	    "the user log in as name@NAME with NAME a [backend] or pool") \
+	X(ROUTE_OTHER_SERVER, FTP_NOT_LOGGED_IN, "This session is bound to " \
+	    "another FTP server: connect again to log in there.", NULL) \
+	X(ROUTE_NONE_UP, FTP_SERVICE_UNAVAIL, "Service not available: no " \
+	    "FTP server for this user is up.", \
+	    "every backend of the pool is down: check those FTP servers") \
+	X(ROUTE_HOST, FTP_GREETING, "HOST accepted.", NULL) \
+	X(ROUTE_OPTS_UTF8, FTP_COMMAND_OK, "Always in UTF8 mode.", NULL) \
+	X(ROUTE_OPTS_LATER, FTP_ARG_SYNTAX_ERROR, "OPTS before login: only " \
+	    "UTF8 ON is taken here; send it again after logging in.", NULL) \
 	X(BACKEND_UNREACHABLE, FTP_SERVICE_UNAVAIL, "Service not available: " \
 	    "the FTP server behind this gateway cannot be reached.", NULL) \
 	X(BACKEND_NOT_FTP, FTP_SERVICE_UNAVAIL, "Service not available: the " \

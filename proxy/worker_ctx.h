@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "proxy/addr.h"
+#include "proxy/config.h"
 #include "proxy/hosttab.h"
 #include "proxy/list.h"
 #include "proxy/loop.h"
@@ -25,6 +26,7 @@ struct config;
 struct ct_handle;
 struct loop;
 struct session;
+struct user_map;
 struct xferlog_file;
 
 /*
@@ -57,6 +59,18 @@ struct gw_shared {
 	int status_fd;			/* main's eventfd; -1: none */
 	pthread_mutex_t refusals_lock;	/* guards refusals */
 	struct status_ring refusals;
+	/* The FTP servers (issue 17), in the order of cfg->backends:
+	 * resolved at start, read-only afterwards. */
+	struct net_addr backend[CFG_BACKENDS_MAX];
+	/* Per backend, written by any worker: its sessions now (least-
+	 * connections), and whether it is down (no new sessions; the health
+	 * checks' verdict, all up until they say otherwise). */
+	atomic_uint be_sessions[CFG_BACKENDS_MAX];
+	atomic_bool be_down[CFG_BACKENDS_MAX];
+	atomic_uint pool_cursor[CFG_POOLS_MAX];	/* round-robin, per pool */
+	/* user_map, swapped whole on SIGHUP; read under map_lock at USER. */
+	pthread_mutex_t map_lock;
+	struct user_map *map;		/* NULL: none */
 };
 
 struct gw {
@@ -66,7 +80,6 @@ struct gw {
 	unsigned worker;		/* index, for the log */
 	struct tls *tls;		/* for new sessions (a reference) */
 	struct ct_handle *ct;		/* NULL: conntrack off or unavailable (auto) */
-	struct net_addr backend;	/* resolved backend address and port */
 	struct list_link *sessions;	/* this worker's live sessions */
 	unsigned n_sessions;
 	struct list_link *data_chans;	/* every data channel not yet freed,

@@ -103,18 +103,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    terminated(cfg.certificate, CFG_PATH_MAX));
 		check(cfg.private_key[0] != '\0' &&
 		    terminated(cfg.private_key, CFG_PATH_MAX));
-		check(terminated(cfg.backend_ca, CFG_PATH_MAX));
-		check(cfg.backend_host[0] != '\0' &&
-		    terminated(cfg.backend_host, CFG_HOST_MAX) &&
-		    printable(cfg.backend_host));
-		check(cfg.backend_port != 0);
+		/* Every backend complete, pools naming real members. */
+		check(cfg.n_backends >= 1 && cfg.n_backends <= CFG_BACKENDS_MAX);
+		check(cfg.n_pools >= 1 && cfg.n_pools <= CFG_POOLS_MAX);
+		for (i = 0; i < cfg.n_backends; i++) {
+			const struct cfg_backend *be = &cfg.backends[i];
+
+			check(terminated(be->ca, CFG_PATH_MAX));
+			check(be->host[0] != '\0' &&
+			    terminated(be->host, CFG_HOST_MAX) &&
+			    printable(be->host));
+			check(be->port != 0);
+			check(terminated(be->name, CFG_HOST_MAX) &&
+			    printable(be->name));
+			check(be->section[0] != '\0' && printable(be->section));
+			check(cfg_pool_find(&cfg, be->pool,
+			    strlen(be->pool)) >= 0);
+		}
+		for (i = 0; i < cfg.n_pools; i++) {
+			size_t j;
+
+			check(cfg.pools[i].n >= 1);
+			for (j = 0; j < cfg.pools[i].n; j++)
+				check(cfg.pools[i].member[j] < cfg.n_backends);
+		}
+		check(cfg.default_pool_idx >= -1 &&
+		    cfg.default_pool_idx < (int)cfg.n_pools);
+		check(cfg.route == CFG_ROUTE_USER || cfg.default_pool_idx >= 0);
 		check(cfg.passive_low >= 1024 &&
 		    cfg.passive_low <= cfg.passive_high);
 		check(cfg.connect_timeout >= 1 && cfg.connect_timeout <= 86400);
 		check(cfg.idle_timeout >= 1 && cfg.idle_timeout <= 86400);
 		check(cfg.data_timeout >= 1 && cfg.data_timeout <= 86400);
-		check(terminated(cfg.backend_name, CFG_HOST_MAX) &&
-		    printable(cfg.backend_name));
 		/* user and chroot reach setuid and chroot(2) at startup. */
 		check(terminated(cfg.user, CFG_USER_MAX) && printable(cfg.user) &&
 		    cfg.user[0] != '-');

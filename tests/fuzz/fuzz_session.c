@@ -325,8 +325,12 @@ fz_tls(void)
 
 	FUZZ_CHECK(t != NULL);
 	t->server = SSL_CTX_new(TLS_server_method());
-	t->backend = SSL_CTX_new(TLS_client_method());
-	FUZZ_CHECK(t->server != NULL && t->backend != NULL);
+	t->be = calloc(1, sizeof(*t->be));
+	FUZZ_CHECK(t->be != NULL);
+	t->n_be = 1;
+	t->be[0].ctx = SSL_CTX_new(TLS_client_method());
+	t->be[0].name = "198.51.100.10";
+	FUZZ_CHECK(t->server != NULL && t->be[0].ctx != NULL);
 	atomic_init(&t->refs, 1);
 	return t;
 }
@@ -346,7 +350,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	log_set_level(getenv("FZ_DEBUG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	fz_log_watch();
 	cfg_defaults(&fz.cfg);
-	fz.cfg.backend_tls = CFG_BACKEND_OFF;
+	fz.cfg.backends[0].tls = CFG_BACKEND_OFF;
 	fz.cfg.client_tls = CFG_CLIENT_OPTIONAL;
 	fz.cfg.conntrack = CFG_CT_OFF;
 	fz.cfg.passive_low = FZ_PASV_LOW;
@@ -364,7 +368,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz.gw.tls = fz_tls();
 	fz.pub_lst = fz_listener(FZ_PUBLIC_ADDR, &fz.pub_sa);
 	fz.srv_lst = fz_listener(FZ_SERVER_ADDR, &fz.srv_sa);
-	netaddr_from_sockaddr(&fz.gw.backend, (struct sockaddr *)&fz.srv_sa);
+	netaddr_from_sockaddr(&fz.shared.backend[0],
+	    (struct sockaddr *)&fz.srv_sa);
 	return 0;
 }
 

@@ -50,6 +50,11 @@ banner = ftpsgw ready.
 metrics_public = off
 # transfer_log is not set
 log = stderr
+pool = default
+route = default
+balance = round-robin
+# default_pool is not set
+# user_map is not set
 """
 
 

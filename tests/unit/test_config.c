@@ -103,14 +103,12 @@ static const struct reject_row reject_rows[] = {
 	  F ":1: '=' without a key; " X_KV },
 	{ B("  =\n"), F ":1: '=' without a key; " X_KV },
 	{ B("[site2]\n"),
-	  F ":1: [site2]: sections are reserved for a later version; "
-	  "expected key = value lines only" },
+	  F ":1: [site2]: unknown section; expected [backend NAME]" },
 	{ B("  [backend] # the NAS\n"),
-	  F ":1: [backend]: sections are reserved for a later version; "
-	  "expected key = value lines only" },
+	  F ":1: [backend]: unknown section; expected [backend NAME]" },
 	{ B("[x] = 1\n"),
-	  F ":1: [x] = 1: sections are reserved for a later version; "
-	  "expected key = value lines only" },
+	  F ":1: [x] = 1: section header without ']'; expected "
+	  "[backend NAME]" },
 	/* empty values, comments eating the value */
 	{ B("backend =\n"),
 	  F ":1: backend: value is empty; " X_BACKEND },
@@ -707,15 +705,15 @@ check_base(const struct config *c)
 	assert_int_equal(c->listen[0].line, 1);
 	assert_string_equal(c->certificate, "/etc/ftpsgw/gateway.pem");
 	assert_string_equal(c->private_key, "/etc/ftpsgw/gateway.key");
-	assert_string_equal(c->backend_host, "198.51.100.10");
-	assert_int_equal(c->backend_port, 21);
+	assert_string_equal(c->backends[0].host, "198.51.100.10");
+	assert_int_equal(c->backends[0].port, 21);
 	/* everything else keeps its default */
 	assert_false(c->have_public_address);
 	assert_int_equal(c->passive_low, 61000);
 	assert_int_equal(c->passive_high, 61999);
-	assert_int_equal(c->backend_tls, CFG_BACKEND_EXPLICIT);
-	assert_string_equal(c->backend_ca, "");
-	assert_true(c->backend_verify);
+	assert_int_equal(c->backends[0].tls, CFG_BACKEND_EXPLICIT);
+	assert_string_equal(c->backends[0].ca, "");
+	assert_true(c->backends[0].verify);
 	assert_int_equal(c->client_tls, CFG_CLIENT_REQUIRED);
 	assert_true(c->require_session_reuse);
 	assert_true(c->active_mode);		/* defaults */
@@ -764,69 +762,69 @@ check_implicit_only(const struct config *c)
 static void
 check_port_21(const struct config *c)
 {
-	assert_int_equal(c->backend_port, 21);
+	assert_int_equal(c->backends[0].port, 21);
 }
 
 static void
 check_port_990(const struct config *c)
 {
-	assert_int_equal(c->backend_tls, CFG_BACKEND_IMPLICIT);
-	assert_int_equal(c->backend_port, 990);
+	assert_int_equal(c->backends[0].tls, CFG_BACKEND_IMPLICIT);
+	assert_int_equal(c->backends[0].port, 990);
 }
 
 static void
 check_port_2121(const struct config *c)
 {
-	assert_int_equal(c->backend_port, 2121);
+	assert_int_equal(c->backends[0].port, 2121);
 }
 
 static void
 check_backend_nas(const struct config *c)
 {
-	assert_string_equal(c->backend_host, "nas.lan");
-	assert_int_equal(c->backend_port, 21);
+	assert_string_equal(c->backends[0].host, "nas.lan");
+	assert_int_equal(c->backends[0].port, 21);
 }
 
 static void
 check_backend_v6(const struct config *c)
 {
-	assert_string_equal(c->backend_host, "2001:db8::10");
-	assert_int_equal(c->backend_port, 21);
+	assert_string_equal(c->backends[0].host, "2001:db8::10");
+	assert_int_equal(c->backends[0].port, 21);
 }
 
 static void
 check_backend_v6_port(const struct config *c)
 {
-	assert_string_equal(c->backend_host, "2001:db8::10");
-	assert_int_equal(c->backend_port, 2121);
+	assert_string_equal(c->backends[0].host, "2001:db8::10");
+	assert_int_equal(c->backends[0].port, 2121);
 }
 
 static void
 check_backend_dot(const struct config *c)
 {
-	assert_string_equal(c->backend_host, "nas.example.org.");
-	assert_int_equal(c->backend_port, 21);
+	assert_string_equal(c->backends[0].host, "nas.example.org.");
+	assert_int_equal(c->backends[0].port, 21);
 }
 
 static void
 check_backend_underscore(const struct config *c)
 {
-	assert_string_equal(c->backend_host, "nas_1.lan");
-	assert_int_equal(c->backend_port, 65535);
+	assert_string_equal(c->backends[0].host, "nas_1.lan");
+	assert_int_equal(c->backends[0].port, 65535);
 }
 
 static void
 check_backend_v4_port(const struct config *c)
 {
-	assert_string_equal(c->backend_host, "198.51.100.10");
-	assert_int_equal(c->backend_port, 2121);
+	assert_string_equal(c->backends[0].host, "198.51.100.10");
+	assert_int_equal(c->backends[0].port, 2121);
 }
 
 static void
 check_backend_tls_off(const struct config *c)
 {
-	assert_int_equal(c->backend_tls, CFG_BACKEND_OFF);
-	assert_int_equal(c->backend_port, 21);
+	assert_int_equal(c->backends[0].tls, CFG_BACKEND_OFF);
+	assert_int_equal(c->backends[0].port, 21);
 }
 
 static void
@@ -867,13 +865,13 @@ check_passive_one(const struct config *c)
 static void
 check_paths(const struct config *c)
 {
-	assert_string_equal(c->backend_ca, "/etc/ftpsgw/lan ca#2.pem");
+	assert_string_equal(c->backends[0].ca, "/etc/ftpsgw/lan ca#2.pem");
 }
 
 static void
 check_switches_off(const struct config *c)
 {
-	assert_false(c->backend_verify);
+	assert_false(c->backends[0].verify);
 	assert_false(c->require_session_reuse);
 	assert_false(c->active_mode);
 	assert_false(c->allow_ccc);
@@ -886,15 +884,15 @@ check_switches_off(const struct config *c)
 static void
 check_source_client(const struct config *c)
 {
-	assert_int_equal(c->backend_source, CFG_SOURCE_CLIENT);
-	assert_int_equal(c->backend_proxy_protocol, CFG_PROXY_V2);
+	assert_int_equal(c->backends[0].source, CFG_SOURCE_CLIENT);
+	assert_int_equal(c->backends[0].proxy_protocol, CFG_PROXY_V2);
 	assert_int_equal(c->data_path, CFG_DATA_RELAY);
 }
 
 static void
 check_switches_on(const struct config *c)
 {
-	assert_true(c->backend_verify);
+	assert_true(c->backends[0].verify);
 	assert_true(c->require_session_reuse);
 	assert_true(c->active_mode);
 	assert_true(c->allow_ccc);
@@ -902,7 +900,7 @@ check_switches_on(const struct config *c)
 	assert_int_equal(c->conntrack, CFG_CT_ON);
 	assert_int_equal(c->data_path, CFG_DATA_RELAY);
 	assert_int_equal(c->log_level, CFG_LOG_DEBUG);
-	assert_int_equal(c->backend_tls, CFG_BACKEND_EXPLICIT);
+	assert_int_equal(c->backends[0].tls, CFG_BACKEND_EXPLICIT);
 }
 
 static void
@@ -915,9 +913,9 @@ check_pin_and_name(const struct config *c)
 		0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
 	};
 
-	assert_true(c->have_backend_fingerprint);
-	assert_memory_equal(c->backend_fingerprint, want, sizeof(want));
-	assert_string_equal(c->backend_name, "ftp.lan.example");
+	assert_true(c->backends[0].have_fingerprint);
+	assert_memory_equal(c->backends[0].fingerprint, want, sizeof(want));
+	assert_string_equal(c->backends[0].name, "ftp.lan.example");
 }
 
 static void
@@ -994,8 +992,8 @@ check_prefix_mid(const struct config *c)
 static void
 check_no_pin(const struct config *c)
 {
-	assert_false(c->have_backend_fingerprint);
-	assert_string_equal(c->backend_name, "2001:db8::10");
+	assert_false(c->backends[0].have_fingerprint);
+	assert_string_equal(c->backends[0].name, "2001:db8::10");
 }
 
 static void
@@ -1390,8 +1388,8 @@ test_long_lines(void **state)
 	n = build_line(buf, sizeof(buf), "backend_ca = /", 'a',
 	    strlen("backend_ca = ") + CFG_PATH_MAX - 1, "\n");
 	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), 0);
-	assert_int_equal(strlen(cfg.backend_ca), CFG_PATH_MAX - 1);
-	assert_int_equal(cfg.backend_ca[0], '/');
+	assert_int_equal(strlen(cfg.backends[0].ca), CFG_PATH_MAX - 1);
+	assert_int_equal(cfg.backends[0].ca[0], '/');
 	n = build_line(buf, sizeof(buf), "backend_ca = /", 'a',
 	    strlen("backend_ca = ") + CFG_PATH_MAX, "\n");
 	assert_int_equal(parse(&cfg, buf, n, err, sizeof(err)), -1);
@@ -1406,9 +1404,9 @@ test_long_lines(void **state)
 
 	/* backend names: 253 bytes (and a trailing dot) fit, labels of 63 */
 	assert_int_equal(parse_backend(&cfg, 253, 63, ""), 0);
-	assert_int_equal(strlen(cfg.backend_host), 253);
+	assert_int_equal(strlen(cfg.backends[0].host), 253);
 	assert_int_equal(parse_backend(&cfg, 253, 63, "."), 0);
-	assert_int_equal(strlen(cfg.backend_host), 254);
+	assert_int_equal(strlen(cfg.backends[0].host), 254);
 	assert_int_equal(parse_backend(&cfg, 254, 63, ""), -1);
 	assert_int_equal(parse_backend(&cfg, 254, 63, "."), -1);
 	assert_int_equal(parse_backend(&cfg, 64, 63, ""), 0);
@@ -1529,7 +1527,8 @@ static const char *const all_keys[] = {
 	"backend_ca", "backend_verify", "client_tls", "require_session_reuse",
 	"conntrack", "data_path", "connect_timeout", "idle_timeout",
 	"data_timeout", "log_level", "metrics_listen", "metrics_public",
-	"transfer_log", "log",
+	"transfer_log", "log", "pool", "route", "balance", "default_pool",
+	"user_map",
 };
 
 /* Does the text have a line "KEY = " or "#KEY = " (a commented setting)? */
@@ -1561,8 +1560,8 @@ test_example(void **state)
 	assert_int_equal(cfg.n_listen, 1);
 	want_v4(&cfg.listen[0].addr, "203.0.113.1", 21);
 	assert_string_equal(cfg.certificate, "/etc/ftpsgw/gateway.pem");
-	assert_string_equal(cfg.backend_host, "198.51.100.10");
-	assert_int_equal(cfg.backend_port, 21);
+	assert_string_equal(cfg.backends[0].host, "198.51.100.10");
+	assert_int_equal(cfg.backends[0].port, 21);
 
 	/* every key is documented, as a setting or a commented setting */
 	for (i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++)
@@ -1586,8 +1585,8 @@ test_example(void **state)
 	cfg_defaults(&d);
 	assert_int_equal(cfg.passive_low, d.passive_low);
 	assert_int_equal(cfg.passive_high, d.passive_high);
-	assert_int_equal(cfg.backend_tls, d.backend_tls);
-	assert_int_equal(cfg.backend_verify, d.backend_verify);
+	assert_int_equal(cfg.backends[0].tls, d.backends[0].tls);
+	assert_int_equal(cfg.backends[0].verify, d.backends[0].verify);
 	assert_int_equal(cfg.client_tls, d.client_tls);
 	assert_int_equal(cfg.require_session_reuse, d.require_session_reuse);
 	assert_int_equal(cfg.conntrack, d.conntrack);
@@ -1598,7 +1597,7 @@ test_example(void **state)
 	assert_int_equal(cfg.log_level, d.log_level);
 	assert_int_equal(cfg.log_sink, d.log_sink);
 	assert_string_equal(cfg.banner, d.banner);
-	assert_int_equal(cfg.backend_port, 21);
+	assert_int_equal(cfg.backends[0].port, 21);
 	assert_true(cfg.have_public_address);
 	assert_int_equal(cfg.n_listen, 3);
 	want_v6(&cfg.listen[1].addr, "2001:db8:1::1", 21);
@@ -1617,14 +1616,14 @@ test_defaults(void **state)
 	assert_int_equal(cfg.n_listen, 0);
 	assert_string_equal(cfg.certificate, "");
 	assert_string_equal(cfg.private_key, "");
-	assert_string_equal(cfg.backend_host, "");
-	assert_string_equal(cfg.backend_ca, "");
+	assert_string_equal(cfg.backends[0].host, "");
+	assert_string_equal(cfg.backends[0].ca, "");
 	assert_false(cfg.have_public_address);
 	assert_int_equal(cfg.passive_low, 61000);
 	assert_int_equal(cfg.passive_high, 61999);
-	assert_int_equal(cfg.backend_port, 21);
-	assert_int_equal(cfg.backend_tls, CFG_BACKEND_EXPLICIT);
-	assert_true(cfg.backend_verify);
+	assert_int_equal(cfg.backends[0].port, 21);
+	assert_int_equal(cfg.backends[0].tls, CFG_BACKEND_EXPLICIT);
+	assert_true(cfg.backends[0].verify);
 	assert_int_equal(cfg.client_tls, CFG_CLIENT_REQUIRED);
 	assert_true(cfg.require_session_reuse);
 	assert_int_equal(cfg.conntrack, CFG_CT_AUTO);
@@ -1636,6 +1635,206 @@ test_defaults(void **state)
 	assert_string_equal(cfg.banner, "ftpsgw ready.");
 	assert_string_equal(cfg.transfer_log, "");
 	assert_int_equal(cfg.log_sink, CFG_SINK_STDERR);
+}
+
+/* ---- [backend NAME] sections, pools and routes (issue 17) ---- */
+
+#define BASE_GLOBAL "listen = 203.0.113.1:21\n" \
+		"certificate = /etc/ftpsgw/gateway.pem\n" \
+		"private_key = /etc/ftpsgw/gateway.key\n"
+
+static void
+test_sections(void **state)
+{
+	static const char text[] = BASE_GLOBAL
+	    "backend_ca = /etc/ftpsgw/lan-ca.pem\n"	/* 4: the default */
+	    "route = user\n"
+	    "balance = sticky\n"
+	    "default_pool = files\n"
+	    "\n"
+	    "[backend nas]   # the NAS\n"
+	    "backend = 198.51.100.10\n"
+	    "pool = files\n"
+	    "[ backend  nas-2.old ]\n"
+	    "backend = 198.51.100.11\n"
+	    "backend_tls = implicit\n"
+	    "backend_ca = /etc/ftpsgw/other-ca.pem\n"
+	    "pool = files\n"
+	    "[backend portal]\n"
+	    "backend = [2001:db8:2::12]:2121\n"
+	    "backend_verify = off\n";
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, text, strlen(text), err, sizeof(err)),
+	    0);
+	assert_true(cfg.backend_sections);
+	assert_int_equal(cfg.n_backends, 3);
+	assert_string_equal(cfg.backends[0].section, "nas");
+	assert_int_equal(cfg.backends[0].line, 9);
+	assert_string_equal(cfg.backends[0].host, "198.51.100.10");
+	assert_int_equal(cfg.backends[0].port, 21);
+	assert_string_equal(cfg.backends[0].ca, "/etc/ftpsgw/lan-ca.pem");
+	assert_string_equal(cfg.backends[1].section, "nas-2.old");
+	assert_int_equal(cfg.backends[1].port, 990);
+	assert_string_equal(cfg.backends[1].ca, "/etc/ftpsgw/other-ca.pem");
+	assert_string_equal(cfg.backends[2].host, "2001:db8:2::12");
+	assert_int_equal(cfg.backends[2].port, 2121);
+	assert_false(cfg.backends[2].verify);
+	assert_true(cfg.backends[0].verify);
+	assert_string_equal(cfg.backends[2].pool, "portal");
+	/* files (nas, nas-2.old), portal, and nas and nas-2.old alone. */
+	assert_int_equal(cfg.n_pools, 4);
+	assert_string_equal(cfg.pools[0].name, "files");
+	assert_int_equal(cfg.pools[0].n, 2);
+	assert_int_equal(cfg.pools[0].member[1], 1);
+	assert_int_equal(cfg_pool_find(&cfg, "portal", 6), 1);
+	assert_int_equal(cfg_pool_find(&cfg, "nas", 3), 2);
+	assert_int_equal(cfg.pools[2].n, 1);
+	assert_int_equal(cfg_pool_find(&cfg, "nas-2.old", 9), 3);
+	assert_int_equal(cfg_pool_find(&cfg, "nas-2", 5), -1);
+	assert_int_equal(cfg.default_pool_idx, 0);
+	assert_int_equal(cfg.route, CFG_ROUTE_USER);
+	assert_int_equal(cfg.balance, CFG_BALANCE_STICKY);
+	assert_true(cfg_key_per_backend(CFG_K_BACKEND_NAME));
+	assert_true(cfg_key_per_backend(CFG_K_POOL));
+	assert_false(cfg_key_per_backend(CFG_K_ROUTE));
+	assert_false(cfg_key_per_backend(CFG_K_COUNT));
+}
+
+/* Today's top-level keys alone: one backend called "default", its own
+ * pool, where every session goes (route = default). */
+static void
+test_sections_implicit(void **state)
+{
+	struct config cfg;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, BASE, strlen(BASE), err, sizeof(err)),
+	    0);
+	assert_false(cfg.backend_sections);
+	assert_int_equal(cfg.n_backends, 1);
+	assert_string_equal(cfg.backends[0].section, "default");
+	assert_string_equal(cfg.backends[0].pool, "default");
+	assert_int_equal(cfg.n_pools, 1);
+	assert_int_equal(cfg.default_pool_idx, 0);
+	assert_int_equal(cfg.route, CFG_ROUTE_DEFAULT);
+	/* route = user without default_pool: unmatched users have none. */
+	assert_int_equal(parse(&cfg, BASE "route = user\n",
+	    strlen(BASE "route = user\n"), err, sizeof(err)), 0);
+	assert_int_equal(cfg.default_pool_idx, -1);
+}
+
+static const struct reject_row section_rejects[] = {
+	{ B(BASE_GLOBAL "[backend nas]\nbackend = 198.51.100.10\n"
+	    "listen = 203.0.113.1:2121\n"),
+	  F ":6: [backend nas] listen: is a global key, not one of a "
+	  "backend; expected it above the first [backend] section" },
+	{ B(BASE_GLOBAL "[backend nas]\nbackend = 198.51.100.10\n"
+	    "backend_tls = tls\n"),
+	  F ":6: [backend nas] backend_tls: 'tls' is not a backend TLS mode; "
+	  "expected explicit, implicit or off" },
+	{ B(BASE_GLOBAL "[backend nas]\nbackend = 198.51.100.10\n"
+	    "backend = 198.51.100.11\n"),
+	  F ":6: [backend nas] backend: already set on line 5; expected each "
+	  "key once per section (only listen and listen_implicit repeat)" },
+	{ B(BASE_GLOBAL "[backend nas]\nbackend = 198.51.100.10\n"
+	    "[backend nas]\nbackend = 198.51.100.11\n"),
+	  F ":6: [backend nas]: already on line 4; expected each backend "
+	  "name once" },
+	{ B(BASE_GLOBAL "[backend n@s]\n"),
+	  F ":4: [backend n@s]: 'n@s' is not a backend name; expected a name "
+	  "of 1 to 32 letters, digits, '_', '.' or '-'" },
+	{ B(BASE_GLOBAL "[backend 012345678901234567890123456789012]\n"),
+	  F ":4: [backend 012345678901234567890123456789012]: "
+	  "'012345678901234567890123456789012' is not a backend name; "
+	  "expected a name of 1 to 32 letters, digits, '_', '.' or '-'" },
+	{ B(BASE_GLOBAL "[backend nas\n"),
+	  F ":4: [backend nas: section header without ']'; expected "
+	  "[backend NAME]" },
+	{ B(BASE "[backend nas]\nbackend = 198.51.100.11\n"),
+	  F ":5: [backend nas]: backend is set at the top level (line 4); "
+	  "with [backend] sections every server is in one: move that line "
+	  "into a [backend NAME] section" },
+	{ B(BASE_GLOBAL "[backend nas]\nbackend = 198.51.100.10\n"
+	    "[backend portal]\nbackend_verify = off\n"),
+	  F ":6: [backend portal] backend: required key is missing in this "
+	  "section (e.g. backend = 198.51.100.10:21)" },
+	{ B(BASE_GLOBAL "[backend nas]\nbackend = 198.51.100.10\n"
+	    "pool = fi/es\n"),
+	  F ":6: [backend nas] pool: 'fi/es' is not a pool name; expected a "
+	  "name of 1 to 32 letters, digits, '_', '.' or '-'" },
+	{ B(BASE_GLOBAL "[backend nas]\nbackend = 198.51.100.10\n"
+	    "pool = portal\n[backend portal]\nbackend = 198.51.100.11\n"
+	    "pool = web\n"),
+	  F ":7: [backend portal] pool: 'portal' is a pool of other backends "
+	  "but also this backend's name; expected a pool name that is no "
+	  "other backend's" },
+	{ B(BASE "default_pool = nas\n"),
+	  F ":5: default_pool: 'nas' is neither a pool nor a backend; expected "
+	  "the name of a [backend] section or a pool = NAME" },
+	{ B(BASE "user_map = /etc/ftpsgw/users.map\n"),
+	  F ":5: user_map: is only read with route = user; expected route = "
+	  "user too, or no user_map" },
+	{ B(BASE "user_map = users.map\nroute = user\n"),
+	  F ":5: user_map: 'users.map' is not an absolute path; expected an "
+	  "absolute file path of at most 511 bytes, e.g. "
+	  "/etc/ftpsgw/users.map" },
+	{ B(BASE "route = pool\n"),
+	  F ":5: route: 'pool' is not a route; expected default (every "
+	  "session to default_pool) or user (by USER name@NAME or user_map)" },
+	{ B(BASE "balance = random\n"),
+	  F ":5: balance: 'random' is not a balance policy; expected "
+	  "round-robin, least-connections or sticky" },
+	{ B(BASE_GLOBAL),
+	  F ": backend: required key is missing (e.g. backend = "
+	  "198.51.100.10:21)" },
+};
+
+static void
+test_section_reject(void **state)
+{
+	struct config cfg;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(section_rejects) / sizeof(section_rejects[0]);
+	    i++) {
+		const struct reject_row *r = &section_rejects[i];
+
+		assert_int_equal(parse(&cfg, r->in.p, r->in.len, err,
+		    sizeof(err)), -1);
+		if (strcmp(err, r->err) != 0)
+			fail_msg("row %zu:\n got  \"%s\"\n want \"%s\"", i,
+			    err, r->err);
+	}
+}
+
+/* At most CFG_BACKENDS_MAX sections. */
+static void
+test_section_count(void **state)
+{
+	static char text[16384];
+	struct config cfg;
+	char err[512];
+	size_t i, o;
+
+	(void)state;
+	o = (size_t)snprintf(text, sizeof(text), "%s", BASE_GLOBAL);
+	for (i = 0; i < CFG_BACKENDS_MAX; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+		    "[backend b%zu]\nbackend = 198.51.100.%zu\n", i, i + 1);
+	assert_int_equal(parse(&cfg, text, o, err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_backends, CFG_BACKENDS_MAX);
+	assert_int_equal(cfg.n_pools, CFG_BACKENDS_MAX);
+	o += (size_t)snprintf(text + o, sizeof(text) - o,
+	    "[backend one-too-many]\n");
+	assert_int_equal(parse(&cfg, text, o, err, sizeof(err)), -1);
+	assert_string_equal(err, F ":132: [backend one-too-many]: more than "
+	    "64 backends; expected at most 64 [backend] sections");
 }
 
 /* ---- the key table and the printer (ftpsgw -T, the manual's check) ---- */
@@ -1680,6 +1879,11 @@ static const char *const default_text[CFG_K_COUNT] = {
 	[CFG_K_BANNER] = "ftpsgw ready.",
 	[CFG_K_METRICS_PUBLIC] = "off",
 	[CFG_K_LOG] = "stderr",
+	[CFG_K_POOL] = "default",
+	[CFG_K_ROUTE] = "default",
+	[CFG_K_BALANCE] = "round-robin",
+	[CFG_K_DEFAULT_POOL] = NULL,
+	[CFG_K_USER_MAP] = NULL,
 };
 
 static void
@@ -1774,7 +1978,12 @@ test_print_defaults(void **state)
 		"banner = Example Corp. FTP, be nice   # not part of it\n" \
 		"metrics_listen = 127.0.0.1:9199\n" \
 		"transfer_log = /var/log/ftpsgw/xferlog\n" \
-		"log = syslog\n"
+		"log = syslog\n" \
+		"pool = nas\n" \
+		"route = user\n" \
+		"balance = least-connections\n" \
+		"default_pool = nas\n" \
+		"user_map = /etc/ftpsgw/users.map\n"
 
 /* What ftpsgw -T prints for FULL, in table order, one value a line. */
 #define FULL_PRINTED "listen = 203.0.113.1:21\n" \
@@ -1819,7 +2028,12 @@ test_print_defaults(void **state)
 		"metrics_listen = 127.0.0.1:9199\n" \
 		"metrics_public = off\n" \
 		"transfer_log = /var/log/ftpsgw/xferlog\n" \
-		"log = syslog\n"
+		"log = syslog\n" \
+		"pool = nas\n" \
+		"route = user\n" \
+		"balance = least-connections\n" \
+		"default_pool = nas\n" \
+		"user_map = /etc/ftpsgw/users.map\n"
 
 /* All of cfg as key = value lines (as main.c's -T writes them, without the
  * comments for keys not set) into out. */
@@ -1887,8 +2101,8 @@ test_print_words(void **state)
 	/* on/off for backend_verify, require_session_reuse, active_mode and
 	 * allow_ccc and metrics_public; 3 backend_tls, 2 client_tls, 3
 	 * conntrack, 2 data_path, 5 log_level, 2 log, 2 backend_source, 2
-	 * backend_proxy_protocol. */
-	assert_int_equal(words, 5 * 2 + 3 + 2 + 3 + 2 + 5 + 2 + 2 + 2);
+	 * backend_proxy_protocol, 2 route, 3 balance. */
+	assert_int_equal(words, 5 * 2 + 3 + 2 + 3 + 2 + 5 + 2 + 2 + 2 + 2 + 3);
 }
 
 /* A buffer too small: -1 and an empty string, never a cut value. */
@@ -1929,6 +2143,10 @@ main(void)
 		cmocka_unit_test(test_max_listeners),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_example),
+		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_sections_implicit),
+		cmocka_unit_test(test_section_reject),
+		cmocka_unit_test(test_section_count),
 		cmocka_unit_test(test_key_table),
 		cmocka_unit_test(test_print_defaults),
 		cmocka_unit_test(test_print_roundtrip),

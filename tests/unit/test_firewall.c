@@ -52,7 +52,8 @@ render(const char *conf, const char *backend, enum fw_kind kind,
 		fail_msg("config: %s", err);
 	req.cfg = &cfg;
 	req.conf_path = path;
-	req.backend = addr(backend);
+	req.backend[0] = addr(backend);
+	req.n_backends = 1;
 	assert_int_equal(fw_render(&req, kind, buf, FW_TEXT_MAX, &len), FW_OK);
 	assert_int_equal(strlen(buf), len);
 	return buf;
@@ -538,7 +539,8 @@ test_limits(void **state)
 	memset(path, 0x01, sizeof(path) - 1);	/* PATH_MAX - 1, all escaped */
 	req.cfg = &cfg;
 	req.conf_path = path;
-	req.backend = addr("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+	req.backend[0] = addr("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+	req.n_backends = 1;
 	for (k = 0; k < 3; k++) {
 		assert_int_equal(fw_render(&req, kinds[k], buf, FW_TEXT_MAX,
 		    &len), FW_OK);
@@ -553,7 +555,7 @@ test_limits(void **state)
 			assert_int_equal(buf[i], 'X');
 	}
 	assert_int_equal(fw_render(&req, FW_NFT, buf, 0, &len), FW_TOO_LONG);
-	req.backend.family = 0;
+	req.backend[0].family = 0;
 	assert_int_equal(fw_render(&req, FW_NFT, buf, sizeof(buf), &len),
 	    FW_NO_BACKEND);
 }
