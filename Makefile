@@ -84,6 +84,8 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/json.c proxy/fw_check.c certs/ca_name.c \
 	proxy/addr_scope.c proxy/metrics.c proxy/metrics_text.c proxy/xfer.c \
 	proxy/xferlog.c
+# Health checks' verdicts and dialogue (issue 17).
+PURE += proxy/health.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -117,6 +119,7 @@ UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_data_plan test_voice test_firewall test_json test_fw_check \
 	test_addr_scope test_metrics test_xfer \
 	test_xferlog
+UNIT_TESTS += test_health
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -138,6 +141,7 @@ test_addr_scope_SRCS  := proxy/addr_scope.c
 test_metrics_SRCS     := proxy/metrics.c proxy/metrics_text.c
 test_xfer_SRCS        := proxy/xfer.c
 test_xferlog_SRCS     := proxy/xferlog.c
+test_health_SRCS      := proxy/health.c proxy/ftp_line.c proxy/ftp_parse.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
