@@ -52,6 +52,8 @@
 #define CFG_PREFIX6_MIN		32
 #define CFG_PREFIX6_MAX		128
 #define CFG_WORKERS_MAX		64
+#define CFG_HEALTH_INTERVAL_MAX	3600	/* one hour */
+#define CFG_HEALTH_COUNT_MAX	100
 #define CFG_FTP_PORT		21
 #define CFG_FTPS_PORT		990
 #define CFG_DNS_NAME_MAX	253
@@ -252,6 +254,14 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	    "511 bytes, e.g. /var/log/ftpsgw/xferlog" },
 	[CFG_K_LOG] = { "log", cfg_set_word, cfg_log_sink_words, false,
 	    "is not a log destination", "stderr or syslog" },
+	[CFG_K_HEALTH_CHECK] = { "health_check", cfg_set_word,
+	    cfg_switch_words, false, "is not a switch", "on or off" },
+	[CFG_K_HEALTH_INTERVAL] = { "health_interval", cfg_set_seconds, NULL,
+	    false, "is not an interval", "whole seconds from 1 to 3600" },
+	[CFG_K_HEALTH_RISE] = { "health_rise", cfg_set_count, NULL, false,
+	    "is not a count", "a whole number from 1 to 100" },
+	[CFG_K_HEALTH_FALL] = { "health_fall", cfg_set_count, NULL, false,
+	    "is not a count", "a whole number from 1 to 100" },
 };
 
 /* ---- small helpers ---- */
@@ -932,6 +942,9 @@ cfg_set_word(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	case CFG_K_LOG:
 		cfg->log_sink = (enum cfg_log_sink)w->value;
 		break;
+	case CFG_K_HEALTH_CHECK:
+		cfg->health_check = w->value != 0;
+		break;
 	default:
 		cfg->log_level = (enum cfg_log_level)w->value;
 		break;
@@ -945,6 +958,12 @@ cfg_set_seconds(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 {
 	uint32_t s;
 
+	if (id == CFG_K_HEALTH_INTERVAL) {
+		if (cfg_number(v, n, 1, CFG_HEALTH_INTERVAL_MAX, &s) != 0)
+			return CFG_SET_BAD;
+		ps->cfg->health_interval = s;
+		return CFG_SET_OK;
+	}
 	if (cfg_number(v, n, CFG_TIMEOUT_MIN, CFG_TIMEOUT_MAX, &s) != 0)
 		return CFG_SET_BAD;
 	switch (id) {
@@ -1001,6 +1020,15 @@ cfg_set_count(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 		else if (cfg_number(v, n, 1, CFG_WORKERS_MAX, &c) != 0)
 			return CFG_SET_BAD;
 		ps->cfg->workers = c;
+		return CFG_SET_OK;
+	}
+	if (id == CFG_K_HEALTH_RISE || id == CFG_K_HEALTH_FALL) {
+		if (cfg_number(v, n, 1, CFG_HEALTH_COUNT_MAX, &c) != 0)
+			return CFG_SET_BAD;
+		if (id == CFG_K_HEALTH_RISE)
+			ps->cfg->health_rise = c;
+		else
+			ps->cfg->health_fall = c;
 		return CFG_SET_OK;
 	}
 	if (id == CFG_K_MAX_LOGIN_FAILURES) {
@@ -1382,6 +1410,10 @@ cfg_defaults(struct config *cfg)
 	cfg->shutdown_timeout = 30;
 	cfg->workers = 0;
 	cfg->log_sink = CFG_SINK_STDERR;
+	cfg->health_check = false;
+	cfg->health_interval = 10;
+	cfg->health_rise = 2;
+	cfg->health_fall = 3;
 	memcpy(cfg->banner, CFG_BANNER_DEFAULT, sizeof(CFG_BANNER_DEFAULT));
 }
 

@@ -64,6 +64,11 @@ enum cfg_key_id {
 	CFG_K_METRICS_PUBLIC,
 	CFG_K_TRANSFER_LOG,
 	CFG_K_LOG,
+	/* Health checks of the FTP server (issue 17). */
+	CFG_K_HEALTH_CHECK,
+	CFG_K_HEALTH_INTERVAL,
+	CFG_K_HEALTH_RISE,
+	CFG_K_HEALTH_FALL,
 	CFG_K_COUNT
 };
 
@@ -141,6 +146,12 @@ struct config {
 	char transfer_log[CFG_PATH_MAX];	/* xferlog(5) file, absolute;
 						 * "" = none (the default) */
 	enum cfg_log_sink log_sink;		/* log =; default stderr */
+	/* Active health checks of the FTP server (issue 17); each check
+	 * must finish within connect_timeout. */
+	bool health_check;			/* default off */
+	unsigned health_interval;		/* s between checks; default 10 */
+	unsigned health_rise;			/* good checks to come up; 2 */
+	unsigned health_fall;			/* failed checks to go down; 3 */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */

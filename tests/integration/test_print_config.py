@@ -48,6 +48,10 @@ banner = ftpsgw ready.
 metrics_public = off
 # transfer_log is not set
 log = stderr
+health_check = off
+health_interval = 10
+health_rise = 2
+health_fall = 3
 """
 
 
