@@ -54,9 +54,13 @@ sess_scrub_init(struct session *s)
 	}
 }
 
+/* What this session found, for ftpsgw_backend_state; with health checks
+ * on, their verdict is the state shown, not one session's luck. */
 void
 sess_be_health(struct session *s, enum metrics_health h)
 {
+	if (s->gw->cfg->health_check)
+		return;
 	metrics_backend(&s->gw->metrics, loop_now(sess_loop(s)), h);
 }
 
@@ -113,6 +117,17 @@ sess_clock_ns(void)
 void
 sess_be_begin(struct session *s)
 {
+	if (!health_up(&s->gw->shared->health, 0)) {
+		char host[NETADDR_STRLEN];
+
+		/* Fail fast: a server the checks found down would only make
+		 * the client wait for connect_timeout. */
+		log_msg(LOG_LVL_INFO, "%s: refused at once: the FTP server %s "
+		    "is down (%s)", s->tag, netaddr_str_port(&s->gw->backend,
+		    host, sizeof(host)), voice_advice(V_BACKEND_DOWN));
+		sess_fatal(s, voice_line(V_BACKEND_DOWN));
+		return;
+	}
 	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
 	s->be_connect_ns = sess_clock_ns();

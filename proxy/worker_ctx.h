@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "proxy/addr.h"
+#include "proxy/health.h"
 #include "proxy/hosttab.h"
 #include "proxy/list.h"
 #include "proxy/loop.h"
@@ -49,6 +50,10 @@ struct gw_shared {
 	atomic_uint stop_acks;		/* workers that began stopping */
 	atomic_uint stop_busy;		/* transfers they let finish */
 	struct xferlog_file *xferlog;	/* transfer_log; NULL: none */
+	/* The health checks' verdicts, slot 0 the backend (written by the
+	 * main thread's checker, read with relaxed loads; all unknown = up
+	 * when health_check = off). */
+	struct health_board health;
 };
 
 struct gw {
