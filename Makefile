@@ -86,6 +86,8 @@ PURE := proxy/ftp_line.c proxy/ftp_parse.c proxy/ftp_rewrite.c \
 	proxy/xferlog.c proxy/backend_src.c proxy/proxy_v2.c \
 	proxy/status.c proxy/status_text.c proxy/status_table.c \
 	proxy/route.c proxy/user_map.c
+# Health checks' verdicts and dialogue (issue 17).
+PURE += proxy/health.c
 PURE_OBJS := $(PURE:%.c=$(BUILD)/%.o)
 $(PURE_OBJS): CFLAGS += -Wconversion
 
@@ -97,7 +99,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/fw_probe.c proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
 	proxy/session_xfer.c proxy/xferlog_file.c proxy/transparent.c \
 	proxy/session_status.c proxy/status_collect.c proxy/status_cli.c \
-	proxy/routing.c \
+	proxy/routing.c proxy/health_check.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \
@@ -122,6 +124,7 @@ UNIT_TESTS := test_ftp_line test_ftp_parse test_ftp_rewrite test_telnet \
 	test_addr_scope test_metrics test_xfer \
 	test_xferlog test_status test_backend_src test_proxy_v2 \
 	test_route
+UNIT_TESTS += test_health
 test_ftp_line_SRCS    := proxy/ftp_line.c
 test_ftp_parse_SRCS   := proxy/ftp_parse.c
 test_ftp_rewrite_SRCS := proxy/ftp_rewrite.c proxy/ftp_parse.c
@@ -150,6 +153,7 @@ test_proxy_v2_SRCS    := proxy/proxy_v2.c
 # route and user_map name pools of a parsed configuration.
 test_route_SRCS       := proxy/route.c proxy/user_map.c proxy/config.c \
 	proxy/addr_scope.c
+test_health_SRCS      := proxy/health.c proxy/ftp_line.c proxy/ftp_parse.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 

@@ -52,6 +52,8 @@
 #define CFG_PREFIX6_MIN		32
 #define CFG_PREFIX6_MAX		128
 #define CFG_WORKERS_MAX		64
+#define CFG_HEALTH_INTERVAL_MAX	3600	/* one hour */
+#define CFG_HEALTH_COUNT_MAX	100
 #define CFG_FTP_PORT		21
 #define CFG_FTPS_PORT		990
 #define CFG_DNS_NAME_MAX	253
@@ -300,6 +302,14 @@ static const struct cfg_key cfg_keys[CFG_K_COUNT] = {
 	[CFG_K_USER_MAP] = { "user_map", cfg_set_path, NULL, false,
 	    "is not an absolute path", "an absolute file path of at most "
 	    "511 bytes, e.g. /etc/ftpsgw/users.map", false },
+	[CFG_K_HEALTH_CHECK] = { "health_check", cfg_set_word,
+	    cfg_switch_words, false, "is not a switch", "on or off", false },
+	[CFG_K_HEALTH_INTERVAL] = { "health_interval", cfg_set_seconds, NULL,
+	    false, "is not an interval", "whole seconds from 1 to 3600", false },
+	[CFG_K_HEALTH_RISE] = { "health_rise", cfg_set_count, NULL, false,
+	    "is not a count", "a whole number from 1 to 100", false },
+	[CFG_K_HEALTH_FALL] = { "health_fall", cfg_set_count, NULL, false,
+	    "is not a count", "a whole number from 1 to 100", false },
 };
 
 /* ---- small helpers ---- */
@@ -1000,6 +1010,9 @@ cfg_set_word(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 	case CFG_K_LOG:
 		cfg->log_sink = (enum cfg_log_sink)w->value;
 		break;
+	case CFG_K_HEALTH_CHECK:
+		cfg->health_check = w->value != 0;
+		break;
 	default:
 		cfg->log_level = (enum cfg_log_level)w->value;
 		break;
@@ -1013,6 +1026,12 @@ cfg_set_seconds(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 {
 	uint32_t s;
 
+	if (id == CFG_K_HEALTH_INTERVAL) {
+		if (cfg_number(v, n, 1, CFG_HEALTH_INTERVAL_MAX, &s) != 0)
+			return CFG_SET_BAD;
+		ps->cfg->health_interval = s;
+		return CFG_SET_OK;
+	}
 	if (cfg_number(v, n, CFG_TIMEOUT_MIN, CFG_TIMEOUT_MAX, &s) != 0)
 		return CFG_SET_BAD;
 	switch (id) {
@@ -1069,6 +1088,15 @@ cfg_set_count(struct cfg_parser *ps, enum cfg_key_id id, const char *v,
 		else if (cfg_number(v, n, 1, CFG_WORKERS_MAX, &c) != 0)
 			return CFG_SET_BAD;
 		ps->cfg->workers = c;
+		return CFG_SET_OK;
+	}
+	if (id == CFG_K_HEALTH_RISE || id == CFG_K_HEALTH_FALL) {
+		if (cfg_number(v, n, 1, CFG_HEALTH_COUNT_MAX, &c) != 0)
+			return CFG_SET_BAD;
+		if (id == CFG_K_HEALTH_RISE)
+			ps->cfg->health_rise = c;
+		else
+			ps->cfg->health_fall = c;
 		return CFG_SET_OK;
 	}
 	if (id == CFG_K_MAX_LOGIN_FAILURES) {
@@ -1738,6 +1766,10 @@ cfg_defaults(struct config *cfg)
 	cfg->shutdown_timeout = 30;
 	cfg->workers = 0;
 	cfg->log_sink = CFG_SINK_STDERR;
+	cfg->health_check = false;
+	cfg->health_interval = 10;
+	cfg->health_rise = 2;
+	cfg->health_fall = 3;
 	memcpy(cfg->banner, CFG_BANNER_DEFAULT, sizeof(CFG_BANNER_DEFAULT));
 }
 

@@ -82,6 +82,11 @@ enum cfg_key_id {
 	CFG_K_BALANCE,
 	CFG_K_DEFAULT_POOL,
 	CFG_K_USER_MAP,
+	/* Health checks of the FTP server (issue 17). */
+	CFG_K_HEALTH_CHECK,
+	CFG_K_HEALTH_INTERVAL,
+	CFG_K_HEALTH_RISE,
+	CFG_K_HEALTH_FALL,
 	CFG_K_COUNT
 };
 
@@ -195,6 +200,12 @@ struct config {
 	int default_pool_idx;		/* index in pools, -1: none (route =
 					 * user without default_pool) */
 	char user_map[CFG_PATH_MAX];	/* "" = none */
+	/* Active health checks of the FTP server (issue 17); each check
+	 * must finish within connect_timeout. */
+	bool health_check;			/* default off */
+	unsigned health_interval;		/* s between checks; default 10 */
+	unsigned health_rise;			/* good checks to come up; 2 */
+	unsigned health_fall;			/* failed checks to go down; 3 */
 };
 
 /* Fill cfg with every default; listen, certificate, private_key, backend empty. */

@@ -264,6 +264,14 @@ cfg_key_value(const struct config *cfg, enum cfg_key_id id, size_t nth,
 		return cfg_put_str(buf, cap, cfg->transfer_log);
 	case CFG_K_LOG:
 		return cfg_put_word(id, (int)cfg->log_sink, buf, cap);
+	case CFG_K_HEALTH_CHECK:
+		return cfg_put_word(id, cfg->health_check, buf, cap);
+	case CFG_K_HEALTH_INTERVAL:
+		return cfg_put(buf, cap, "%u", cfg->health_interval);
+	case CFG_K_HEALTH_RISE:
+		return cfg_put(buf, cap, "%u", cfg->health_rise);
+	case CFG_K_HEALTH_FALL:
+		return cfg_put(buf, cap, "%u", cfg->health_fall);
 	case CFG_K_COUNT:
 		break;
 	}

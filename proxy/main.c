@@ -25,6 +25,7 @@
 #include "proxy/config_print.h"
 #include "proxy/firewall.h"
 #include "proxy/fw_probe.h"
+#include "proxy/health_check.h"
 #include "proxy/log.h"
 #include "proxy/loop.h"
 #include "proxy/metrics.h"
@@ -78,6 +79,7 @@ struct main_ctx {
 	struct metrics_http *http;	/* metrics_listen, or NULL */
 	struct status_collect *status;	/* its status pages' snapshots */
 	struct xferlog_file xferlog;	/* transfer_log (fd -1: none) */
+	struct health_checker *health;	/* health_check = on, or NULL */
 	bool stopping;
 	int rc;
 };
@@ -337,6 +339,8 @@ reload_tls(struct main_ctx *m)
 		worker_order(&m->workers[i], WORKER_TLS, tls_ref(fresh));
 	tls_unref(m->tls);
 	m->tls = fresh;
+	/* The next checks verify the server as new sessions will. */
+	health_checker_set_tls(m->health, m->tls);
 	log_msg(LOG_LVL_NOTICE, "SIGHUP: certificate %s reloaded",
 	    m->cfg.certificate);
 	warn_expiry(m->tls->server, m->cfg.certificate);
@@ -419,6 +423,9 @@ on_signal(struct loop_ev *ev, uint32_t events)
 			continue;
 		}
 		m->stopping = true;
+		/* No new sessions: no more checks either. */
+		health_checker_free(m->health);
+		m->health = NULL;
 		log_msg(LOG_LVL_NOTICE, "signal %u: stopping; listeners closed, "
 		    "idle sessions ended", si.ssi_signo);
 		order_all(m, WORKER_STOP_GENTLY);
@@ -974,6 +981,20 @@ main(int argc, char **argv)
 	} else {
 		m.rc = 1;
 	}
+	/* Health checks: the main loop runs them, the workers read the
+	 * verdicts from shared.health (in the order of cfg.backends). */
+	if (m.rc == 0 && m.cfg.health_check) {
+		m.health = health_checker_new(m.loop, &m.cfg, m.tls,
+		    &m.metrics, &m.shared.health, m.shared.backend,
+		    (unsigned)m.cfg.n_backends);
+		if (m.health == NULL) {
+			log_msg(LOG_LVL_ERR, "cannot start the health checks: "
+			    "%s", strerror(errno));
+			m.rc = 1;
+			m.stopping = true;
+			order_all(&m, WORKER_STOP_NOW);
+		}
+	}
 	if (m.n_done < m.n_workers && loop_run(m.loop) < 0) {
 		log_msg(LOG_LVL_ERR, "event loop failed: %s", strerror(errno));
 		m.rc = 1;
@@ -981,6 +1002,7 @@ main(int argc, char **argv)
 	}
 	log_msg(LOG_LVL_NOTICE, "ftpsgw stopped");
 out:
+	health_checker_free(m.health);
 	/* Before the workers: a scrape reads their counters. */
 	metrics_http_free(m.http);
 	status_collect_free(m.status);

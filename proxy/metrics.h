@@ -82,6 +82,13 @@
 	1000000000, 2500000000, 5000000000, 10000000000 }
 #define METRICS_VALUES_HEALTH(V, d) \
 	V(d, UNKNOWN, "unknown") V(d, UP, "up") V(d, DOWN, "down")
+/* A health check's result, in the order of enum health_result
+ * (proxy/health.h). */
+#define METRICS_VALUES_HEALTH_RESULT(V, d) \
+	V(d, OK, "ok") V(d, CONNECT_FAILED, "connect_failed") \
+	V(d, TIMEOUT, "timeout") V(d, CLOSED, "closed") \
+	V(d, NOT_FTP, "not_ftp") V(d, GREETING_REFUSED, "greeting_refused") \
+	V(d, NO_TLS, "no_tls") V(d, TLS_FAILED, "tls_failed")
 #define METRICS_VALUES_RELOAD(V, d)	V(d, OK, "ok") V(d, FAILED, "failed")
 /* The worker's index, as the log names it ("worker 3"); a scrape shows
  * only the workers that exist. */
@@ -106,7 +113,8 @@
 	D(LEG, "leg") D(FLOW, "direction") D(REFUSAL, "reason") \
 	D(TLS_SIDE, "side") D(CHANNEL, "channel") D(HS_KIND, "result") \
 	D(TLS_VERSION, "version") D(ERRNO, "errno") D(LE, "le") \
-	D(HEALTH, "state") D(RELOAD, "result") D(WORKER, "worker")
+	D(HEALTH, "state") D(RELOAD, "result") D(WORKER, "worker") \
+	D(HEALTH_RESULT, "result")
 
 /*
  * The metrics: M(ID, name, TYPE, scale, d1, d2, d3, d4, help). The labels
@@ -169,7 +177,11 @@
 	M(BACKEND_STATE, "ftpsgw_backend_state", GAUGE, 1, HEALTH, NONE, NONE, \
 	    NONE, "The FTP server as the latest session found it (1 for the " \
 	    "current state): up (it greeted), down (unreachable, silent, or " \
-	    "its TLS or login preamble failed), unknown (no session yet).") \
+	    "its TLS or login preamble failed), unknown (no session yet); " \
+	    "with health_check = on, the health checks' verdict.") \
+	M(HEALTH_CHECKS, "ftpsgw_health_checks_total", COUNTER, 1, \
+	    HEALTH_RESULT, NONE, NONE, NONE, "Health checks of the FTP " \
+	    "server (health_check = on) by result: ok, or why it failed.") \
 	M(WORKER_BUSY, "ftpsgw_worker_busy_seconds_total", COUNTER, \
 	    1000000000, WORKER, NONE, NONE, NONE, "Time each worker's event " \
 	    "loop spent handling events rather than waiting for them; its " \

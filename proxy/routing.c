@@ -158,8 +158,7 @@ routing_pick(struct gw_shared *sh, const struct config *cfg, int pool,
 		return -1;
 	p = &cfg->pools[pool];
 	for (i = 0; i < p->n; i++) {
-		m[i].up = !atomic_load_explicit(&sh->be_down[p->member[i]],
-		    memory_order_relaxed);
+		m[i].up = health_up(&sh->health, p->member[i]);
 		m[i].sessions = atomic_load_explicit(
 		    &sh->be_sessions[p->member[i]], memory_order_relaxed);
 	}

@@ -57,9 +57,13 @@ sess_scrub_init(struct session *s)
 	}
 }
 
+/* What this session found, for ftpsgw_backend_state; with health checks
+ * on, their verdict is the state shown, not one session's luck. */
 void
 sess_be_health(struct session *s, enum metrics_health h)
 {
+	if (s->gw->cfg->health_check)
+		return;
 	metrics_backend(&s->gw->metrics, loop_now(sess_loop(s)), h);
 }
 
@@ -196,10 +200,25 @@ sess_route_to(struct session *s, int be)
 	sess_be_begin(s);
 }
 
-/* No member of pool is up: logged for the admin, 421 for the client. */
+/* No member of pool is up (the health checks found them down):
+ * logged for the admin, 421 at once for the client, who would otherwise
+ * wait for connect_timeout. */
 static void
 sess_route_none_up(struct session *s, int pool)
 {
+	const struct config *cfg = s->gw->cfg;
+
+	if (pool >= 0 && cfg->pools[pool].n == 1) {
+		unsigned be = cfg->pools[pool].member[0];
+		char host[NETADDR_STRLEN];
+
+		log_msg(LOG_LVL_INFO, "%s: refused at once: the FTP server %s "
+		    "is down (%s)", s->tag, netaddr_str_port(
+		    &s->gw->shared->backend[be], host, sizeof(host)),
+		    voice_advice(V_BACKEND_DOWN));
+		sess_fatal(s, voice_line(V_BACKEND_DOWN));
+		return;
+	}
 	log_msg(LOG_LVL_ERR, "%s: pool %s: no FTP server is up, session "
 	    "refused (%s)", s->tag, pool >= 0 ?
 	    s->gw->cfg->pools[pool].name : "(none)",

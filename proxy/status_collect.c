@@ -53,10 +53,10 @@ sc_answered(const struct status_collect *c, unsigned i)
 	    memory_order_acquire) == c->gen;
 }
 
-/* The FTP servers, in the configuration's order. Health: down when the
- * health checks or a failed connect marked it so (be_down); with one
- * server and no checks, the latest finding of any worker's session
- * (ftpsgw_backend_state). */
+/* The FTP servers, in the configuration's order. Health: the health
+ * checks' verdict when they are on; else, with one server, the latest
+ * finding of any worker's session (ftpsgw_backend_state), and unknown
+ * with several. */
 static void
 sc_backends(struct status_collect *c, struct status_snap *s, unsigned n)
 {
@@ -86,9 +86,19 @@ sc_backends(struct status_collect *c, struct status_snap *s, unsigned n)
 		netaddr_str_port(&c->sh->backend[k], b->addr,
 		    sizeof(b->addr));
 		b->health = STATUS_HEALTH_UNKNOWN;
-		if (atomic_load_explicit(&c->sh->be_down[k],
-		    memory_order_relaxed)) {
-			b->health = STATUS_HEALTH_DOWN;
+		if (cfg->health_check) {
+			/* The checks' verdict, per server. */
+			switch (atomic_load_explicit(&c->sh->health.state[k],
+			    memory_order_relaxed)) {
+			case HEALTH_UP:
+				b->health = STATUS_HEALTH_UP;
+				break;
+			case HEALTH_DOWN:
+				b->health = STATUS_HEALTH_DOWN;
+				break;
+			default:
+				break;
+			}
 			continue;
 		}
 		if (nb > 1)

@@ -143,6 +143,10 @@
 	    "UTF8 ON is taken here; send it again after logging in.", NULL) \
 	X(BACKEND_UNREACHABLE, FTP_SERVICE_UNAVAIL, "Service not available: " \
 	    "the FTP server behind this gateway cannot be reached.", NULL) \
+	X(BACKEND_DOWN, FTP_SERVICE_UNAVAIL, "Service not available: the " \
+	    "FTP server behind this gateway is down; try again later.", \
+	    "it fails its health checks (health_check = on): the line that " \
+	    "said it is down gives the reason") \
 	X(BACKEND_NOT_FTP, FTP_SERVICE_UNAVAIL, "Service not available: the " \
 	    "FTP server behind this gateway does not speak FTP.", \
 	    "is backend an FTP server? with backend_tls = implicit it must " \

@@ -14,6 +14,7 @@
 
 #include "proxy/addr.h"
 #include "proxy/config.h"
+#include "proxy/health.h"
 #include "proxy/hosttab.h"
 #include "proxy/list.h"
 #include "proxy/loop.h"
@@ -63,14 +64,16 @@ struct gw_shared {
 	 * resolved at start, read-only afterwards. */
 	struct net_addr backend[CFG_BACKENDS_MAX];
 	/* Per backend, written by any worker: its sessions now (least-
-	 * connections), and whether it is down (no new sessions; the health
-	 * checks' verdict, all up until they say otherwise). */
+	 * connections). */
 	atomic_uint be_sessions[CFG_BACKENDS_MAX];
-	atomic_bool be_down[CFG_BACKENDS_MAX];
 	atomic_uint pool_cursor[CFG_POOLS_MAX];	/* round-robin, per pool */
 	/* user_map, swapped whole on SIGHUP; read under map_lock at USER. */
 	pthread_mutex_t map_lock;
 	struct user_map *map;		/* NULL: none */
+	/* The health checks' verdicts, in the order of cfg->backends (written by the
+	 * main thread's checker, read with relaxed loads; all unknown = up
+	 * when health_check = off). */
+	struct health_board health;
 };
 
 struct gw {

@@ -55,6 +55,10 @@ route = default
 balance = round-robin
 # default_pool is not set
 # user_map is not set
+health_check = off
+health_interval = 10
+health_rise = 2
+health_fall = 3
 """
 
 

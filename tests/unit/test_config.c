@@ -448,6 +448,20 @@ static const struct reject_row reject_rows[] = {
 	  F ":1: transfer_log: './var/log/xferlog' is not an absolute path; "
 	  "expected an absolute file path of at most 511 bytes, e.g. "
 	  "/var/log/ftpsgw/xferlog" },
+	{ B("health_check = yes\n"),
+	  F ":1: health_check: 'yes' is not a switch; expected on or off" },
+	{ B("health_interval = 0\n"),
+	  F ":1: health_interval: '0' is not an interval; expected whole "
+	  "seconds from 1 to 3600" },
+	{ B("health_interval = 3601\n"),
+	  F ":1: health_interval: '3601' is not an interval; expected whole "
+	  "seconds from 1 to 3600" },
+	{ B("health_rise = 0\n"),
+	  F ":1: health_rise: '0' is not a count; expected a whole number "
+	  "from 1 to 100" },
+	{ B("health_fall = 101\n"),
+	  F ":1: health_fall: '101' is not a count; expected a whole number "
+	  "from 1 to 100" },
 	{ B("log = journal\n"),
 	  F ":1: log: 'journal' is not a log destination; expected stderr or "
 	  "syslog" },
@@ -1011,6 +1025,24 @@ check_logging(const struct config *c)
 }
 
 static void
+check_health(const struct config *c)
+{
+	assert_true(c->health_check);
+	assert_int_equal(c->health_interval, 1);
+	assert_int_equal(c->health_rise, 5);
+	assert_int_equal(c->health_fall, 1);
+}
+
+static void
+check_health_defaults(const struct config *c)
+{
+	assert_false(c->health_check);
+	assert_int_equal(c->health_interval, 10);
+	assert_int_equal(c->health_rise, 2);
+	assert_int_equal(c->health_fall, 3);
+}
+
+static void
 check_logging_defaults(const struct config *c)
 {
 	assert_string_equal(c->transfer_log, "");
@@ -1212,6 +1244,9 @@ static const struct accept_row accept_rows[] = {
 	{ B(BASE "transfer_log = /var/log/ftpsgw/xfer log#1 # comment\n"
 	    "log = syslog\n"), check_logging },
 	{ B(BASE), check_logging_defaults },
+	{ B(BASE "health_check = on\nhealth_interval = 1 # fast\n"
+	    "health_rise=5\nhealth_fall = 1\n"), check_health },
+	{ B(BASE), check_health_defaults },
 	{ B(BASE "log=stderr\n"), check_log_stderr },
 	{ B(BASE "log_level = info \t\n"), check_log_info },
 	/* seconds at the bounds */
@@ -1884,6 +1919,10 @@ static const char *const default_text[CFG_K_COUNT] = {
 	[CFG_K_BALANCE] = "round-robin",
 	[CFG_K_DEFAULT_POOL] = NULL,
 	[CFG_K_USER_MAP] = NULL,
+	[CFG_K_HEALTH_CHECK] = "off",
+	[CFG_K_HEALTH_INTERVAL] = "10",
+	[CFG_K_HEALTH_RISE] = "2",
+	[CFG_K_HEALTH_FALL] = "3",
 };
 
 static void
@@ -1983,7 +2022,11 @@ test_print_defaults(void **state)
 		"route = user\n" \
 		"balance = least-connections\n" \
 		"default_pool = nas\n" \
-		"user_map = /etc/ftpsgw/users.map\n"
+		"user_map = /etc/ftpsgw/users.map\n" \
+		"health_check = on\n" \
+		"health_interval = 3600\n" \
+		"health_rise = 1\n" \
+		"health_fall = 100\n"
 
 /* What ftpsgw -T prints for FULL, in table order, one value a line. */
 #define FULL_PRINTED "listen = 203.0.113.1:21\n" \
@@ -2033,7 +2076,11 @@ test_print_defaults(void **state)
 		"route = user\n" \
 		"balance = least-connections\n" \
 		"default_pool = nas\n" \
-		"user_map = /etc/ftpsgw/users.map\n"
+		"user_map = /etc/ftpsgw/users.map\n" \
+		"health_check = on\n" \
+		"health_interval = 3600\n" \
+		"health_rise = 1\n" \
+		"health_fall = 100\n"
 
 /* All of cfg as key = value lines (as main.c's -T writes them, without the
  * comments for keys not set) into out. */
@@ -2098,11 +2145,11 @@ test_print_words(void **state)
 			assert_string_equal(v, w);
 		}
 	}
-	/* on/off for backend_verify, require_session_reuse, active_mode and
-	 * allow_ccc and metrics_public; 3 backend_tls, 2 client_tls, 3
-	 * conntrack, 2 data_path, 5 log_level, 2 log, 2 backend_source, 2
-	 * backend_proxy_protocol, 2 route, 3 balance. */
-	assert_int_equal(words, 5 * 2 + 3 + 2 + 3 + 2 + 5 + 2 + 2 + 2 + 2 + 3);
+	/* on/off for backend_verify, require_session_reuse, active_mode,
+	 * allow_ccc, metrics_public and health_check; 3 backend_tls, 2
+	 * client_tls, 3 conntrack, 2 data_path, 5 log_level, 2 log, 2
+	 * backend_source, 2 backend_proxy_protocol, 2 route, 3 balance. */
+	assert_int_equal(words, 6 * 2 + 3 + 2 + 3 + 2 + 5 + 2 + 2 + 2 + 2 + 3);
 }
 
 /* A buffer too small: -1 and an empty string, never a cut value. */
