@@ -390,14 +390,19 @@ hc_pump(struct hc_probe *p)
 		if (r == IO_AGAIN)
 			break;
 		if (r == IO_EOF || r == IO_ERR) {
-			enum health_result why;
+			enum health_result why = HEALTH_CLOSED;
+			enum health_act a;
 
 			if (!hc_feed(p))
 				return;
 			if (r == IO_ERR && p->phase != HC_QUITTING)
 				log_msg(LOG_LVL_DEBUG, "health check of %s: %s",
 				    p->name, p->c.err_text);
-			(void)hc_act(p, health_dialog_eof(&p->dlg, &why), why);
+			/* Two statements: in one call, why could be read
+			 * before health_dialog_eof sets it (the order of a
+			 * call's arguments is unspecified). */
+			a = health_dialog_eof(&p->dlg, &why);
+			(void)hc_act(p, a, why);
 			return;
 		}
 		if (!hc_feed(p))
