@@ -160,6 +160,17 @@ health_publish(struct health_board *b, unsigned idx, enum health_state s)
 		    memory_order_relaxed);
 }
 
+/* The checks' verdict on backend idx (unknown before the first, and with
+ * no checks). */
+static inline enum health_state
+health_state_of(const struct health_board *b, unsigned idx)
+{
+	if (b == NULL || idx >= HEALTH_BACKENDS_MAX)
+		return HEALTH_UNKNOWN;
+	return (enum health_state)atomic_load_explicit(&b->state[idx],
+	    memory_order_relaxed);
+}
+
 /* health_up - may backend idx get new sessions? True unless the checks
  * found it down (unknown counts as up; so does a NULL board: no checks). */
 static inline bool

@@ -634,6 +634,28 @@ setup_workers(struct main_ctx *m)
 /* A scrape: every worker's counters and loop time, the main thread's, the
  * process's facts. On the main thread, while the workers run: each
  * counter is read once with a relaxed load (proxy/metrics.h). */
+/* Each FTP server by its [backend] name: the checks' verdict (unknown
+ * without them) and its sessions now. */
+static void
+collect_backends(const struct main_ctx *m, struct metrics_snap *s)
+{
+	size_t k;
+
+	for (k = 0; k < m->cfg.n_backends && k < METRICS_BACKENDS_MAX; k++) {
+		enum health_state h = m->cfg.health_check ?
+		    health_state_of(&m->shared.health, (unsigned)k) :
+		    HEALTH_UNKNOWN;
+
+		s->be[k].name = m->cfg.backends[k].section;
+		s->be[k].health = h == HEALTH_UP ? METRICS_HEALTH_UP :
+		    h == HEALTH_DOWN ? METRICS_HEALTH_DOWN :
+		    METRICS_HEALTH_UNKNOWN;
+		s->be[k].sessions = atomic_load_explicit(
+		    &m->shared.be_sessions[k], memory_order_relaxed);
+	}
+	s->n_backends = k;
+}
+
 static void
 collect_metrics(struct metrics_snap *s, void *arg)
 {
@@ -648,6 +670,7 @@ collect_metrics(struct metrics_snap *s, void *arg)
 	}
 	s->n_workers = i;
 	metrics_snap_add(s, &m->metrics);
+	collect_backends(m, s);
 	metrics_proc_read(&m->proc, s);
 	s->version = FTPSGW_VERSION;
 	s->openssl = OpenSSL_version(OPENSSL_VERSION);

@@ -269,6 +269,9 @@ _Static_assert(MV_WORKER__N == METRICS_WORKERS_MAX,
 
 /* ---- the counters of one writer ---- */
 
+/* FTP servers with a line of their own (CFG_BACKENDS_MAX). */
+#define METRICS_BACKENDS_MAX 64
+
 /* The FTP server's health as one writer last saw it (metrics_backend). */
 enum metrics_health {
 	METRICS_HEALTH_UNKNOWN = MV_HEALTH_UNKNOWN,
@@ -324,6 +327,15 @@ struct metrics_snap {
 					 * metrics) */
 	const char *version;		/* BUILD_INFO's labels: ftpsgw's */
 	const char *openssl;		/* ... and OpenSSL's version */
+	/* Per FTP server (issue 17), the collector's: its [backend] name
+	 * (an admin's bounded word: ftpsgw_backend_health's and
+	 * ftpsgw_backend_sessions' label), health and sessions now. */
+	size_t n_backends;
+	struct metrics_backend_snap {
+		const char *name;
+		enum metrics_health health;
+		uint64_t sessions;
+	} be[METRICS_BACKENDS_MAX];
 };
 
 /* An empty snapshot: all 0, no worker, health unknown, versions "". */

@@ -237,6 +237,49 @@ out_info(struct metrics_out *o, const struct metrics_snap *s,
 	out_str(o, "} 1\n");
 }
 
+/* The families labelled by [backend] name: not in the table, whose label
+ * values are fixed words; these are the admin's section names, bounded in
+ * number and charset by the configuration. */
+static void
+out_backends(struct metrics_out *o, const struct metrics_snap *s)
+{
+	size_t i;
+	unsigned v;
+
+	if (s->n_backends == 0)
+		return;
+	out_str(o, "# HELP ftpsgw_backend_health Each FTP server's health "
+	    "by its [backend] name: the health checks' verdict (unknown "
+	    "without health_check = on).\n"
+	    "# TYPE ftpsgw_backend_health gauge\n");
+	for (i = 0; i < s->n_backends && i < METRICS_BACKENDS_MAX; i++) {
+		for (v = 0; v < MV_HEALTH__N; v++) {
+			bool first = true;
+
+			out_str(o, "ftpsgw_backend_health");
+			out_label(o, &first, "backend", s->be[i].name != NULL ?
+			    s->be[i].name : "");
+			out_label(o, &first, metrics_dims[MD_HEALTH].label,
+			    metrics_dims[MD_HEALTH].values[v]);
+			out_str(o, (unsigned)s->be[i].health == v ? "} 1\n" :
+			    "} 0\n");
+		}
+	}
+	out_str(o, "# HELP ftpsgw_backend_sessions Sessions open now with "
+	    "each FTP server, by its [backend] name.\n"
+	    "# TYPE ftpsgw_backend_sessions gauge\n");
+	for (i = 0; i < s->n_backends && i < METRICS_BACKENDS_MAX; i++) {
+		bool first = true;
+
+		out_str(o, "ftpsgw_backend_sessions");
+		out_label(o, &first, "backend", s->be[i].name != NULL ?
+		    s->be[i].name : "");
+		out_str(o, "} ");
+		out_u64(o, s->be[i].sessions);
+		out_char(o, '\n');
+	}
+}
+
 size_t
 metrics_text(const struct metrics_snap *s, char *buf, size_t cap)
 {
@@ -264,6 +307,7 @@ metrics_text(const struct metrics_snap *s, char *buf, size_t cap)
 		else
 			out_samples(&o, s, m);
 	}
+	out_backends(&o, s);
 	if (cap > 0)
 		buf[o.len < o.cap ? o.len : o.cap] = '\0';
 	return o.len;

@@ -88,8 +88,7 @@ sc_backends(struct status_collect *c, struct status_snap *s, unsigned n)
 		b->health = STATUS_HEALTH_UNKNOWN;
 		if (cfg->health_check) {
 			/* The checks' verdict, per server. */
-			switch (atomic_load_explicit(&c->sh->health.state[k],
-			    memory_order_relaxed)) {
+			switch (health_state_of(&c->sh->health, (unsigned)k)) {
 			case HEALTH_UP:
 				b->health = STATUS_HEALTH_UP;
 				break;

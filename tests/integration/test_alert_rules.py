@@ -29,7 +29,7 @@ def promtool(*args, cwd=None):
 def test_rules_are_valid_and_fire_as_specified():
     p = promtool("check", "rules", RULES)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "SUCCESS: 3 rules found" in p.stdout
+    assert "SUCCESS: 4 rules found" in p.stdout
     p = promtool("test", "rules", UNIT)
     assert p.returncode == 0, p.stdout + p.stderr
 
@@ -39,7 +39,7 @@ def test_rules_read_only_metrics_ftpsgw_serves():
         served = set(re.findall(r"^# TYPE (\S+) ", f.read(), re.M))
     with open(RULES) as f:
         exprs = re.findall(r"^\s+expr: (.*)$", f.read(), re.M)
-    assert len(exprs) == 3
+    assert len(exprs) == 4
     for expr in exprs:
         names = set(re.findall(r"\b(ftpsgw_\w+)", expr))
         assert names and names <= served, (expr, names - served)

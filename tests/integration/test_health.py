@@ -273,3 +273,120 @@ def test_checks_cost_one_connection_and_off_means_none(lab, certs,
     assert 2 <= n <= 4, srv.log_text("tls")[-3000:]
     assert "USER" not in srv.log_text("system")
     assert server_errors(srv, marks) == [], server_errors(srv, marks)
+
+
+# ---- failover within a pool (issue 17, part 5) -------------------------------
+
+# Log in, read WHICH, print its first line, then wait for what the gateway
+# says unasked (bounded by the timeout).
+WHICH_IDLE = """
+import ftplib, io, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+class F(ftplib.FTP_TLS):
+    def ntransfercmd(self, cmd, rest=None):
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        conn = self.context.wrap_socket(conn, server_hostname=self.host,
+                                        session=self.sock.session)
+        return conn, size
+f = F(context=ctx, timeout=30)
+f.connect(sys.argv[1], 21); f.login(sys.argv[3], sys.argv[4]); f.prot_p()
+b = io.BytesIO()
+f.retrbinary('RETR ' + sys.argv[5], b.write)
+print(b.getvalue().decode().strip(), flush=True)
+try:
+    print(f.getresp(), flush=True)
+except ftplib.all_errors as e:
+    print(e, flush=True)
+"""
+
+
+def test_failover_within_a_pool(lab, certs, proftpd, own_proftpd, start_gw):
+    """Two ProFTPDs in one pool with health checks: one stopped mid-run,
+    its open session gets a 421 naming why, the other's goes on, the log,
+    the metrics and the status page say it is down, and new sessions all go
+    to the other one; back up, it gets sessions again."""
+    import json
+    from test_backends import WHICH, fetch, section, which_files
+    srv_a = own_proftpd()
+    conf = "\n".join([
+        f"listen = {GW4}:21",
+        f"certificate = {certs.gw_cert}",
+        f"private_key = {certs.gw_key}",
+        f"backend_ca = {certs.ca_cert}",
+        "passive_ports = 40000-40099",
+        "conntrack = on",
+        "log_level = debug",
+        f"metrics_listen = {LAN}:{MPORT}",
+        *[f"{k} = {v}" for k, v in FAST.items()],
+    ]) + "\n" + section("a", srv_a, pool="site") + \
+        section("b", proftpd, pool="site")
+    out = lab.path("which-failover.txt")
+    sessions = []
+    with which_files((srv_a, b"A\n"), (proftpd, b"B\n")):
+        gw = start_gw(conf)
+        wait_log(gw, f"FTP server {ADDR}:21 [backend a] is up")
+        wait_log(gw, f"FTP server {proftpd.hostport} [backend b] is up")
+
+        def one():
+            time.sleep(0.5)     # a ProFTPD master spaces its sessions
+            rc, so, data = fetch(lab, certs, proftpd.user, proftpd.password,
+                                 out)
+            assert rc == 0, so
+            return data
+        assert sorted([one(), one()]) == [b"A\n", b"B\n"]
+
+        try:
+            # One open session on each server (round-robin).
+            for _ in range(2):
+                time.sleep(0.5)
+                p = lab.popen(lab.ns_client, [L.PYTHON, "-c", WHICH_IDLE,
+                                              GW4, certs.ca_cert,
+                                              proftpd.user, proftpd.password,
+                                              WHICH],
+                              stdout=subprocess.PIPE)
+                sessions.append((p, p.stdout.readline().strip()))
+            assert sorted(s for _, s in sessions) == [b"A", b"B"], sessions
+            on_a = next(p for p, s in sessions if s == b"A")
+            on_b = next(p for p, s in sessions if s == b"B")
+
+            srv_a.stop()
+            line = on_a.stdout.readline().decode().strip()
+            assert line == ("421 Service not available: the FTP server "
+                            "closed the connection."), line
+            # (The last failure's words depend on how far ProFTPD's
+            # shutdown was: refused, or closed.)
+            wait_log(gw, f"FTP server {ADDR}:21 [backend a] is down: 2 "
+                     "checks failed in a row, last: ")
+            # The session on the other server was not disturbed.
+            assert on_b.poll() is None
+
+            text = scrape(lab)
+            failed = sum(metric(text, 'ftpsgw_health_checks_total{result='
+                                f'"{r}"}}') for r in ("connect_failed",
+                                                      "closed", "timeout"))
+            assert failed >= 2, text
+            assert metric(text, 'ftpsgw_backend_health{backend="a",'
+                          'state="down"}') == 1
+            assert metric(text, 'ftpsgw_backend_health{backend="b",'
+                          'state="up"}') == 1
+            assert metric(text, 'ftpsgw_backend_sessions{backend="a"}') == 0
+            assert metric(text, 'ftpsgw_backend_sessions{backend="b"}') == 1
+            r = lab.run(lab.ns_router, ["curl", "-sS", "--max-time", "5",
+                                        f"http://{LAN}:{MPORT}/status.json"],
+                        check=False, timeout=30)
+            assert r.returncode == 0, r.stderr
+            health = {b["name"]: b["health"]
+                      for b in json.loads(r.stdout)["backends"]}
+            assert health == {"a": "down", "b": "up"}, health
+
+            # Every new session goes to the server that is up.
+            assert [one() for _ in range(3)] == [b"B\n"] * 3
+        finally:
+            for p, _ in sessions:
+                lab.stop_process(p)
+
+        own_proftpd()
+        wait_log(gw, f"FTP server {ADDR}:21 [backend a] is up again after "
+                 "2 good checks")
+        got = [one() for _ in range(4)]
+        assert b"A\n" in got and b"B\n" in got, got

@@ -93,6 +93,13 @@ golden_snap(struct metrics_snap *s)
 	s->v[METRICS_AT1(START_TIME, 0)] = 1796275820;
 	s->version = "0.1.0";
 	s->openssl = "OpenSSL 3.0.17 1 Jul 2025";
+	/* Two FTP servers, one found down by the health checks. */
+	s->n_backends = 2;
+	s->be[0].name = "nas";
+	s->be[0].health = METRICS_HEALTH_UP;
+	s->be[0].sessions = 3;
+	s->be[1].name = "portal";
+	s->be[1].health = METRICS_HEALTH_DOWN;
 	metrics_snap_finish(s);
 }
 
@@ -438,7 +445,9 @@ test_shape(void **state)
 			assert_null(memchr(p, '"', len));
 		p = end + 1;
 	}
-	assert_int_equal(families, MI__N - 1);	/* the hidden one */
+	/* The table's, the hidden one excepted, and the two by [backend]
+	 * name. */
+	assert_int_equal(families, MI__N - 1 + 2);
 	free(t);
 }
 
@@ -456,6 +465,41 @@ test_errno(void **state)
 	assert_int_equal(metrics_errno(100000), MV_ERRNO_OTHER);
 }
 
+/* The families labelled by [backend] name: every state of each server,
+ * one set to 1, and its sessions; none without backends in the snapshot. */
+static void
+test_backends(void **state)
+{
+	struct metrics_snap s;
+	char *t;
+
+	(void)state;
+	metrics_snap_init(&s);
+	t = render(&s);
+	assert_null(strstr(t, "ftpsgw_backend_health"));
+	assert_null(strstr(t, "ftpsgw_backend_sessions"));
+	free(t);
+	s.n_backends = 2;
+	s.be[0].name = "nas";
+	s.be[0].health = METRICS_HEALTH_DOWN;
+	s.be[0].sessions = 0;
+	s.be[1].name = "portal-1";
+	s.be[1].health = METRICS_HEALTH_UP;
+	s.be[1].sessions = 7;
+	t = render(&s);
+	assert_non_null(strstr(t, "# TYPE ftpsgw_backend_health gauge\n"
+	    "ftpsgw_backend_health{backend=\"nas\",state=\"unknown\"} 0\n"
+	    "ftpsgw_backend_health{backend=\"nas\",state=\"up\"} 0\n"
+	    "ftpsgw_backend_health{backend=\"nas\",state=\"down\"} 1\n"
+	    "ftpsgw_backend_health{backend=\"portal-1\",state=\"unknown\"} 0\n"
+	    "ftpsgw_backend_health{backend=\"portal-1\",state=\"up\"} 1\n"
+	    "ftpsgw_backend_health{backend=\"portal-1\",state=\"down\"} 0\n"));
+	assert_non_null(strstr(t, "# TYPE ftpsgw_backend_sessions gauge\n"
+	    "ftpsgw_backend_sessions{backend=\"nas\"} 0\n"
+	    "ftpsgw_backend_sessions{backend=\"portal-1\"} 7\n"));
+	free(t);
+}
+
 int
 main(void)
 {
@@ -469,6 +513,7 @@ main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_errno),
+		cmocka_unit_test(test_backends),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
