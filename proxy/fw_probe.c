@@ -249,12 +249,16 @@ fw_listen_addr(const struct cfg_listen *l)
 	return a;
 }
 
+static int fw_judge_backend(const struct json_doc *doc,
+    const struct config *cfg, const struct net_addr *backend,
+    const char *path, bool check_nat);
+
 /* The checks, on a parsed ruleset. Returns the number of warnings. */
 static int
 fw_judge(const struct json_doc *doc, const struct config *cfg,
-    const struct net_addr *backend, const char *path)
+    const struct net_addr *backends, size_t n_backends, const char *path)
 {
-	bool kernel = cfg->data_path == CFG_DATA_KERNEL;
+	bool nat_checked[2] = { false, false };	/* IPv4, IPv6 */
 	char a[NETADDR_STRLEN];
 	struct fw_conn c;
 	int warned = 0;
@@ -276,6 +280,28 @@ fw_judge(const struct json_doc *doc, const struct config *cfg,
 		    netaddr_str_port(&la, a, sizeof(a)), l->line, path);
 		warned++;
 	}
+	for (i = 0; i < n_backends; i++) {
+		const struct net_addr *backend = &backends[i];
+		bool v6 = backend->family == AF_INET6;
+
+		warned += fw_judge_backend(doc, cfg, backend, path,
+		    !nat_checked[v6]);
+		nat_checked[v6] = true;
+	}
+	return warned;
+}
+
+/* The rules one FTP server's connections need: the helper on output (active
+ * mode, the kernel path) and, once per family, the nat chain. */
+static int
+fw_judge_backend(const struct json_doc *doc, const struct config *cfg,
+    const struct net_addr *backend, const char *path, bool check_nat)
+{
+	bool kernel = cfg->data_path == CFG_DATA_KERNEL;
+	char a[NETADDR_STRLEN];
+	struct fw_conn c;
+	int warned = 0;
+
 	if (cfg->active_mode || kernel) {
 		c = fw_conn_of(FW_HOOK_OUTPUT, backend);
 		if (!fw_check_helper(doc, &c)) {
@@ -290,7 +316,7 @@ fw_judge(const struct json_doc *doc, const struct config *cfg,
 			warned++;
 		}
 	}
-	if (kernel && !fw_check_nat(doc, backend->family)) {
+	if (kernel && check_nat && !fw_check_nat(doc, backend->family)) {
 		log_msg(LOG_LVL_WARNING, "firewall: data_path = kernel, but the "
 		    "nftables ruleset has no chain of type nat for %s, so the "
 		    "kernel does not apply the NAT of ftpsgw's expectations "
@@ -303,8 +329,8 @@ fw_judge(const struct json_doc *doc, const struct config *cfg,
 }
 
 int
-fw_probe_warn(const struct config *cfg, const struct net_addr *backend,
-    const char *conf_path)
+fw_probe_warn(const struct config *cfg, const struct net_addr *backends,
+    size_t n_backends, const char *conf_path)
 {
 	char why[FW_PROBE_ERR_MAX + 128], path[FW_PROBE_PATH_MAX];
 	struct json_tok *tok = NULL;
@@ -348,7 +374,7 @@ fw_probe_warn(const struct config *cfg, const struct net_addr *backend,
 		    "could not be read");
 		goto unread;
 	}
-	warned = fw_judge(&doc, cfg, backend, path);
+	warned = fw_judge(&doc, cfg, backends, n_backends, path);
 	goto out;
 unread:
 	log_msg(LOG_LVL_NOTICE, "firewall not checked: %s", why);

@@ -922,7 +922,8 @@ main(int argc, char **argv)
 		if (chain > 0)
 			log_msg(LOG_LVL_WARNING, "%s", err);
 		/* Warnings only: the rules may be loaded after this check. */
-		(void)fw_probe_warn(&m.cfg, &m.shared.backend[0], m.conf_path);
+		(void)fw_probe_warn(&m.cfg, m.shared.backend, m.cfg.n_backends,
+		    m.conf_path);
 		if (m.cfg.transfer_log[0] != '\0' && xferlog_file_check(
 		    m.cfg.transfer_log, err, sizeof(err)) < 0) {
 			fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);

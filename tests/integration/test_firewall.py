@@ -203,6 +203,36 @@ def test_check_warns_about_output_and_nat(lab, certs, proftpd):
     assert r.returncode == 0 and "firewall" not in r.stderr, r.stderr
 
 
+def test_check_names_each_backend_without_its_output_helper(lab, certs,
+                                                          proftpd):
+    """With [backend] sections, -t checks the output helper for each FTP
+    server: the lab's ruleset covers port 21 only, so the server on port
+    2121 is named, the one on 21 is not; the rules --firewall prints for
+    this configuration cover both."""
+    cfg = gw_config(certs, proftpd)
+    del cfg["backend"]
+    text = L.config_text(cfg) + (
+        f"[backend a]\nbackend = {L.Lab.SERVER4}:21\n"
+        f"[backend b]\nbackend = {L.Lab.SERVER4_2}:2121\n")
+    conf = write_conf(lab, "fw-check-two", text)
+    advice = f"load the rules printed by: ftpsgw --firewall nft -c {conf}"
+    r = check(lab, conf)
+    assert r.returncode == 0, r.stderr
+    warnings = [ln.split(FIREWALL_LINES, 1)[1] for ln in r.stderr.splitlines()
+                if FIREWALL_LINES in ln]
+    assert warnings == [
+        f"no nftables rule in an output chain attaches the ftp conntrack "
+        f"helper to ftpsgw's connections to the FTP server "
+        f"{L.Lab.SERVER4_2}:2121, so active mode (PORT, EPRT) cannot get "
+        f"the expectations it needs; {advice}"], r.stderr
+    try:
+        load(lab, L.print_firewall(conf, ns=lab.ns_router))
+        r = check(lab, conf)
+    finally:
+        lab.load_ruleset()
+    assert r.returncode == 0 and "firewall" not in r.stderr, r.stderr
+
+
 def test_check_without_cap_net_admin_is_a_notice(lab, certs, proftpd):
     """nft cannot list the ruleset without CAP_NET_ADMIN: -t says the
     firewall was not checked and why, and still passes."""
