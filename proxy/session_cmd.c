@@ -316,6 +316,14 @@ sess_route_command(struct session *s, const struct ftp_cmd *cmd,
 		    V_ROUTE_OPTS_UTF8 : V_ROUTE_OPTS_LATER));
 		return true;
 	case FTP_VERB_HOST:
+		/* Kept for the server USER chooses (sess_be_release); the
+		 * last one counts, as it would at a server. */
+		s->route_host_len = 0;
+		if (cmd->arg != NULL && cmd->arg_len > 0 &&
+		    cmd->arg_len <= sizeof(s->route_host)) {
+			memcpy(s->route_host, cmd->arg, cmd->arg_len);
+			s->route_host_len = cmd->arg_len;
+		}
 		sess_reply(s, voice_line(V_ROUTE_HOST));
 		return true;
 	case FTP_VERB_PASS:

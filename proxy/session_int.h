@@ -206,6 +206,12 @@ struct session {
 	 * first user_len bytes (without "@NAME"); 0: send it as it came. */
 	bool routed;
 	bool route_first;		/* that USER is still to be sent */
+	/* route = user: the client's HOST (RFC 7151), answered by ftpsgw
+	 * before USER chose the server, and sent to that server before its
+	 * AUTH TLS, as a client would; its reply is ftpsgw's to read. */
+	char route_host[FTP_WIRE_LINE_MAX];
+	size_t route_host_len;		/* 0: no HOST */
+	bool route_host_sent;		/* BS_HOST is for that one */
 	size_t user_cut;
 	bool closing;
 	bool state_bug;			/* a refused state change was logged */

@@ -416,21 +416,18 @@ sess_be_secured(struct session *s)
 		sess_be_setup(s);
 }
 
-bool
-sess_be_release(struct session *s, const struct ftp_cmd *cmd)
+/* Send HOST arg to the server (BS_HOST). True when it went, or the
+ * session ends; false when it cannot be encoded: AUTH TLS went instead. */
+static bool
+sess_be_host(struct session *s, const char *arg, size_t arg_len)
 {
 	char line[FTP_WIRE_LINE_MAX + 8];
 	size_t n;
 
-	if (cmd->verb != FTP_VERB_HOST || cmd->arg == NULL) {
-		sess_be_auth(s);
-		return false;
-	}
 	/* A host name, no secret: it goes before TLS, as RFC 7151 wants;
 	 * a 0xFF in it as IAC IAC, like in any command (RFC 959). */
 	memcpy(line, "HOST ", 5);
-	if (!telnet_encode(cmd->arg, cmd->arg_len, line + 5, sizeof(line) - 7,
-	    &n)) {
+	if (!telnet_encode(arg, arg_len, line + 5, sizeof(line) - 7, &n)) {
 		sess_be_auth(s);
 		return false;
 	}
@@ -441,6 +438,23 @@ sess_be_release(struct session *s, const struct ftp_cmd *cmd)
 	loop_timer_set(sess_loop(s), &s->timer,
 	    (uint64_t)s->gw->cfg->connect_timeout * 1000u);
 	return true;
+}
+
+bool
+sess_be_release(struct session *s, const struct ftp_cmd *cmd)
+{
+	if (s->route_host_len > 0) {
+		/* route = user: the HOST ftpsgw answered before USER named
+		 * this server; the USER (cmd) waits for the preamble. */
+		s->route_host_sent = true;
+		(void)sess_be_host(s, s->route_host, s->route_host_len);
+		return false;
+	}
+	if (cmd->verb != FTP_VERB_HOST || cmd->arg == NULL) {
+		sess_be_auth(s);
+		return false;
+	}
+	return sess_be_host(s, cmd->arg, cmd->arg_len);
 }
 
 void
@@ -499,8 +513,22 @@ sess_preamble_line(struct session *s, const char *line, size_t len)
 		}
 		return;
 	case BS_HOST:
-		/* The server's verdict on HOST is the client's. */
-		sess_relay(s, line, len);
+		/* The server's verdict on HOST is the client's; but a HOST
+		 * ftpsgw answered before USER (route = user) had its 220
+		 * already: the server's words go to the log. */
+		if (!s->route_host_sent) {
+			sess_relay(s, line, len);
+		} else if (kind == FTP_REPLY_LAST && code / 100 != 2) {
+			log_msg(LOG_LVL_NOTICE, "%s: FTP server [backend %s] "
+			    "refused the client's HOST: %s; the session goes "
+			    "on with the server's default host", s->tag,
+			    sess_be_cfg(s)->section,
+			    log_escape(esc, sizeof(esc), line, len));
+			if (code == FTP_SERVICE_UNAVAIL) {
+				sess_fatal(s, voice_line(V_BACKEND_UNREACHABLE));
+				return;
+			}
+		}
 		if (kind == FTP_REPLY_LAST)
 			sess_be_auth(s);
 		return;

@@ -247,6 +247,44 @@ def test_before_user_and_user_games(lab, certs, proftpd, vsftpd, start_gw):
     assert "anonymous@vs" not in vsftpd.log_text("vsftpd")
 
 
+HOST_FIRST = r"""
+import ftplib, ssl, sys
+host, cafile = sys.argv[1:3]
+ctx = ssl.create_default_context(cafile=cafile)
+f = ftplib.FTP_TLS(context=ctx, timeout=10)
+f.connect(host, 21)
+print(f.sendcmd("HOST ftp.portal.example"), flush=True)
+f.auth()
+f.prot_p()
+print(f.login("anonymous@vs", "x@example.com"), flush=True)
+print(f.sendcmd("PWD"), flush=True)
+f.quit()
+"""
+
+
+def test_host_before_user_reaches_the_chosen_server(lab, certs, proftpd,
+                                                    vsftpd, start_gw):
+    """RFC 7151 HOST comes before USER: ftpsgw answers it while no server
+    is chosen, then sends it to the server USER chose, before AUTH TLS, as
+    the client would have; vsftpd, which has no HOST, says so in the
+    gateway's log, and the session goes on."""
+    gw = start_gw(two_servers_conf(certs, proftpd, vsftpd))
+    mark = len(vsftpd.log_text("vsftpd"))
+    r = lab.run(lab.ns_client, [L.PYTHON, "-c", HOST_FIRST, GW4,
+                                certs.ca_cert], check=False, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "220 HOST accepted.", lines
+    assert lines[1].startswith("230"), lines
+    assert lines[2].startswith("257"), lines
+    vlog = vsftpd.log_text("vsftpd")[mark:]
+    assert '"HOST ftp.portal.example"' in vlog, vlog
+    # Before TLS, as the RFC wants: HOST comes before AUTH at the server.
+    assert vlog.index('"HOST ftp.portal.example"') < vlog.index('"AUTH TLS"')
+    assert "FTP server [backend vs] refused the client's HOST" in \
+        gw.log_text()
+
+
 def test_no_server_before_user(lab, certs, proftpd, vsftpd, start_gw):
     """route = user: a client that never sends USER costs no server
     connection, and idle_timeout still ends it."""
