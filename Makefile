@@ -99,7 +99,7 @@ PROXY_SRCS := proxy/main.c proxy/worker.c proxy/admission.c proxy/log.c proxy/lo
 	proxy/fw_probe.c proxy/metrics_tls.c proxy/metrics_http.c proxy/metrics_proc.c \
 	proxy/session_xfer.c proxy/xferlog_file.c proxy/transparent.c \
 	proxy/session_status.c proxy/status_collect.c proxy/status_cli.c \
-	proxy/routing.c proxy/health_check.c \
+	proxy/routing.c proxy/health_check.c proxy/file_read.c \
 	$(PURE) \
 	conntrack/ct.c conntrack/ct_msg.c certs/keys.c
 CERTS_SRCS := certs/ftpsgw_certs.c certs/ca.c certs/ca_err.c certs/ca_file.c \

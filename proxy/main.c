@@ -23,6 +23,7 @@
 #include "proxy/cipher_pref.h"
 #include "proxy/config.h"
 #include "proxy/config_print.h"
+#include "proxy/file_read.h"
 #include "proxy/firewall.h"
 #include "proxy/fw_probe.h"
 #include "proxy/health_check.h"
@@ -106,37 +107,6 @@ usage(FILE *f)
 	    "           (default: the metrics_listen of -c FILE), then exit\n");
 }
 
-static int
-read_file(const char *path, char **out, size_t *len)
-{
-	struct stat st;
-	char *p;
-	ssize_t n;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_size > MAIN_CONF_MAX) {
-		if (st.st_size > MAIN_CONF_MAX)
-			errno = EFBIG;
-		close(fd);
-		return -1;
-	}
-	p = malloc((size_t)st.st_size + 1);
-	if (p == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st.st_size &&
-	    (n = read(fd, p + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	*out = p;
-	*len = got;
-	return 0;
-}
-
 /* -T: every key in the order of the parser's table, one line per value,
  * in gateway.conf's syntax (the output parses back to the same settings);
  * a key without a value is a comment. */
@@ -189,8 +159,9 @@ load_config(struct main_ctx *m)
 	size_t len;
 	int rc;
 
-	if (read_file(m->conf_path, &text, &len) < 0) {
-		fprintf(stderr, "ftpsgw: %s: %s\n", m->conf_path, strerror(errno));
+	if (file_read_all(m->conf_path, MAIN_CONF_MAX, &text, &len) < 0) {
+		fprintf(stderr, "ftpsgw: %s: %s\n", m->conf_path,
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	cfg_defaults(&m->cfg);

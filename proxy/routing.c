@@ -3,15 +3,13 @@
 #include "proxy/routing.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "proxy/file_read.h"
 #include "proxy/netaddr.h"
 #include "proxy/route.h"
 #include "proxy/user_map.h"
@@ -48,44 +46,6 @@ routing_resolve(const struct config *cfg, const char *conf_path,
 	return 0;
 }
 
-/* The whole file at path, NUL not added; *text malloc'd. */
-static int
-routing_read(const char *path, char **text, size_t *len, char *err,
-    size_t errcap)
-{
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	char *p;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errcap, "user_map %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > ROUTING_MAP_FILE_MAX) {
-		snprintf(err, errcap, "user_map %s: not a regular file of at "
-		    "most %d bytes", path, ROUTING_MAP_FILE_MAX);
-		close(fd);
-		return -1;
-	}
-	p = malloc((size_t)st.st_size + 1);
-	if (p == NULL) {
-		snprintf(err, errcap, "user_map %s: out of memory", path);
-		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st.st_size &&
-	    (n = read(fd, p + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	*text = p;
-	*len = got;
-	return 0;
-}
-
 int
 routing_map_load(struct gw_shared *sh, const struct config *cfg, char *err,
     size_t errcap)
@@ -97,8 +57,17 @@ routing_map_load(struct gw_shared *sh, const struct config *cfg, char *err,
 
 	if (cfg->user_map[0] == '\0')
 		return 0;
-	if (routing_read(cfg->user_map, &text, &len, err, errcap) < 0)
+	if (file_read_all(cfg->user_map, ROUTING_MAP_FILE_MAX, &text,
+	    &len) < 0) {
+		if (errno == EFBIG || errno == EINVAL || errno == EISDIR)
+			snprintf(err, errcap, "user_map %s: not a regular file "
+			    "of at most %d bytes", cfg->user_map,
+			    ROUTING_MAP_FILE_MAX);
+		else
+			snprintf(err, errcap, "user_map %s: %s", cfg->user_map,
+			    strerror(errno));
 		return -1;
+	}
 	fresh = malloc(sizeof(*fresh));
 	if (fresh == NULL) {
 		free(text);

@@ -113,6 +113,24 @@ def test_bad_file_says_where_and_prints_nothing(tmp_path):
                         "conntrack mode; expected on, off or auto\n")
 
 
+def test_unreadable_files_are_named_with_the_reason(tmp_path):
+    """Not a file, a FIFO (which would block), a file over 1 MiB, none at
+    all: each refused with its reason, never read as an empty file."""
+    import os
+    fifo = tmp_path / "fifo.conf"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.conf"
+    big.write_bytes(b"#" * (1024 * 1024 + 1))
+    for path, why in ((tmp_path, "Is a directory"),
+                      (fifo, "not a regular file"),
+                      (big, "File too large"),
+                      (tmp_path / "none.conf", "No such file or directory")):
+        p = run("-T", "-c", str(path))
+        assert p.returncode == 1, p
+        assert p.stdout == ""
+        assert p.stderr == f"ftpsgw: {path}: {why}\n"
+
+
 def test_usage_names_every_option():
     p = run("-h")
     assert p.returncode == 0
