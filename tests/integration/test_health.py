@@ -306,20 +306,11 @@ def test_failover_within_a_pool(lab, certs, proftpd, own_proftpd, start_gw):
     the metrics and the status page say it is down, and new sessions all go
     to the other one; back up, it gets sessions again."""
     import json
-    from test_backends import WHICH, fetch, section, which_files
+    from test_backends import WHICH, base, fetch, section, which_files
     srv_a = own_proftpd()
-    conf = "\n".join([
-        f"listen = {GW4}:21",
-        f"certificate = {certs.gw_cert}",
-        f"private_key = {certs.gw_key}",
-        f"backend_ca = {certs.ca_cert}",
-        "passive_ports = 40000-40099",
-        "conntrack = on",
-        "log_level = debug",
-        f"metrics_listen = {LAN}:{MPORT}",
-        *[f"{k} = {v}" for k, v in FAST.items()],
-    ]) + "\n" + section("a", srv_a, pool="site") + \
-        section("b", proftpd, pool="site")
+    conf = (base(certs, metrics_listen=f"{LAN}:{MPORT}", **FAST)
+            + section("a", srv_a, pool="site")
+            + section("b", proftpd, pool="site"))
     out = lab.path("which-failover.txt")
     sessions = []
     with which_files((srv_a, b"A\n"), (proftpd, b"B\n")):
