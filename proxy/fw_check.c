@@ -687,3 +687,100 @@ fw_check_nat(const struct json_doc *d, int family)
 	}
 	return false;
 }
+
+/* ---- backend_source = client ---- */
+
+/* A match of expr list e on {"socket": {"key": "transparent"}}, or
+ * iptables-nft's socket match. */
+static bool
+fw_expr_socket(const struct json_doc *d, size_t e)
+{
+	size_t m, key, v;
+
+	if ((m = json_sole(d, e, &key)) == JSON_NONE)
+		return false;
+	if (json_str_eq(d, key, "xt"))
+		return json_str_eq(d, json_get(d, m, "name"), "socket");
+	if (!json_str_eq(d, key, "match"))
+		return false;
+	v = json_sole(d, json_get(d, m, "left"), &key);
+	return v != JSON_NONE && json_str_eq(d, key, "socket") &&
+	    json_str_eq(d, json_get(d, v, "key"), "transparent");
+}
+
+/* {"mangle": {"key": {"meta": {"key": "mark"}}, ...}}, or the MARK
+ * target of iptables-nft. */
+static bool
+fw_expr_mark(const struct json_doc *d, size_t e)
+{
+	size_t m, key, v;
+
+	if ((m = json_sole(d, e, &key)) == JSON_NONE)
+		return false;
+	if (json_str_eq(d, key, "xt"))
+		return json_str_eq(d, json_get(d, m, "name"), "MARK");
+	if (!json_str_eq(d, key, "mangle"))
+		return false;
+	v = json_sole(d, json_get(d, m, "key"), &key);
+	return v != JSON_NONE && json_str_eq(d, key, "meta") &&
+	    json_str_eq(d, json_get(d, v, "key"), "mark");
+}
+
+bool
+fw_check_transparent(const struct json_doc *d, int family)
+{
+	struct fw_ctx x = { .d = d };
+	size_t i, r, e, ch;
+	bool sock, mark;
+
+	if (!fw_check_is_ruleset(d))
+		return false;
+	x.list = json_get(d, 0, "nftables");
+	for (i = json_first(d, x.list); i != JSON_NONE;
+	    i = json_next(d, x.list, i)) {
+		r = fw_item(&x, i, "rule");
+		if (r == JSON_NONE ||
+		    !fw_family_ok(d, json_get(d, r, "family"), family))
+			continue;
+		sock = mark = false;
+		for (e = json_first(d, json_get(d, r, "expr")); e != JSON_NONE;
+		    e = json_next(d, json_get(d, r, "expr"), e)) {
+			sock = sock || fw_expr_socket(d, e);
+			mark = mark || fw_expr_mark(d, e);
+		}
+		if (!sock || !mark)
+			continue;
+		x.family = json_get(d, r, "family");
+		x.table = json_get(d, r, "table");
+		ch = fw_find(&x, "chain", json_get(d, r, "chain"));
+		if (ch != JSON_NONE &&
+		    json_str_eq(d, json_get(d, ch, "hook"), "prerouting"))
+			return true;
+	}
+	return false;
+}
+
+bool
+fw_check_ip_rule(const struct json_doc *d, const char *mark,
+    const char *table)
+{
+	size_t i;
+
+	for (i = json_first(d, 0); i != JSON_NONE; i = json_next(d, 0, i))
+		if (json_str_eq(d, json_get(d, i, "fwmark"), mark) &&
+		    json_str_eq(d, json_get(d, i, "table"), table))
+			return true;
+	return false;
+}
+
+bool
+fw_check_local_route(const struct json_doc *d)
+{
+	size_t i;
+
+	for (i = json_first(d, 0); i != JSON_NONE; i = json_next(d, 0, i))
+		if (json_str_eq(d, json_get(d, i, "type"), "local") &&
+		    json_str_eq(d, json_get(d, i, "dst"), "default"))
+			return true;
+	return false;
+}

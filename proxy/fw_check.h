@@ -47,4 +47,25 @@ bool fw_check_helper(const struct json_doc *d, const struct fw_conn *conn);
  * AF_INET6) or inet: the kernel then registers NAT for that family. */
 bool fw_check_nat(const struct json_doc *d, int family);
 
+/*
+ * backend_source = client (see firewall.c): true when a base chain on the
+ * prerouting hook, of a table of family (or inet), holds a rule that both
+ * matches `socket transparent` and sets the packet mark (`meta mark set`),
+ * or iptables-nft's socket match with a MARK target. Its address and mark
+ * are not judged (towards "present").
+ */
+bool fw_check_transparent(const struct json_doc *d, int family);
+
+/*
+ * The policy routing that delivers marked packets to ftpsgw's transparent
+ * sockets, from iproute2's JSON:
+ * fw_check_ip_rule - `ip -j rule show`: a rule for fwmark mark (as ip
+ *     prints it, e.g. "0x1") that looks up table (e.g. "100").
+ * fw_check_local_route - `ip -j route show table T`: a local route to
+ *     every address (dst "default", type local).
+ */
+bool fw_check_ip_rule(const struct json_doc *d, const char *mark,
+    const char *table);
+bool fw_check_local_route(const struct json_doc *d);
+
 #endif

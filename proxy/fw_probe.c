@@ -25,6 +25,7 @@
 
 #include "proxy/addr.h"
 #include "proxy/config.h"
+#include "proxy/firewall.h"
 #include "proxy/fw_check.h"
 #include "proxy/json.h"
 #include "proxy/log.h"
@@ -147,27 +148,27 @@ out:
 	}
 }
 
-/* Run `nft -j list ruleset` into r. Returns 0 when it ran, or -1 with the
- * reason in why. */
+/* Run the program at the first of paths[0..1] that exists, with argv,
+ * into r. Returns 0 when it ran, or -1 with the reason in why (pkg: the
+ * Debian package that installs it). */
 static int
-fw_run_nft(struct fw_nft *r, char *why, size_t whycap)
+fw_run(const char *const paths[2], char *const argv[], const char *pkg,
+    struct fw_nft *r, char *why, size_t whycap)
 {
-	static const char *const paths[] = { "/usr/sbin/nft", "/sbin/nft" };
-	char a0[] = "nft", a1[] = "-j", a2[] = "list", a3[] = "ruleset";
 	char e0[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin", e1[] = "LC_ALL=C";
-	char *argv[] = { a0, a1, a2, a3, NULL }, *envp[] = { e0, e1, NULL };
+	char *envp[] = { e0, e1, NULL };
 	posix_spawn_file_actions_t fa;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc;
 	const char *path = NULL;
 	size_t i;
 	pid_t pid;
 
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]) && path == NULL; i++)
+	for (i = 0; i < 2 && path == NULL; i++)
 		if (access(paths[i], X_OK) == 0)
 			path = paths[i];
 	if (path == NULL) {
-		snprintf(why, whycap, "nft is not installed (Debian package "
-		    "nftables)");
+		snprintf(why, whycap, "%s is not installed (Debian package %s)",
+		    argv[0], pkg);
 		return -1;
 	}
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
@@ -209,6 +210,7 @@ close:
 	}
 	return rc;
 }
+
 
 static struct fw_conn
 fw_conn_of(enum fw_hook hook, const struct net_addr *a)
@@ -328,58 +330,196 @@ fw_judge_backend(const struct json_doc *doc, const struct config *cfg,
 	return warned;
 }
 
+/* A command's JSON output, parsed. */
+struct fw_json {
+	struct fw_nft r;
+	struct json_tok *tok;
+	struct json_doc doc;
+};
+
+static void
+fw_json_free(struct fw_json *j)
+{
+	free(j->tok);
+	free(j->r.out);
+	memset(j, 0, sizeof(*j));
+}
+
+/* Run argv (what: its words for messages) and parse what it prints.
+ * Returns 0, or -1 with the reason in why. */
+static int
+fw_json_of(const char *const paths[2], char *const argv[], const char *pkg,
+    const char *what, struct fw_json *j, char *why, size_t whycap)
+{
+	size_t n;
+
+	memset(j, 0, sizeof(*j));
+	if (fw_run(paths, argv, pkg, &j->r, why, whycap) < 0)
+		return -1;
+	if (j->r.timed_out) {
+		snprintf(why, whycap, "%s gave no answer within %d s", what,
+		    FW_PROBE_TIMEOUT_MS / 1000);
+		return -1;
+	}
+	if (j->r.too_big) {
+		snprintf(why, whycap, "the output of %s is larger than %zu MiB",
+		    what, FW_PROBE_OUT_MAX >> 20);
+		return -1;
+	}
+	if (!WIFEXITED(j->r.status) || WEXITSTATUS(j->r.status) != 0) {
+		char first[FW_PROBE_ERR_MAX];
+
+		j->r.err[strcspn(j->r.err, "\n")] = '\0';
+		log_escape(first, sizeof(first), j->r.err, strlen(j->r.err));
+		snprintf(why, whycap, "%s failed: %s%s", what,
+		    first[0] ? first : "no message",
+		    strstr(j->r.err, "Operation not permitted") != NULL ?
+		    "; run ftpsgw -t as root to check the firewall too" : "");
+		return -1;
+	}
+	if (json_parse(j->r.out, j->r.out_len, NULL, 0, &n, &j->doc) !=
+	    JSON_OK || (j->tok = calloc(n, sizeof(*j->tok))) == NULL ||
+	    json_parse(j->r.out, j->r.out_len, j->tok, n, &n, &j->doc) !=
+	    JSON_OK) {
+		snprintf(why, whycap, "the output of %s could not be read",
+		    what);
+		return -1;
+	}
+	return 0;
+}
+
+/* `ip [-6] -j ARGS...` parsed (fw_json_of). */
+static int
+fw_ip_json(bool v6, const char *a2, const char *a3, const char *a4,
+    const char *a5, struct fw_json *j, char *why, size_t whycap)
+{
+	static const char *const paths[2] = { "/usr/sbin/ip", "/sbin/ip" };
+	const char *words[4] = { a2, a3, a4, a5 };
+	char b0[] = "ip", b1[] = "-4", b2[] = "-j", w[4][16], what[96];
+	char *argv[8];
+	size_t k = 0, i;
+
+	b1[1] = v6 ? '6' : '4';
+	argv[k++] = b0;
+	argv[k++] = b1;
+	argv[k++] = b2;
+	for (i = 0; i < 4 && words[i] != NULL; i++) {
+		snprintf(w[i], sizeof(w[i]), "%s", words[i]);
+		argv[k++] = w[i];
+	}
+	argv[k] = NULL;
+	snprintf(what, sizeof(what), "ip %s -j %s %s%s%s", b1, a2, a3,
+	    a4 != NULL ? " table " : "", a4 != NULL ? a5 : "");
+	return fw_json_of(paths, argv, "iproute2", what, j, why, whycap);
+}
+
+/*
+ * backend_source = client: for each family a transparent backend uses, the
+ * mark rule (in the ruleset doc) and the policy routing (ip rule, ip route)
+ * of the recipe --firewall prints. Returns the number of warnings.
+ */
+static int
+fw_judge_transparent(const struct json_doc *doc, const struct config *cfg,
+    const struct net_addr *backends, size_t n_backends, const char *path)
+{
+	char why[FW_PROBE_ERR_MAX + 128], table[16];
+	bool fam[2] = { false, false };
+	struct fw_json j;
+	int warned = 0, rc;
+	size_t i;
+
+	snprintf(table, sizeof(table), "%u", FW_TP_TABLE);
+	for (i = 0; i < n_backends; i++)
+		if (cfg->backends[i].source == CFG_SOURCE_CLIENT)
+			fam[backends[i].family == AF_INET6] = true;
+	for (i = 0; i < 2; i++) {
+		bool v6 = i == 1;
+		const char *ip = v6 ? "ip -6" : "ip", *v = v6 ? "IPv6" : "IPv4";
+
+		if (!fam[i])
+			continue;
+		if (doc != NULL && !fw_check_transparent(doc, v6 ? AF_INET6 :
+		    AF_INET)) {
+			log_msg(LOG_LVL_WARNING, "firewall: backend_source = "
+			    "client, but no nftables rule in a prerouting chain "
+			    "marks the %s FTP server's packets for ftpsgw's "
+			    "transparent sockets, so its answers to the "
+			    "client's address leave the router instead and "
+			    "every session times out; load the rules printed "
+			    "by: ftpsgw --firewall nft -c %s", v, path);
+			warned++;
+		}
+		if (fw_ip_json(v6, "rule", "show", NULL, NULL, &j, why,
+		    sizeof(why)) < 0) {
+			log_msg(LOG_LVL_NOTICE, "policy routing not checked: "
+			    "%s", why);
+		} else if (!fw_check_ip_rule(&j.doc, FW_TP_MARK, table)) {
+			log_msg(LOG_LVL_WARNING, "firewall: backend_source = "
+			    "client, but no %s policy routing rule sends "
+			    "packets marked %s to table %s, so the FTP "
+			    "server's answers never reach ftpsgw; run, and at "
+			    "every boot: %s rule add fwmark %s lookup %s", v,
+			    FW_TP_MARK, table, ip, FW_TP_MARK, table);
+			warned++;
+		}
+		fw_json_free(&j);
+		rc = fw_ip_json(v6, "route", "show", "table", table, &j, why,
+		    sizeof(why));
+		/* An empty table does not exist for ip: no route either. */
+		if (rc < 0 && strstr(why, "table does not exist") == NULL) {
+			log_msg(LOG_LVL_NOTICE, "policy routing not checked: "
+			    "%s", why);
+		} else if (rc < 0 || !fw_check_local_route(&j.doc)) {
+			log_msg(LOG_LVL_WARNING, "firewall: backend_source = "
+			    "client, but %s routing table %s has no local "
+			    "route for every address, so the FTP server's "
+			    "answers are not delivered to ftpsgw; run, and at "
+			    "every boot: %s route add local %s dev lo table %s",
+			    v, table, ip, v6 ? "::/0" : "0.0.0.0/0", table);
+			warned++;
+		}
+		fw_json_free(&j);
+	}
+	return warned;
+}
+
 int
 fw_probe_warn(const struct config *cfg, const struct net_addr *backends,
     size_t n_backends, const char *conf_path)
 {
+	static const char *const nft[2] = { "/usr/sbin/nft", "/sbin/nft" };
+	char a0[] = "nft", a1[] = "-j", a2[] = "list", a3[] = "ruleset";
+	char *argv[] = { a0, a1, a2, a3, NULL };
 	char why[FW_PROBE_ERR_MAX + 128], path[FW_PROBE_PATH_MAX];
-	struct json_tok *tok = NULL;
-	struct json_doc doc;
-	struct fw_nft r;
-	size_t n;
-	int warned = -1;
+	bool transparent = cfg_any_transparent(cfg);
+	const struct json_doc *doc = NULL;
+	struct fw_json j;
+	int warned = 0, rc;
 
-	if (cfg->conntrack == CFG_CT_OFF)
+	if (cfg->conntrack == CFG_CT_OFF && !transparent)
 		return 0;		/* no expectations, no helper needed */
 	log_escape(path, sizeof(path), conf_path, strlen(conf_path));
-	memset(&r, 0, sizeof(r));
-	if (fw_run_nft(&r, why, sizeof(why)) < 0)
-		goto unread;
-	if (r.timed_out) {
-		snprintf(why, sizeof(why), "nft -j list ruleset gave no answer "
-		    "within %d s", FW_PROBE_TIMEOUT_MS / 1000);
-		goto unread;
-	}
-	if (r.too_big) {
-		snprintf(why, sizeof(why), "the ruleset is larger than %zu MiB",
-		    FW_PROBE_OUT_MAX >> 20);
-		goto unread;
-	}
-	if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
-		char first[FW_PROBE_ERR_MAX];
-
-		r.err[strcspn(r.err, "\n")] = '\0';
-		log_escape(first, sizeof(first), r.err, strlen(r.err));
-		snprintf(why, sizeof(why), "nft -j list ruleset failed: %s%s",
-		    first[0] ? first : "no message",
-		    strstr(r.err, "Operation not permitted") != NULL ?
-		    "; run ftpsgw -t as root to check the firewall too" : "");
-		goto unread;
-	}
-	if (json_parse(r.out, r.out_len, NULL, 0, &n, &doc) != JSON_OK ||
-	    (tok = calloc(n, sizeof(*tok))) == NULL ||
-	    json_parse(r.out, r.out_len, tok, n, &n, &doc) != JSON_OK ||
-	    !fw_check_is_ruleset(&doc)) {
+	rc = fw_json_of(nft, argv, "nftables", "nft -j list ruleset", &j, why,
+	    sizeof(why));
+	if (rc == 0 && !fw_check_is_ruleset(&j.doc)) {
 		snprintf(why, sizeof(why), "the output of nft -j list ruleset "
 		    "could not be read");
-		goto unread;
+		rc = -1;
 	}
-	warned = fw_judge(&doc, cfg, backends, n_backends, path);
-	goto out;
-unread:
-	log_msg(LOG_LVL_NOTICE, "firewall not checked: %s", why);
-out:
-	free(tok);
-	free(r.out);
+	if (rc < 0) {
+		log_msg(LOG_LVL_NOTICE, "firewall not checked: %s", why);
+		warned = -1;
+	} else {
+		doc = &j.doc;
+		if (cfg->conntrack != CFG_CT_OFF)
+			warned = fw_judge(doc, cfg, backends, n_backends, path);
+	}
+	if (transparent) {
+		int w = fw_judge_transparent(doc, cfg, backends, n_backends,
+		    path);
+
+		warned = warned < 0 ? (w > 0 ? w : -1) : warned + w;
+	}
+	fw_json_free(&j);
 	return warned;
 }

@@ -107,7 +107,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		(void)fw_check_nat(&doc, AF_INET);
 		(void)fw_check_nat(&doc, AF_INET6);
+		(void)fw_check_transparent(&doc, AF_INET);
+		(void)fw_check_transparent(&doc, AF_INET6);
 	}
+	/* Any JSON as iproute2's (it need not be a ruleset). */
+	(void)fw_check_ip_rule(&doc, "0x1", "100");
+	(void)fw_check_local_route(&doc);
 	free(tok);
 	free(text);
 	return 0;

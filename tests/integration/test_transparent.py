@@ -114,6 +114,37 @@ def test_ipv6_client_falls_back_with_one_line(lab, certs, proftpd, start_gw):
                      "address is not of the FTP server's family") == 1, log
 
 
+def test_check_names_what_the_router_lacks(lab, certs, proftpd):
+    """ftpsgw -t with backend_source = client: without the recipe, the mark
+    rule, the ip rule and the local route are each named with the command
+    that makes it (exit 0: warnings only); with it, none."""
+    config = gw_config(certs, proftpd, backend_source="client")
+    conf = lab.write_config(config, "tp-check")
+    tag = "ftpsgw[warning]: firewall: backend_source = client, but "
+
+    def warnings():
+        r = lab.run(lab.ns_router, [L.GATEWAY_BIN, "-t", "-c", conf],
+                    check=False, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return [ln.split(tag, 1)[1] for ln in r.stderr.splitlines()
+                if tag in ln]
+    assert warnings() == [
+        "no nftables rule in a prerouting chain marks the IPv4 FTP "
+        "server's packets for ftpsgw's transparent sockets, so its answers "
+        "to the client's address leave the router instead and every "
+        "session times out; load the rules printed by: ftpsgw --firewall "
+        f"nft -c {conf}",
+        f"no IPv4 policy routing rule sends packets marked {MARK} to table "
+        f"{TABLE}, so the FTP server's answers never reach ftpsgw; run, "
+        f"and at every boot: ip rule add fwmark {MARK} lookup {TABLE}",
+        f"IPv4 routing table {TABLE} has no local route for every address, "
+        "so the FTP server's answers are not delivered to ftpsgw; run, and "
+        f"at every boot: ip route add local 0.0.0.0/0 dev lo table {TABLE}",
+    ]
+    with transparent_router(lab, config, "tp-check"):
+        assert warnings() == []
+
+
 def test_kernel_path_is_refused(lab, certs, proftpd):
     config = gw_config(certs, proftpd, backend_source="client",
                        data_path="kernel")

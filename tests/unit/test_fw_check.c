@@ -466,6 +466,112 @@ test_nat(void **state)
 	}
 }
 
+/* backend_source = client: the mark rule --firewall prints (nft's own
+ * JSON of it, trimmed), the same in an output chain, without the mark,
+ * in an ip6 table, and iptables-nft's socket match with MARK. */
+#define TP_CHAIN(fam, hook) \
+	"{\"chain\":{\"family\":\"" fam "\",\"table\":\"t\"," \
+	"\"name\":\"c\",\"type\":\"filter\",\"hook\":\"" hook "\"," \
+	"\"prio\":-150,\"policy\":\"accept\"}}"
+#define TP_RULE(fam, exprs) \
+	"{\"rule\":{\"family\":\"" fam "\",\"table\":\"t\"," \
+	"\"chain\":\"c\",\"handle\":4,\"expr\":[" exprs "]}}"
+#define TP_SOCKET "{\"match\":{\"op\":\"==\",\"left\":{\"socket\":" \
+	"{\"key\":\"transparent\"}},\"right\":1}}"
+#define TP_MARK "{\"mangle\":{\"key\":{\"meta\":{\"key\":\"mark\"}}," \
+	"\"value\":1}}"
+#define TP_SADDR "{\"match\":{\"op\":\"==\",\"left\":{\"payload\":" \
+	"{\"protocol\":\"ip\",\"field\":\"saddr\"}},\"right\":" \
+	"\"198.51.100.10\"}}"
+#define TP_DOC(chain, rule) "{\"nftables\":[" chain "," rule "]}"
+
+static void
+test_transparent(void **state)
+{
+	static const struct {
+		const char *json;
+		int family;
+		bool marked;
+	} cases[] = {
+		{ TP_DOC(TP_CHAIN("inet", "prerouting"), TP_RULE("inet",
+		    TP_SADDR "," TP_SOCKET "," TP_MARK)), AF_INET, true },
+		{ TP_DOC(TP_CHAIN("inet", "prerouting"), TP_RULE("inet",
+		    TP_SADDR "," TP_SOCKET "," TP_MARK)), AF_INET6, true },
+		{ TP_DOC(TP_CHAIN("inet", "output"), TP_RULE("inet",
+		    TP_SOCKET "," TP_MARK)), AF_INET, false },
+		{ TP_DOC(TP_CHAIN("inet", "prerouting"), TP_RULE("inet",
+		    TP_SADDR "," TP_SOCKET)), AF_INET, false },
+		{ TP_DOC(TP_CHAIN("inet", "prerouting"), TP_RULE("inet",
+		    TP_SADDR "," TP_MARK)), AF_INET, false },
+		{ TP_DOC(TP_CHAIN("ip6", "prerouting"), TP_RULE("ip6",
+		    TP_SOCKET "," TP_MARK)), AF_INET, false },
+		{ TP_DOC(TP_CHAIN("ip6", "prerouting"), TP_RULE("ip6",
+		    TP_SOCKET "," TP_MARK)), AF_INET6, true },
+		{ TP_DOC(TP_CHAIN("ip", "prerouting"), TP_RULE("ip",
+		    "{\"xt\":{\"type\":\"match\",\"name\":\"socket\"}},"
+		    "{\"xt\":{\"type\":\"target\",\"name\":\"MARK\"}}")),
+		    AF_INET, true },
+	};
+	struct json_tok *tok;
+	struct json_doc doc;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		print_message("row %zu\n", i);
+		parse(cases[i].json, &tok, &doc);
+		assert_int_equal(fw_check_transparent(&doc, cases[i].family),
+		    cases[i].marked);
+		free(tok);
+	}
+}
+
+/* iproute2's JSON, as `ip -j rule show` and `ip -j route show table 100`
+ * print it (taken from this machine). */
+static void
+test_policy_routing(void **state)
+{
+	static const char with_rule[] = "[{\"priority\":0,\"src\":\"all\","
+	    "\"table\":\"local\"},{\"priority\":32765,\"src\":\"all\","
+	    "\"fwmark\":\"0x1\",\"table\":\"100\"},{\"priority\":32766,"
+	    "\"src\":\"all\",\"table\":\"main\"}]";
+	static const char other_table[] = "[{\"priority\":32765,\"src\":"
+	    "\"all\",\"fwmark\":\"0x1\",\"table\":\"200\"}]";
+	static const char local[] = "[{\"type\":\"local\",\"dst\":"
+	    "\"default\",\"dev\":\"lo\",\"scope\":\"host\",\"flags\":[]}]";
+	static const char unicast[] = "[{\"dst\":\"default\",\"gateway\":"
+	    "\"192.0.2.1\",\"dev\":\"eth0\",\"flags\":[]}]";
+	const struct {
+		const char *json;
+		bool rule, route;
+	} cases[] = {
+		{ with_rule, true, false },
+		{ other_table, false, false },
+		{ local, false, true },
+		{ unicast, false, false },
+		{ "[]", false, false },
+		{ "{}", false, false },
+	};
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_tok *tok;
+		struct json_doc doc;
+
+		assert_int_equal(json_parse(cases[i].json, strlen(cases[i].json),
+		    NULL, 0, &n, &doc), JSON_OK);
+		tok = calloc(n, sizeof(*tok));
+		assert_non_null(tok);
+		assert_int_equal(json_parse(cases[i].json, strlen(cases[i].json),
+		    tok, n, &n, &doc), JSON_OK);
+		assert_int_equal(fw_check_ip_rule(&doc, "0x1", "100"),
+		    cases[i].rule);
+		assert_int_equal(fw_check_local_route(&doc), cases[i].route);
+		free(tok);
+	}
+}
+
 /* JSON that is not nft's ruleset is not one. */
 static void
 test_not_ruleset(void **state)
@@ -532,6 +638,8 @@ main(void)
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_not_ruleset),
 		cmocka_unit_test(test_budget),
+		cmocka_unit_test(test_transparent),
+		cmocka_unit_test(test_policy_routing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
