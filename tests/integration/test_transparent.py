@@ -98,6 +98,32 @@ def test_server_sees_the_client(lab, certs, server, start_gw, mode):
         assert "PORT 203,0,113,10," in log or "EPRT |1|203.0.113.10|" in log
 
 
+@pytest.mark.parametrize("mode", ["epsv", "eprt"])
+def test_ipv6_server_sees_the_ipv6_client(lab, certs, proftpd, start_gw,
+                                          mode):
+    """IPv6 end to end: the client 2001:db8:1::10 reaches ProFTPD on
+    2001:db8:2::10 from its own address (IPV6_TRANSPARENT, the recipe's
+    ip -6 rule and route), passive (EPSV) and active (EPRT)."""
+    server6 = proftpd.at(lab.SERVER6)
+    config = gw_config(certs, server6, backend_source="client")
+    dl = lab.path(f"tp6-{mode}")
+    before = log_sizes(server6)
+    with transparent_router(lab, config, f"tp6-{mode}"):
+        gw = start_gw(config)
+        r = ftpc(lab, certs, server6, "list", "get", "f1M", dl,
+                 host=L.Lab.ROUTER_PUB6, extra=["--mode", mode])
+        log = gw.log_text()
+    assert r.returncode == 0, r.stdout + r.stderr + log[-3000:]
+    assert "f16384" in r.stdout
+    assert same(dl, os.path.join(server6.home, "f1M"))
+    seen = client_seen(server6, before)
+    assert lab.CLIENT6 in seen, seen
+    assert lab.ROUTER_LAN6 not in seen, seen
+    assert "sees the gateway's address" not in log
+    if mode == "eprt":
+        assert f"EPRT |2|{lab.CLIENT6}|" in log, log[-3000:]
+
+
 def test_ipv6_client_falls_back_with_one_line(lab, certs, proftpd, start_gw):
     """An IPv6 client in front of an IPv4 server cannot be its own source:
     the gateway's address, said once in the log; the transfer works."""
