@@ -874,6 +874,16 @@ main(int argc, char **argv)
 			    "[backend " : "", m.cfg.backend_sections ?
 			    m.cfg.backends[i].section : "",
 			    m.cfg.backend_sections ? "] " : "");
+	/* A pool shares sessions by balance only; without checks nothing
+	 * tells it a member is down. */
+	for (i = 0; i < (int)m.cfg.n_pools && !m.cfg.health_check; i++)
+		if (m.cfg.pools[i].n > 1)
+			log_msg(LOG_LVL_WARNING, "pool %s has %zu FTP servers "
+			    "but health_check = off: one that is down still "
+			    "gets its share of new sessions, which wait "
+			    "connect_timeout and get 421; set health_check = "
+			    "on to send them to the others",
+			    m.cfg.pools[i].name, m.cfg.pools[i].n);
 	warn_expiry(m.tls->server, m.cfg.certificate);
 	if (priv_check(&m.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ftpsgw: %s: %s\n", m.conf_path, err);

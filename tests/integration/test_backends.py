@@ -429,3 +429,22 @@ def test_config_errors_name_the_section(lab, certs):
     assert r.returncode == 1
     assert ":10: [backend nas] backend_tls: 'tls' is not a backend TLS " \
         "mode; expected explicit, implicit or off" in r.stderr
+
+
+def test_pool_without_health_checks_is_warned_about(lab, certs):
+    """A pool of two without health_check: -t (and the start) warn that a
+    member that is down still gets sessions; with checks on, no warning."""
+    pool = ("\n[backend a]\nbackend = 198.51.100.10\npool = site\n"
+            "\n[backend b]\nbackend = 198.51.100.14\npool = site\n"
+            "\n[backend nas]\nbackend = 198.51.100.11\n")
+    warning = ("pool site has 2 FTP servers but health_check = off: one "
+               "that is down still gets its share of new sessions, which "
+               "wait connect_timeout and get 421; set health_check = on to "
+               "send them to the others")
+    r = lab.check_gateway_config(base(certs) + pool, "pool-nocheck")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count(warning) == 1, r.stderr     # not for nas alone
+    r = lab.check_gateway_config(base(certs, health_check="on") + pool,
+                                 "pool-check")
+    assert r.returncode == 0, r.stderr
+    assert "health_check = off" not in r.stderr, r.stderr
