@@ -115,7 +115,7 @@ routing_user_pool(struct gw_shared *sh, const struct config *cfg,
 
 int
 routing_pick(struct gw_shared *sh, const struct config *cfg, int pool,
-    const struct net_addr *client)
+    const struct net_addr *client, uint64_t skip)
 {
 	struct route_member m[CFG_BACKENDS_MAX];
 	const struct cfg_pool *p;
@@ -127,7 +127,8 @@ routing_pick(struct gw_shared *sh, const struct config *cfg, int pool,
 		return -1;
 	p = &cfg->pools[pool];
 	for (i = 0; i < p->n; i++) {
-		m[i].up = health_up(&sh->health, p->member[i]);
+		m[i].up = health_up(&sh->health, p->member[i]) &&
+		    (skip & ((uint64_t)1 << p->member[i])) == 0;
 		m[i].sessions = atomic_load_explicit(
 		    &sh->be_sessions[p->member[i]], memory_order_relaxed);
 	}

@@ -6,6 +6,8 @@
 #ifndef FTPSGW_PROXY_ROUTING_H
 #define FTPSGW_PROXY_ROUTING_H
 
+#include <stdint.h>
+
 #include <stddef.h>
 
 #include "proxy/addr.h"
@@ -45,11 +47,12 @@ int routing_user_pool(struct gw_shared *sh, const struct config *cfg,
 /*
  * routing_pick - the backend of pool that takes a new session from client
  * (balance, the health checks' verdicts, the sessions per backend), or -1
- * when no member is up. On success the backend's session count is raised:
+ * when no member is up. A backend whose bit (1 << index) is set in skip
+ * counts as down: one this session could not reach. On success the backend's session count is raised:
  * the session gives it back with routing_release.
  */
 int routing_pick(struct gw_shared *sh, const struct config *cfg, int pool,
-    const struct net_addr *client);
+    const struct net_addr *client, uint64_t skip);
 void routing_release(struct gw_shared *sh, unsigned be);
 
 #endif

@@ -132,6 +132,9 @@ sess_on_timer(struct loop_timer *t)
 		sess_pump(s);
 		return;
 	}
+	if (s->bstate == BS_CONNECTING &&
+	    sess_route_retry(s, "no TCP connection within connect_timeout"))
+		return;
 	if (s->bstate != BS_READY && s->bstate != BS_HOLD &&
 	    s->bstate != BS_ROUTE) {
 		char host[NETADDR_STRLEN];
@@ -430,7 +433,8 @@ sess_backend_io(struct session *s)
 		if (r == IO_ERR) {
 			metrics_inc(&s->gw->metrics,
 			    METRICS_AT1(BACKEND_FAILURES, 0));
-			sess_be_failed(s, s->be.err_text);
+			if (!sess_route_retry(s, s->be.err_text))
+				sess_be_failed(s, s->be.err_text);
 			return true;
 		}
 		if (r == IO_AGAIN)
@@ -583,6 +587,7 @@ sess_new(struct gw *gw, int fd, const struct sockaddr *peer, bool implicit)
 	buf_init(&s->be_out, CTRL_BUF_SIZE);
 	loop_timer_init(&s->timer, sess_on_timer);
 	loop_timer_init(&s->hs_timer, sess_on_hs_timer);
+	s->route_pool = -1;
 	s->kick.cb = sess_kick;
 	s->reap.cb = sess_reap;
 	telnet_init(&s->cli_tn, TELNET_COMMANDS);

@@ -206,6 +206,11 @@ struct session {
 	 * first user_len bytes (without "@NAME"); 0: send it as it came. */
 	bool routed;
 	bool route_first;		/* that USER is still to be sent */
+	/* The pool the session's server came from (-1: not yet), and the
+	 * backends of it that could not be reached (bit 1 << index): a
+	 * connect that fails goes to another member (sess_route_retry). */
+	int route_pool;
+	uint64_t route_tried;
 	/* route = user: the client's HOST (RFC 7151), answered by ftpsgw
 	 * before USER chose the server, and sent to that server before its
 	 * AUTH TLS, as a client would; its reply is ftpsgw's to read. */
@@ -344,6 +349,10 @@ void sess_be_begin(struct session *s);
 /* Which server (issue 17). route = default: the default pool's member
  * (balance) at accept, then sess_be_begin; none up: 421. */
 void sess_route_default(struct session *s);
+/* The TCP connect to the session's server failed (why) before any byte:
+ * take another member of its pool not tried yet and connect there
+ * (true), or false when none is left (the caller ends the session). */
+bool sess_route_retry(struct session *s, const char *why);
 /* route = user: the client gets ftpsgw's banner at once (BS_ROUTE). */
 void sess_route_greet(struct session *s);
 /* BS_ROUTE, the client's USER: its pool (name@NAME, user_map,

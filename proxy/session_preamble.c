@@ -171,8 +171,11 @@ sess_be_begin(struct session *s)
 	s->be_connect_ns = sess_clock_ns();
 	sess_be_source(s);
 	if (sess_be_connect(s) < 0) {
+		const char *why = strerror(errno);
+
 		metrics_inc(&s->gw->metrics, METRICS_AT1(BACKEND_FAILURES, 0));
-		sess_be_failed(s, strerror(errno));
+		if (!sess_route_retry(s, why))
+			sess_be_failed(s, why);
 	}
 }
 
@@ -193,11 +196,39 @@ sess_route_greet(struct session *s)
 
 /* Take backend be of pool for this session and start its preamble. */
 static void
-sess_route_to(struct session *s, int be)
+sess_route_to(struct session *s, int pool, int be)
 {
 	s->tls.be = (unsigned)be;
 	s->be_counted = true;
+	s->route_pool = pool;
 	sess_be_begin(s);
+}
+
+bool
+sess_route_retry(struct session *s, const char *why)
+{
+	const struct config *cfg = s->gw->cfg;
+	char host[NETADDR_STRLEN], esc[128];
+	unsigned old = s->tls.be;
+	int be;
+
+	if (s->route_pool < 0 || s->bstate != BS_CONNECTING)
+		return false;
+	s->route_tried |= (uint64_t)1 << old;
+	be = routing_pick(s->gw->shared, cfg, s->route_pool, &s->client,
+	    s->route_tried);
+	if (be < 0)
+		return false;	/* none left: the caller's 421 */
+	log_msg(LOG_LVL_WARNING, "%s: FTP server %s [backend %s]: %s; trying "
+	    "[backend %s] of pool %s", s->tag, netaddr_str_port(
+	    sess_be_addr(s), host, sizeof(host)), cfg->backends[old].section,
+	    log_escape(esc, sizeof(esc), why, strlen(why)),
+	    cfg->backends[be].section, cfg->pools[s->route_pool].name);
+	conn_close(sess_loop(s), &s->be);
+	routing_release(s->gw->shared, old);
+	s->tls.be = (unsigned)be;
+	sess_be_begin(s);
+	return true;
 }
 
 /* No member of pool is up (the health checks found them down):
@@ -231,7 +262,7 @@ sess_route_default(struct session *s)
 {
 	const struct config *cfg = s->gw->cfg;
 	int be = routing_pick(s->gw->shared, cfg, cfg->default_pool_idx,
-	    &s->client);
+	    &s->client, 0);
 
 	if (be < 0) {
 		sess_route_none_up(s, cfg->default_pool_idx);
@@ -241,7 +272,7 @@ sess_route_default(struct session *s)
 		log_msg(LOG_LVL_INFO, "%s: to backend %s (pool %s)", s->tag,
 		    cfg->backends[be].section,
 		    cfg->pools[cfg->default_pool_idx].name);
-	sess_route_to(s, be);
+	sess_route_to(s, cfg->default_pool_idx, be);
 }
 
 /* A user name for the log: escaped, cut. */
@@ -269,7 +300,7 @@ sess_route_user(struct session *s, const struct ftp_cmd *cmd)
 		sess_reply(s, voice_line(V_ROUTE_UNKNOWN));
 		return false;
 	}
-	be = routing_pick(s->gw->shared, cfg, pool, &s->client);
+	be = routing_pick(s->gw->shared, cfg, pool, &s->client, 0);
 	if (be < 0) {
 		sess_route_none_up(s, pool);
 		return false;
@@ -282,7 +313,7 @@ sess_route_user(struct session *s, const struct ftp_cmd *cmd)
 	s->user_cut = cut;
 	if (!sess_set_bstate(s, BS_CONNECTING))
 		return false;
-	sess_route_to(s, be);
+	sess_route_to(s, pool, be);
 	return !s->closing;
 }
 

@@ -11,6 +11,7 @@ the server namespace. Each server's home gets a file of its own
 
 import contextlib
 import os
+import re
 import signal
 import time
 
@@ -448,3 +449,40 @@ def test_pool_without_health_checks_is_warned_about(lab, certs):
                                  "pool-check")
     assert r.returncode == 0, r.stderr
     assert "health_check = off" not in r.stderr, r.stderr
+
+
+def test_unreachable_member_redispatched(lab, certs, proftpd, start_gw):
+    """Without health checks, a session whose member cannot be reached
+    (refused at once, or silent until connect_timeout) goes to another
+    member of its pool before the client sees anything; a pool with no
+    member left gets the 421."""
+    dead = ("\n[backend refused]\nbackend = 198.51.100.10:2199\n"
+            "pool = site\n"
+            "\n[backend silent]\nbackend = 198.51.100.99:21\npool = site\n")
+    conf = (base(certs, connect_timeout="4") + dead
+            + section("live", proftpd, pool="site"))
+    out = lab.path("which-redispatch.txt")
+    with which_files((proftpd, b"live\n")):
+        gw = start_gw(conf)
+        for _ in range(3):     # round-robin: each member once first
+            time.sleep(0.5)
+            rc, so, data = fetch(lab, certs, proftpd.user,
+                                 proftpd.password, out)
+            assert rc == 0, so + gw.log_text()[-3000:]
+            assert data == b"live\n"
+        log = gw.log_text()
+        assert "[backend refused]: Connection refused; trying [backend " \
+            in log, log[-3000:]
+        # Unanswered ARP ends in EHOSTUNREACH after about 3 s, unless
+        # connect_timeout comes first: either way, the next member.
+        assert re.search(r"\[backend silent\]: (No route to host|no TCP "
+                         r"connection within connect_timeout); trying "
+                         r"\[backend ", log), log[-3000:]
+        gw.stop()
+    # Nothing left to try: the client is told, as with one server.
+    gw = start_gw(base(certs) + "\n[backend refused]\nbackend = "
+                  "198.51.100.10:2199\npool = site\n[backend also]\n"
+                  "backend = 198.51.100.10:2198\npool = site\n")
+    rc, so, _ = fetch(lab, certs, proftpd.user, proftpd.password, out)
+    assert rc != 0
+    assert "421" in so, so
