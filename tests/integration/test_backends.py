@@ -19,6 +19,7 @@ import pytest
 
 import lab as L
 import servers as S
+from test_gateway import SCRIPT_HEAD
 
 GW4 = "203.0.113.1"
 WHICH = "backends-which.txt"
@@ -356,22 +357,13 @@ def test_balance_round_robin_least_connections_sticky(lab, certs, proftpd,
 
 
 # Log in, print the first line of WHICH, then hold the session (bounded).
-HOLD = r"""
-import ftplib, ssl, sys, time, io
-host, cafile, user, pw, name = sys.argv[1:6]
-ctx = ssl.create_default_context(cafile=cafile)
-class F(ftplib.FTP_TLS):
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        conn = self.context.wrap_socket(conn, server_hostname=self.host,
-                                        session=self.sock.session)
-        return conn, size
-f = F(context=ctx, timeout=10)
+HOLD = SCRIPT_HEAD + r"""
+import io, time
 f.connect(host, 21)
 f.login(user, pw)
 f.prot_p()
 b = io.BytesIO()
-f.retrbinary("RETR " + name, b.write)
+f.retrbinary("RETR " + sys.argv[5], b.write)
 print(b.getvalue().decode().strip(), flush=True)
 time.sleep(30)
 """

@@ -18,7 +18,7 @@ import pytest
 
 import lab as L
 import servers
-from test_gateway import GW4, curl, gw_config
+from test_gateway import GW4, SCRIPT_HEAD, curl, gw_config
 from test_gateway_modes import add_addr, del_addr
 
 ADDR = "198.51.100.13"
@@ -107,17 +107,10 @@ except ftplib.all_errors as e:
 
 # A download read slowly; once it runs, 'reading'; at the end every reply
 # the control connection still gives (or the error).
-SLOW_RETR = """
-import ftplib, ssl, sys, time
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-class F(ftplib.FTP_TLS):
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        conn = self.context.wrap_socket(conn, server_hostname=self.host,
-                                        session=self.sock.session)
-        return conn, size
-f = F(context=ctx, timeout=20)
-f.connect(sys.argv[1], 21); f.login(sys.argv[3], sys.argv[4]); f.prot_p()
+SLOW_RETR = SCRIPT_HEAD + """
+import time
+f.timeout = 20
+f.connect(host, 21); f.login(user, pw); f.prot_p()
 d = f.transfercmd('RETR f100M')
 got = 0
 try:
@@ -279,17 +272,10 @@ def test_checks_cost_one_connection_and_off_means_none(lab, certs,
 
 # Log in, read WHICH, print its first line, then wait for what the gateway
 # says unasked (bounded by the timeout).
-WHICH_IDLE = """
-import ftplib, io, ssl, sys
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-class F(ftplib.FTP_TLS):
-    def ntransfercmd(self, cmd, rest=None):
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        conn = self.context.wrap_socket(conn, server_hostname=self.host,
-                                        session=self.sock.session)
-        return conn, size
-f = F(context=ctx, timeout=30)
-f.connect(sys.argv[1], 21); f.login(sys.argv[3], sys.argv[4]); f.prot_p()
+WHICH_IDLE = SCRIPT_HEAD + """
+import io
+f.timeout = 30
+f.connect(host, 21); f.login(user, pw); f.prot_p()
 b = io.BytesIO()
 f.retrbinary('RETR ' + sys.argv[5], b.write)
 print(b.getvalue().decode().strip(), flush=True)
