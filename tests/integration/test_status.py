@@ -158,7 +158,14 @@ def test_status_page_during_transfers(lab, certs, proftpd, start_gw,
         page1 = dom(lab)
         row1, b1 = row_of(page1)
         assert f">{proftpd.user}<" in row1 and "downloading" in row1
-        time.sleep(1.5)
+        # curl --limit-rate reads in bursts and then sleeps while the
+        # socket buffers stay full (seconds at 1 MiB/s): wait, bounded,
+        # until the gateway has sent more, then load the page again.
+        def grew():
+            return any(x["state"] == "downloading" and
+                       x["transfer"]["bytes"] > b1
+                       for x in get_json(lab)["sessions"])
+        assert wait_for(grew, timeout=20, step=0.5), get_json(lab)
         page2 = dom(lab)
         row2, b2 = row_of(page2)
         assert b2 > b1 > 0, (b1, b2)
