@@ -52,8 +52,9 @@ void conn_start_tls(struct conn *c, SSL *ssl, bool server);
 
 /*
  * conn_batch - a bulk data connection (after conn_start_tls): many TLS
- * records per system call. OpenSSL reads ahead up to CONN_BATCH_READ bytes
- * per read(), and the records conn_write makes gather in a buffer of
+ * records per system call. One read() takes up to CONN_BATCH_READ bytes
+ * into a read buffer OpenSSL takes its records from, and the records
+ * conn_write makes gather in a buffer of
  * CONN_BATCH_WRITE bytes, written when it is full and at the end of each
  * conn_write, never held for more (DESIGN.md fact 6). Not for control
  * connections: CCC reads the socket past TLS (conn_await_clear). The

@@ -25,7 +25,7 @@ _Static_assert(CTRL_BUF_SIZE >= FTP_WIRE_LINE_MAX + 2,
  * allocated only while data flows. */
 #define DATA_BUF_SIZE (128 * 1024)
 
-/* A batched data connection (conn_batch): bytes OpenSSL reads per read(),
+/* A batched data connection (conn_batch): bytes taken per read(),
  * and encrypted bytes gathered per write(): a full data buffer's worth of
  * records with their headers and tags (at most 29 bytes per 16 KiB). */
 #define CONN_BATCH_READ (DATA_BUF_SIZE + 4096)
