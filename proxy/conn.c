@@ -98,6 +98,7 @@ conn_batch(struct conn *c)
 	 * freeing and allocating them again around every record; the
 	 * connection's end frees them. */
 	SSL_clear_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
+	c->coalesce_at = CONN_COALESCE_ON;
 	c->batched = true;
 }
 
@@ -108,6 +109,64 @@ conn_buffered_in(const struct conn *c)
 {
 	return c->ssl != NULL && (SSL_has_pending(c->ssl) ||
 	    (c->batched && BIO_pending(SSL_get_rbio(c->ssl)) > 0));
+}
+
+void
+conn_nudge(struct conn *c)
+{
+	if (!c->coalesce)
+		return;
+	c->ready |= EPOLLIN;
+	c->nudged = true;
+}
+
+static void
+conn_rcvlowat(struct conn *c, int bytes)
+{
+	/* Without it the conn simply wakes per arrival, as before. */
+	if (setsockopt(c->ev.fd, SOL_SOCKET, SO_RCVLOWAT, &bytes,
+	    sizeof(bytes)) == 0)
+		c->coalesce = bytes > 1;
+}
+
+/*
+ * May the socket wait for CONN_RCVLOWAT bytes? Only once its receive
+ * buffer has grown well past that: on a smaller one the kernel would grow
+ * the buffer itself and clamp the window it offers to CONN_RCVLOWAT
+ * (tcp_set_rcvlowat), which slows a sender far away. A fast stream grows
+ * the buffer within a few round trips (autotuning).
+ */
+static bool
+conn_rcvbuf_allows(const struct conn *c)
+{
+	int size = 0;
+	socklen_t len = sizeof(size);
+
+	return getsockopt(c->ev.fd, SOL_SOCKET, SO_RCVBUF, &size, &len) == 0 &&
+	    size >= CONN_RCVBUF_MIN;
+}
+
+/*
+ * After a pass that emptied the socket (limits.h, CONN_COALESCE_ON): a
+ * stream that has moved CONN_COALESCE_ON bytes since the conn began, or
+ * since its last stop, starts coalescing; a pass of the relay's timer
+ * (conn_nudge) that found less than CONN_RCVLOWAT stops it, since such a
+ * stream is too slow for it.
+ */
+static void
+conn_coalesce(struct conn *c, size_t total)
+{
+	if (!c->batched || c->eof)
+		return;
+	if (c->coalesce && c->nudged && total < CONN_RCVLOWAT) {
+		conn_rcvlowat(c, 1);
+		c->coalesce_at = c->bytes_in + CONN_COALESCE_ON;
+	} else if (!c->coalesce && c->bytes_in >= c->coalesce_at) {
+		if (conn_rcvbuf_allows(c))
+			conn_rcvlowat(c, CONN_RCVLOWAT);
+		else
+			c->coalesce_at = c->bytes_in + CONN_COALESCE_ON;
+	}
 }
 
 void
@@ -297,6 +356,9 @@ conn_read(struct conn *c, struct buf *b)
 	}
 	if (r == IO_EOF)
 		c->eof = true;
+	if (r == IO_AGAIN)
+		conn_coalesce(c, total);
+	c->nudged = false;
 	/* Stopped by the budget or a full buffer with bytes still inside
 	 * OpenSSL or the read buffer: epoll will not report them, the owner
 	 * must come back. */

@@ -31,6 +31,9 @@ struct conn {
 				 * close_notify (IO_ERR was returned) */
 	bool batched;		/* conn_batch: TLS records gathered per
 				 * system call */
+	bool coalesce;		/* batched: SO_RCVLOWAT is CONN_RCVLOWAT */
+	uint64_t coalesce_at;	/* bytes_in from which it may start */
+	bool nudged;		/* the next read is the relay's timer's */
 	uint32_t ready;		/* batched: epoll events seen (conn_events)
 				 * since the blocked operation last ran */
 	enum io_result pending;	/* EOF/ERR seen after data; reported next read */
@@ -61,6 +64,18 @@ void conn_start_tls(struct conn *c, SSL *ssl, bool server);
  * buffers exist only as long as the connection.
  */
 void conn_batch(struct conn *c);
+
+/* A batched conn that waits for CONN_RCVLOWAT bytes (limits.h): its owner
+ * must call conn_nudge within CONN_NUDGE_MS of its last pass while it
+ * wants to read, or bytes below that could wait for ever. */
+static inline bool
+conn_coalescing(const struct conn *c)
+{
+	return c->coalesce;
+}
+
+/* Read whatever is there on the next conn_read, as if epoll had said so. */
+void conn_nudge(struct conn *c);
 
 /* True while encrypted bytes wait in the conn's write buffer (conn_batch):
  * conn_write (with nothing new) or conn_shutdown sends them. */

@@ -193,6 +193,7 @@ data_close_all(struct data_chan *dc)
 	else
 		conn_reset(dc_loop(dc), &dc->be);
 	loop_timer_cancel(dc_loop(dc), &dc->timer);
+	loop_timer_cancel(dc_loop(dc), &dc->nudge);
 	data_port_put(dc);
 	(void)data_set_state(dc, DS_CLOSED);
 	data_set_idle(dc);
@@ -226,6 +227,7 @@ data_kick_done(struct data_chan *dc)
 {
 	conn_reset(dc_loop(dc), &dc->be);
 	loop_timer_cancel(dc_loop(dc), &dc->timer);
+	loop_timer_cancel(dc_loop(dc), &dc->nudge);
 	(void)data_set_state(dc, DS_CLOSED);
 	if (dc->released)
 		loop_defer(dc_loop(dc), &dc->reap);
@@ -367,6 +369,15 @@ data_pump(struct data_chan *dc)
 }
 
 static void
+data_nudge(struct loop_timer *t)
+{
+	struct data_chan *dc = container_of(t, struct data_chan, nudge);
+
+	data_relay_nudge(dc);
+	data_pump(dc);
+}
+
+static void
 data_on_cli(struct loop_ev *ev, uint32_t events)
 {
 	struct data_chan *dc = container_of(ev, struct data_chan, cli.ev);
@@ -454,6 +465,7 @@ data_open(const struct data_params *p, uint16_t *port_out,
 	buf_init(&dc->down, DATA_BUF_SIZE);
 	buf_init(&dc->up, DATA_BUF_SIZE);
 	loop_timer_init(&dc->timer, data_timeout);
+	loop_timer_init(&dc->nudge, data_nudge);
 	dc->kick.cb = data_kick;
 	dc->notify.cb = data_notify;
 	dc->reap.cb = data_reap;

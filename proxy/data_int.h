@@ -63,6 +63,8 @@ struct data_chan {
 					 * (V_COUNT: none was) */
 	struct buf down, up;		/* server->client, client->server */
 	struct loop_timer timer;
+	struct loop_timer nudge;	/* reads bytes below a coalescing
+					 * conn's SO_RCVLOWAT (data_relay_arm) */
 	struct loop_deferred kick;	/* re-run the pump outside epoll */
 	struct loop_deferred notify;	/* tell the owner it is no longer busy */
 	struct loop_deferred reap;	/* free */
@@ -190,7 +192,10 @@ enum data_relay_result {
 };
 /* progress: set when bytes moved or an end was carried. */
 enum data_relay_result data_relay_step(struct data_chan *dc, bool *progress);
-/* Arm the relay's events (and the kick for bytes OpenSSL holds). */
+/* Arm the relay's events (and the kick for bytes OpenSSL holds, and the
+ * nudge for bytes a coalescing conn's socket holds back). */
 void data_relay_arm(struct data_chan *dc, bool relay);
+/* The nudge's timer: read what the coalescing conns hold. */
+void data_relay_nudge(struct data_chan *dc);
 
 #endif

@@ -155,6 +155,21 @@ data_relay_step(struct data_chan *dc, bool *progress)
 	return RELAY_MOVING;
 }
 
+/* c is to be read (relay armed, room in its buffer) and its socket
+ * holds bytes back until CONN_RCVLOWAT are there. */
+static bool
+data_waits_coalesced(const struct conn *c, const struct buf *b, bool relay)
+{
+	return relay && conn_coalescing(c) && !c->eof && buf_space(b) > 0;
+}
+
+void
+data_relay_nudge(struct data_chan *dc)
+{
+	conn_nudge(&dc->cli);
+	conn_nudge(&dc->be);
+}
+
 void
 data_relay_arm(struct data_chan *dc, bool relay)
 {
@@ -171,4 +186,11 @@ data_relay_arm(struct data_chan *dc, bool relay)
 	if ((dc->cli.more && buf_space(&dc->up) > 0) ||
 	    (dc->be.more && buf_space(&dc->down) > 0))
 		loop_defer(l, &dc->kick);
+	/* Pushed back by every pass: it fires only once the relay has been
+	 * still for CONN_NUDGE_MS, when the last bytes may be held back. */
+	if (data_waits_coalesced(&dc->cli, &dc->up, relay) ||
+	    data_waits_coalesced(&dc->be, &dc->down, relay))
+		loop_timer_set(l, &dc->nudge, CONN_NUDGE_MS);
+	else
+		loop_timer_cancel(l, &dc->nudge);
 }

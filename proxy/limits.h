@@ -31,6 +31,23 @@ _Static_assert(CTRL_BUF_SIZE >= FTP_WIRE_LINE_MAX + 2,
 #define CONN_BATCH_READ (DATA_BUF_SIZE + 4096)
 #define CONN_BATCH_WRITE (DATA_BUF_SIZE + 4096)
 
+/*
+ * Receive coalescing on a batched data connection (conn_coalesce): once a
+ * stream has moved CONN_COALESCE_ON bytes, its socket wakes us only when
+ * CONN_RCVLOWAT bytes are there (SO_RCVLOWAT), so that each wake-up moves
+ * several records instead of the one the sender just wrote. Bytes below
+ * that are never left behind: CONN_NUDGE_MS after the relay's last pass it
+ * reads whatever is there, and a stream that slow goes back to a wake-up
+ * per arrival for its next CONN_COALESCE_ON bytes. A FIN or an error wakes
+ * at once either way.
+ */
+#define CONN_COALESCE_ON (256 * 1024)
+#define CONN_RCVLOWAT (64 * 1024)
+/* ... and only on a socket whose receive buffer is this large already
+ * (conn_rcvbuf_allows). */
+#define CONN_RCVBUF_MIN (8 * CONN_RCVLOWAT)
+#define CONN_NUDGE_MS 2
+
 /* Bytes one conn may move per wake-up, so one transfer cannot starve others. */
 #define IO_BUDGET (256 * 1024)
 

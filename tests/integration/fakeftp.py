@@ -46,6 +46,13 @@ LONG_LINE = 100_000
 # die_in_retr: bytes of data sent before the server "dies".
 DIE_AFTER = 4 << 20
 
+# paced_retr: a burst that sets ftpsgw's receive coalescing going (it then
+# waits for 64 KiB before it wakes), a tail far below that, and a pause
+# before the end of the data.
+PACED_BURST = 1 << 20
+PACED_TAIL = 100
+PACED_PAUSE = 1.5
+
 # bad_227 / bad_229: one malformed passive reply per PASV/EPSV, in turn.
 BAD_227 = [
     "227 Entering Passive Mode (198,51,100,14,300,1).",      # octet > 255
@@ -411,6 +418,26 @@ def sc_die_in_retr(s, verb, arg):
     event("dying after", sent, "bytes")
     data.close()
     s.hangup()
+
+
+def sc_paced_retr(s, verb, arg):
+    """RETR: 150, PACED_BURST bytes at once, PACED_TAIL bytes more, then
+    nothing for PACED_PAUSE seconds before close_notify and 226. A relay
+    that holds the tail back until more comes delivers it only at the end."""
+    if verb != "RETR":
+        return False
+    s.send("150 Opening BINARY mode data connection.")
+    data = s.accept_data()
+    try:
+        data.sendall(b"b" * PACED_BURST)
+        data.sendall(b"t" * PACED_TAIL)
+        event("tail sent")
+        time.sleep(PACED_PAUSE)
+        data.unwrap()
+    finally:
+        data.close()
+    s.send("226 Transfer complete.")
+    return True
 
 
 def _raw_write_then_wait(s, what, payload):
