@@ -26,6 +26,7 @@
 #                   ~15 min; QUICK=1 for a short run; BENCH_ARGS passes more
 #                   options to bench/bench.py); see docs/performance.md
 #   make bench-sessions  the session-count part alone (bench/sessions.py)
+#   make bench-ab   two builds of ftpsgw A B A B with HAProxy (bench/relay_ab.py)
 #   make soak       soak test, not in check (root; SOAK_SECONDS=180 SOAK_CLIENTS=8)
 #   make man-lint   the manual pages in man/: mandoc -T lint -W warning,
 #                   man -l renders each, and tests/man/check_man.py holds
@@ -330,7 +331,15 @@ bench-sessions: $(BUILD)/.deps-ok
 	$(MAKE) all
 	$(PYTHON) bench/sessions.py $(BENCH_ARGS)
 
-.PHONY: bench bench-sessions
+# Two builds side by side, A B A B, with HAProxy in the same rounds:
+#   make bench-ab A=/tmp/ftpsgw.before B=build/ftpsgw AB_ARGS="--rounds 8"
+bench-ab: $(BUILD)/.deps-ok
+	@test -n "$(A)" || { echo "make bench-ab: give A=<ftpsgw binary> (and B=...)"; exit 2; }
+	$(MAKE) all servers
+	bash scripts/fetch-servers.sh --haproxy
+	$(PYTHON) bench/relay_ab.py --a $(A) $(if $(B),--b $(B)) $(AB_ARGS)
+
+.PHONY: bench bench-sessions bench-ab
 
 # ---- soak test (not part of check): tests/soak/soak.py ----
 SOAK_SECONDS ?= 180
