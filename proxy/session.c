@@ -30,6 +30,12 @@ static void sess_pump(struct session *s);
 
 /* ---- lifetime ---- */
 
+/* Every idle session carries all of this, zeroed by calloc (and so in
+ * memory once the heap is reused): room for what only some sessions need
+ * (a HOST line, a file name) belongs on the heap, allocated when needed. */
+_Static_assert(sizeof(struct session) <= 6 * 1024,
+    "struct session grew: keep rarely used buffers out of it");
+
 static void
 sess_reap(struct loop_deferred *d)
 {
@@ -40,6 +46,7 @@ sess_reap(struct loop_deferred *d)
 	buf_free(&s->be_in);
 	buf_free(&s->be_out);
 	tls_app_free(&s->tls);
+	free(s->route_host);
 	free(s);
 }
 

@@ -4,6 +4,7 @@
  * session_preamble.c and session_out.c, none of which calls back
  * (layering: proxy/session_int.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -317,10 +318,17 @@ sess_route_command(struct session *s, const struct ftp_cmd *cmd,
 		return true;
 	case FTP_VERB_HOST:
 		/* Kept for the server USER chooses (sess_be_release); the
-		 * last one counts, as it would at a server. */
+		 * last one counts, as it would at a server. On the heap:
+		 * every session would otherwise carry room for one. */
+		free(s->route_host);
+		s->route_host = NULL;
 		s->route_host_len = 0;
-		if (cmd->arg != NULL && cmd->arg_len > 0 &&
-		    cmd->arg_len <= sizeof(s->route_host)) {
+		if (cmd->arg != NULL && cmd->arg_len > 0) {
+			s->route_host = malloc(cmd->arg_len);
+			if (s->route_host == NULL) {
+				sess_reply(s, voice_line(V_ROUTE_HOST_NO_MEMORY));
+				return true;
+			}
 			memcpy(s->route_host, cmd->arg, cmd->arg_len);
 			s->route_host_len = cmd->arg_len;
 		}

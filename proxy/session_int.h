@@ -214,7 +214,7 @@ struct session {
 	/* route = user: the client's HOST (RFC 7151), answered by ftpsgw
 	 * before USER chose the server, and sent to that server before its
 	 * AUTH TLS, as a client would; its reply is ftpsgw's to read. */
-	char route_host[FTP_WIRE_LINE_MAX];
+	char *route_host;		/* malloc'd, only then; NULL: none */
 	size_t route_host_len;		/* 0: no HOST */
 	bool route_host_sent;		/* BS_HOST is for that one */
 	size_t user_cut;

@@ -138,6 +138,8 @@
 	    "FTP server for this user is up.", \
 	    "every backend of the pool is down: check those FTP servers") \
 	X(ROUTE_HOST, FTP_GREETING, "HOST accepted.", NULL) \
+	X(ROUTE_HOST_NO_MEMORY, FTP_LOCAL_ERROR, "HOST not kept: the gateway " \
+	    "is out of memory; try again.", NULL) \
 	X(ROUTE_OPTS_UTF8, FTP_COMMAND_OK, "Always in UTF8 mode.", NULL) \
 	X(ROUTE_OPTS_LATER, FTP_ARG_SYNTAX_ERROR, "OPTS before login: only " \
 	    "UTF8 ON is taken here; send it again after logging in.", NULL) \
