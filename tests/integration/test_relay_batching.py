@@ -2,14 +2,14 @@
 has set receive coalescing going (after 256 KiB the socket wakes ftpsgw
 only when 64 KiB are waiting, SO_RCVLOWAT), a tail below that still
 crosses within milliseconds, not when more data or the end comes. Both
-directions: a
-scripted server (fakeftp.py paced_retr) that sends 1 MiB, then 100 bytes,
-then pauses 1.5 s before its close_notify; and a client that uploads 1 MiB
-and 100 bytes to ProFTPD three times, each time waiting with the data
-connection open until the file on the server holds all of it. Broken on
-purpose (CONN_NUDGE_MS made 200 s), both fail, 3 runs of 3: the upload's
-tail never reaches the server, and the download's server, which waits for
-ftpsgw's close_notify before it closes, never ends the data."""
+directions: a scripted server (fakeftp.py paced_retr) that sends 1 MiB,
+then 100 bytes, then pauses 1.5 s before its close_notify; and a client
+that uploads 1 MiB and 100 bytes to ProFTPD three times, each time
+waiting with the data connection open until the file on the server holds
+all of it. Broken on purpose (CONN_NUDGE_MS made 200 s), both fail, 3
+runs of 3: the upload's tail never reaches the server, and the download's
+server, which waits for ftpsgw's close_notify before it closes, never
+ends the data."""
 
 import os
 
