@@ -234,6 +234,18 @@ struct session {
 	struct loop_deferred reap;	/* free */
 };
 
+/* Keep up to cap bytes of src in dst (peer bytes, no terminator): what
+ * the transfer log and the status page hold of a name. */
+static inline size_t
+sess_keep(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t n = len < cap ? len : cap;
+
+	if (n > 0)
+		memcpy(dst, src, n);
+	return n;
+}
+
 static inline struct loop *
 sess_loop(const struct session *s)
 {

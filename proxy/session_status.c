@@ -30,16 +30,6 @@ sess_status_state(const struct session *s)
 	return STATUS_ST_IDLE;
 }
 
-static size_t
-sess_status_keep(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t n = len < cap ? len : cap;
-
-	if (n > 0)
-		memcpy(dst, src, n);
-	return n;
-}
-
 void
 sess_status(const struct session *s, struct status_sess *r)
 {
@@ -54,7 +44,7 @@ sess_status(const struct session *s, struct status_sess *r)
 	r->worker = s->gw->worker;
 	r->state = sess_status_state(s);
 	if (s->logged_in) {
-		r->user_len = sess_status_keep(r->user, sizeof(r->user),
+		r->user_len = sess_keep(r->user, sizeof(r->user),
 		    x->user, x->user_len);
 		r->anonymous = x->anonymous;
 	}
@@ -64,7 +54,7 @@ sess_status(const struct session *s, struct status_sess *r)
 	r->data_down = s->data_down + d;
 	r->data_up = s->data_up + u;
 	if (x->active) {
-		r->file_len = sess_status_keep(r->file, sizeof(r->file),
+		r->file_len = sess_keep(r->file, sizeof(r->file),
 		    x->name, x->name_len);
 		r->xfer_bytes = x->upload ? r->data_up - x->up0 :
 		    r->data_down - x->down0;

@@ -27,17 +27,6 @@ sess_xfer_on(const struct session *s)
 	return s->gw->shared->xferlog != NULL;
 }
 
-/* Keep up to cap bytes of src in dst (peer bytes, no terminator). */
-static size_t
-sess_xfer_keep(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t n = len < cap ? len : cap;
-
-	if (n > 0)
-		memcpy(dst, src, n);
-	return n;
-}
-
 /* The session's data bytes so far, the live channel's included. */
 static void
 sess_xfer_bytes(const struct session *s, uint64_t *down, uint64_t *up)
@@ -95,14 +84,14 @@ sess_xfer_login(struct session *s, const struct pending *p,
 	struct sess_xfer *x = &s->xfer;
 
 	if (cmd->verb == FTP_VERB_USER) {
-		x->next_len = sess_xfer_keep(x->next, sizeof(x->next),
+		x->next_len = sess_keep(x->next, sizeof(x->next),
 		    cmd->arg, cmd->arg_len);
 		x->next_anonymous = xferlog_user_anonymous(cmd->arg,
 		    cmd->arg_len);
 		x->next_hash = p->user;
 	} else if (cmd->verb == FTP_VERB_PASS && x->next_anonymous &&
 	    p->user == x->next_hash && cmd->arg_len > 0) {
-		x->next_len = sess_xfer_keep(x->next, sizeof(x->next),
+		x->next_len = sess_keep(x->next, sizeof(x->next),
 		    cmd->arg, cmd->arg_len);
 	}
 }
@@ -144,7 +133,7 @@ sess_xfer_command(struct session *s, struct pending *p,
 	sess_xfer_bytes(s, &down, &up);
 	x->down0 = down;
 	x->up0 = up;
-	x->name_len = cmd->arg != NULL ? sess_xfer_keep(x->name,
+	x->name_len = cmd->arg != NULL ? sess_keep(x->name,
 	    sizeof(x->name), cmd->arg, cmd->arg_len) : 0;
 }
 
@@ -181,7 +170,7 @@ sess_xfer_reply(struct session *s, const struct pending *p,
 	 * until then the name is the argument, if the client gave one. */
 	if (x->stou && kind != FTP_REPLY_BAD &&
 	    xferlog_stou_name(line, len, &off, &n)) {
-		x->name_len = sess_xfer_keep(x->name, sizeof(x->name),
+		x->name_len = sess_keep(x->name, sizeof(x->name),
 		    line + off, n);
 		x->stou = false;
 	}
