@@ -71,18 +71,19 @@ class Lines:
 
 
 @contextlib.contextmanager
-def hostile(lab, certs, scenario):
-    """fakeftp.py SCENARIO on HOSTILE:21 (the address is added to the
-    server's eth0 for the test and removed after it). Yields its Lines."""
-    lab.run(lab.ns_server, ["ip", "addr", "add", f"{HOSTILE}/24", "dev",
+def hostile(lab, certs, scenario, address=HOSTILE, extra=()):
+    """fakeftp.py SCENARIO (and its options extra) on address:21, HOSTILE
+    unless said (the address is added to the server's eth0 for the test
+    and removed after it). Yields its Lines."""
+    lab.run(lab.ns_server, ["ip", "addr", "add", f"{address}/24", "dev",
                             "eth0"])
     proc = None
     try:
         with open(lab.path(f"fakeftp-{scenario}.err"), "wb") as err:
             proc = lab.popen(lab.ns_server, [
                 L.PYTHON, FAKEFTP, scenario, "--cert", certs.be_cert,
-                "--key", certs.be_key, "--addr", HOSTILE,
-                "--lifetime", str(FAKE_LIFETIME)],
+                "--key", certs.be_key, "--addr", address,
+                "--lifetime", str(FAKE_LIFETIME), *extra],
                 stdout=subprocess.PIPE, stderr=err)
         events = Lines(proc.stdout)
         events.wait("up")
@@ -90,7 +91,7 @@ def hostile(lab, certs, scenario):
     finally:
         if proc is not None:
             lab.stop_process(proc)
-        lab.run(lab.ns_server, ["ip", "addr", "del", f"{HOSTILE}/24", "dev",
+        lab.run(lab.ns_server, ["ip", "addr", "del", f"{address}/24", "dev",
                                 "eth0"], check=False)
 
 

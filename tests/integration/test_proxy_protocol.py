@@ -7,40 +7,19 @@ header strictly (signature, 0x21, TCP over IPv4, length 12) before it says
 reports the first byte of each data connection: a TLS ClientHello (0x16),
 never the header's first byte (0x0d)."""
 
-import contextlib
-import subprocess
-
 import lab as L
 from test_gateway import GW4, ftp_script, gw_config
-from test_hostile_backend import FAKE_LIFETIME, FAKEFTP, Lines
+from test_hostile_backend import hostile
 
 PROXY_SERVER = "198.51.100.15"
 FAKE = type("Fake", (), {"hostport": f"{PROXY_SERVER}:21",
                          "user": "proxied", "password": "proxied-pw"})
 
 
-@contextlib.contextmanager
 def proxy_server(lab, certs, *extra):
-    """fakeftp.py normal --proxy-v2 on PROXY_SERVER:21 (the address is added
-    to the server's eth0 for the test and removed after it)."""
-    lab.run(lab.ns_server, ["ip", "addr", "add", f"{PROXY_SERVER}/24", "dev",
-                            "eth0"])
-    proc = None
-    try:
-        with open(lab.path("fakeftp-proxy.err"), "wb") as err:
-            proc = lab.popen(lab.ns_server, [
-                L.PYTHON, FAKEFTP, "normal", "--cert", certs.be_cert,
-                "--key", certs.be_key, "--addr", PROXY_SERVER,
-                "--lifetime", str(FAKE_LIFETIME), *extra],
-                stdout=subprocess.PIPE, stderr=err)
-        events = Lines(proc.stdout)
-        events.wait("up")
-        yield events
-    finally:
-        if proc is not None:
-            lab.stop_process(proc)
-        lab.run(lab.ns_server, ["ip", "addr", "del", f"{PROXY_SERVER}/24",
-                                "dev", "eth0"], check=False)
+    """fakeftp.py normal (with the options extra, --proxy-v2 in these
+    tests) on PROXY_SERVER:21."""
+    return hostile(lab, certs, "normal", address=PROXY_SERVER, extra=extra)
 
 
 BODY = """
